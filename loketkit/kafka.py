@@ -1,0 +1,55 @@
+"""FastStream wiring: the broker, subscribers with an explicit ack policy, dead letters."""
+
+from __future__ import annotations
+
+from aiokafka import ConsumerRecord
+from faststream import AckPolicy
+from faststream.kafka import KafkaBroker, KafkaMessage
+from faststream.kafka.prometheus import KafkaPrometheusMiddleware
+from prometheus_client import REGISTRY
+
+from contracts.topics import DEAD_LETTER, TopicSpec
+from loketkit.consumer import EventConsumer, Origin
+
+
+def make_broker(bootstrap_servers: str, service: str) -> KafkaBroker:
+    return KafkaBroker(
+        bootstrap_servers,
+        client_id=f"loket-{service}",
+        acks="all",
+        enable_idempotence=True,
+        middlewares=[KafkaPrometheusMiddleware(registry=REGISTRY, app_name=f"loket-{service}")],
+    )
+
+
+class KafkaDeadLetters:
+    """Publishes a failed message to the dead-letter topic and waits for the ack."""
+
+    def __init__(self, broker: KafkaBroker) -> None:
+        self._broker = broker
+
+    async def send(self, value: bytes | None, key: bytes | None, headers: dict[str, str]) -> None:
+        await self._broker.publish(value or b"", topic=DEAD_LETTER.name, key=key, headers=headers)
+
+
+def subscribe(
+    broker: KafkaBroker, topic: TopicSpec, consumer: EventConsumer, group_id: str
+) -> None:
+    """One subscriber per input topic. NACK_ON_ERROR: the offset is committed only
+    after `consume` returns (effect durable, or dead-lettered); when it raises, the
+    message is sought back and delivered again."""
+
+    @broker.subscriber(
+        topic.name,
+        group_id=group_id,
+        ack_policy=AckPolicy.NACK_ON_ERROR,
+        auto_offset_reset="earliest",
+        title=f"{consumer.service}:{topic.name}",
+    )
+    async def on_message(msg: KafkaMessage) -> None:
+        record: ConsumerRecord[bytes, bytes] = msg.raw_message
+        await consumer.consume(
+            record.value,
+            record.headers or (),
+            Origin(record.topic, record.partition, record.offset, record.key),
+        )

@@ -1,0 +1,28 @@
+"""Settings shared by every service, read from the environment."""
+
+from __future__ import annotations
+
+from pydantic_settings import BaseSettings, SettingsConfigDict
+
+
+class ServiceSettings(BaseSettings):
+    """Each service subclasses this and sets its own defaults (name, port)."""
+
+    model_config = SettingsConfigDict(env_file=None, extra="ignore")
+
+    service_name: str = "service"
+    http_host: str = "127.0.0.1"
+    http_port: int = 8000
+    kafka_bootstrap_servers: str = "127.0.0.1:9092"
+    database_url: str = "postgresql+asyncpg://loket@127.0.0.1:55432/loket"
+    run_migrations: bool = True
+    # Bounded retries before a failing message goes to the dead-letter topic.
+    handler_max_attempts: int = 3
+    handler_backoff_seconds: float = 0.2
+    outbox_poll_seconds: float = 0.2
+    outbox_batch_size: int = 500
+    log_level: str = "INFO"
+
+    @property
+    def consumer_group(self) -> str:
+        return f"loket-{self.service_name}"

@@ -1,0 +1,21 @@
+"""Intake's settings, from the environment (prefix-free, one service per process)."""
+
+from __future__ import annotations
+
+from pydantic import AliasChoices, Field, SecretStr
+
+from loketkit.settings import ServiceSettings
+
+
+class IntakeSettings(ServiceSettings):
+    service_name: str = "intake"
+    http_port: int = Field(default=8001, validation_alias=AliasChoices("INTAKE_PORT", "http_port"))
+    service_area: str = "kempen-gml"
+    # Municipalities (NIS codes) the loket serves: Geel, Laakdal, Meerhout.
+    service_area_municipalities: str = "13008,13053,13021"
+    # Key of the HMAC that turns a child into a pseudonymous reference; never leaves intake.
+    child_ref_key: SecretStr = SecretStr("local-development-key-change-me")
+
+    @property
+    def municipalities(self) -> frozenset[str]:
+        return frozenset(code.strip() for code in self.service_area_municipalities.split(","))

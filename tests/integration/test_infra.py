@@ -1,0 +1,44 @@
+"""The local infrastructure really comes up: Kafka with every declared topic, PostgreSQL."""
+
+from __future__ import annotations
+
+import asyncio
+
+import asyncpg
+import pytest
+from aiokafka.admin import AIOKafkaAdminClient
+
+from contracts.topics import TOPICS
+from tools.infra import create_database, ensure_kafka, ensure_postgres, ensure_topics
+
+pytestmark = pytest.mark.integration
+
+
+async def test_kafka_has_every_declared_topic_with_its_partitions() -> None:
+    bootstrap = await asyncio.to_thread(ensure_kafka)  # blocks on a subprocess when cold
+    await ensure_topics(bootstrap)
+    await ensure_topics(bootstrap)  # idempotent: a second run leaves the topics alone
+
+    admin = AIOKafkaAdminClient(bootstrap_servers=bootstrap)
+    await admin.start()
+    try:
+        described = {t["topic"]: t for t in await admin.describe_topics([t.name for t in TOPICS])}
+    finally:
+        await admin.close()
+    for spec in TOPICS:
+        assert described[spec.name]["error_code"] == 0, spec.name
+        assert len(described[spec.name]["partitions"]) == spec.partitions, spec.name
+
+
+async def test_created_database_accepts_a_query() -> None:
+    admin_url = await asyncio.to_thread(ensure_postgres)
+    url = await create_database(admin_url, "infra_selftest", drop_existing=True)
+    assert url.startswith("postgresql+asyncpg://") and url.endswith("/infra_selftest")
+    assert await create_database(admin_url, "infra_selftest") == url  # exists: no error
+
+    conn = await asyncpg.connect(url.replace("postgresql+asyncpg://", "postgresql://", 1))
+    try:
+        assert await conn.fetchval("SELECT current_database()") == "infra_selftest"
+        assert await conn.fetchval("SELECT 40 + 2") == 42
+    finally:
+        await conn.close()

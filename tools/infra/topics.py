@@ -1,0 +1,59 @@
+"""Create the declared Kafka topics (contracts/topics.py): nothing relies on auto-creation."""
+
+from __future__ import annotations
+
+import asyncio
+from collections.abc import Iterable
+
+from aiokafka.admin import AIOKafkaAdminClient, NewTopic
+from aiokafka.errors import TopicAlreadyExistsError, for_code
+
+from contracts.topics import TOPICS, TopicSpec
+
+UNKNOWN_TOPIC = 3
+LEADER_NOT_AVAILABLE = 5
+
+
+async def _partition_counts(admin: AIOKafkaAdminClient, names: list[str]) -> dict[str, int]:
+    """Partition count per topic, retrying while fresh topics are still propagating."""
+    for _ in range(50):
+        described = await admin.describe_topics(names)
+        pending = [t for t in described if t["error_code"] in (UNKNOWN_TOPIC, LEADER_NOT_AVAILABLE)]
+        if not pending:
+            break
+        await asyncio.sleep(0.2)
+    for topic in described:
+        if topic["error_code"]:
+            raise for_code(topic["error_code"])(f"describing topic {topic['topic']}")
+    return {t["topic"]: len(t["partitions"]) for t in described}
+
+
+async def ensure_topics(
+    bootstrap: str, topics: Iterable[TopicSpec] = TOPICS, *, replication_factor: int = 1
+) -> None:
+    """Create missing topics; leave existing ones alone but insist on the declared partitions."""
+    wanted = {spec.name: spec for spec in topics}
+    admin = AIOKafkaAdminClient(bootstrap_servers=bootstrap, client_id="loket-infra")
+    await admin.start()
+    try:
+        existing = set(await admin.list_topics())
+        missing = [
+            NewTopic(spec.name, spec.partitions, replication_factor, topic_configs=spec.config)
+            for name, spec in wanted.items() if name not in existing
+        ]
+        if missing:
+            response = await admin.create_topics(missing)
+            for name, code, *message in response.topic_errors:
+                # Already exists: a concurrent `up` beat us to it, fine.
+                if code and code != TopicAlreadyExistsError.errno:
+                    raise for_code(code)(f"creating topic {name}: {message}")
+        counts = await _partition_counts(admin, list(wanted))
+    finally:
+        await admin.close()
+    wrong = {n: (counts[n], s.partitions) for n, s in wanted.items() if counts[n] != s.partitions}
+    if wrong:
+        details = ", ".join(f"{n} has {have}, declared {want}" for n, (have, want) in wrong.items())
+        raise RuntimeError(
+            f"Kafka topics with the wrong partition count: {details}. "
+            "Partitions cannot shrink; delete the topic (or .cache/kafka/data locally) and rerun."
+        )
