@@ -8,7 +8,7 @@ instance sees all requests and places of one loket, in order.
 
 from __future__ import annotations
 
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 
 DAY_MS = 24 * 60 * 60 * 1000
 FOREVER = -1
@@ -73,3 +73,8 @@ DEAD_LETTER = TopicSpec(
 )
 
 TOPICS: tuple[TopicSpec, ...] = (REQUESTS, CAPACITY, CAPACITY_INBOUND, MATCHES, DEAD_LETTER)
+
+
+def with_prefix(prefix: str, topics: tuple[TopicSpec, ...] = TOPICS) -> tuple[TopicSpec, ...]:
+    """The same topics in a namespace (KAFKA_TOPIC_PREFIX), e.g. for tests sharing a broker."""
+    return tuple(replace(topic, name=f"{prefix}{topic.name}") for topic in topics)

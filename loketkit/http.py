@@ -37,13 +37,21 @@ async def validation_error(request: Request, error: RequestValidationError) -> J
     """422 naming each field at fault, without echoing the submitted values."""
     fields = [
         {
-            "field": ".".join(str(part) for part in item["loc"] if part != "body") or "body",
+            "field": field_name(item["loc"], item["type"]),
             "message": item["msg"],
             "type": item["type"],
         }
         for item in error.errors()
     ]
     return JSONResponse({"error": "invalid request", "fields": fields}, status_code=422)
+
+
+def field_name(location: tuple[str | int, ...], error_type: str) -> str:
+    """("body", "child", "birth_date") -> "child.birth_date"; unreadable JSON -> "body"."""
+    source, *parts = location or ("body",)
+    if error_type == "json_invalid" or not parts:
+        return str(source)
+    return ".".join(str(part) for part in parts)
 
 
 def problem(status: int, message: str, field: str | None = None) -> JSONResponse:

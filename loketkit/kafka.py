@@ -25,22 +25,24 @@ def make_broker(bootstrap_servers: str, service: str) -> KafkaBroker:
 class KafkaDeadLetters:
     """Publishes a failed message to the dead-letter topic and waits for the ack."""
 
-    def __init__(self, broker: KafkaBroker) -> None:
+    def __init__(self, broker: KafkaBroker, topic_prefix: str = "") -> None:
         self._broker = broker
+        self._topic = f"{topic_prefix}{DEAD_LETTER.name}"
 
     async def send(self, value: bytes | None, key: bytes | None, headers: dict[str, str]) -> None:
-        await self._broker.publish(value or b"", topic=DEAD_LETTER.name, key=key, headers=headers)
+        await self._broker.publish(value or b"", topic=self._topic, key=key, headers=headers)
 
 
 def subscribe(
-    broker: KafkaBroker, topic: TopicSpec, consumer: EventConsumer, group_id: str
+    broker: KafkaBroker, topic: TopicSpec, consumer: EventConsumer, group_id: str,
+    topic_prefix: str = "",
 ) -> None:
     """One subscriber per input topic. NACK_ON_ERROR: the offset is committed only
     after `consume` returns (effect durable, or dead-lettered); when it raises, the
     message is sought back and delivered again."""
 
     @broker.subscriber(
-        topic.name,
+        f"{topic_prefix}{topic.name}",
         group_id=group_id,
         ack_policy=AckPolicy.NACK_ON_ERROR,
         auto_offset_reset="earliest",

@@ -46,9 +46,11 @@ class OutboxRelay:
         service: str,
         poll_seconds: float = 0.2,
         batch_size: int = 500,
+        topic_prefix: str = "",
     ) -> None:
         self._session_factory = session_factory
         self._bootstrap_servers = bootstrap_servers
+        self._topic_prefix = topic_prefix
         self.producer: AIOKafkaProducer | None = None
         self._task: asyncio.Task[None] | None = None
         self._service = service
@@ -108,7 +110,7 @@ class OutboxRelay:
                 return 0
             deliveries = [
                 await self.producer.send(
-                    row.topic,
+                    f"{self._topic_prefix}{row.topic}",
                     value=row.value,
                     key=row.key,
                     headers=[(name, value.encode()) for name, value in row.headers],

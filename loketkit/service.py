@@ -49,6 +49,7 @@ class Infrastructure:
             settings.service_name,
             settings.outbox_poll_seconds,
             settings.outbox_batch_size,
+            settings.kafka_topic_prefix,
         )
         broker = make_broker(settings.kafka_bootstrap_servers, settings.service_name)
         return cls(settings, engine, session_factory, broker, relay)
@@ -63,13 +64,14 @@ class Infrastructure:
             self.settings.service_name,
             handlers,
             uow_factory,
-            KafkaDeadLetters(self.broker),
+            KafkaDeadLetters(self.broker, self.settings.kafka_topic_prefix),
             max_attempts=self.settings.handler_max_attempts,
             backoff_seconds=self.settings.handler_backoff_seconds,
             after_commit=self.relay.wake,
         )
         for topic in topics:
-            subscribe(self.broker, topic, consumer, self.settings.consumer_group)
+            subscribe(self.broker, topic, consumer, self.settings.consumer_group,
+                      self.settings.kafka_topic_prefix)
 
     async def readiness(self) -> dict[str, bool]:
         try:

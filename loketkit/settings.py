@@ -14,6 +14,8 @@ class ServiceSettings(BaseSettings):
     http_host: str = "127.0.0.1"
     http_port: int = 8000
     kafka_bootstrap_servers: str = "127.0.0.1:9092"
+    # Namespace for topics and consumer groups, so several systems can share one cluster.
+    kafka_topic_prefix: str = ""
     database_url: str = "postgresql+asyncpg://loket@127.0.0.1:55432/loket"
     run_migrations: bool = True
     # Bounded retries before a failing message goes to the dead-letter topic.
@@ -25,4 +27,4 @@ class ServiceSettings(BaseSettings):
 
     @property
     def consumer_group(self) -> str:
-        return f"loket-{self.service_name}"
+        return f"{self.kafka_topic_prefix}loket-{self.service_name}"

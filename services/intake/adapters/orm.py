@@ -34,6 +34,7 @@ class RequestRecord(SQLModel, table=True):
     priority: dict[str, object] = Field(sa_column=Column(JSON, nullable=False))
     submitted_at: datetime = Field(sa_type=DateTime(timezone=True))
     replaces_request_id: str | None = Field(default=None, max_length=64)
+    replaced_by_request_id: str | None = Field(default=None, max_length=64)
     match_id: str | None = Field(default=None, max_length=64)
     proposed_location_id: str | None = Field(default=None, max_length=64, index=True)
     proposed_place_id: str | None = Field(default=None, max_length=64)

@@ -73,6 +73,7 @@ class Request:
     submitted_at: datetime
     status: Status = Status.SUBMITTED
     replaces_request_id: str | None = None
+    replaced_by_request_id: str | None = None
     match_id: str | None = None
     proposed_location_id: str | None = None
     proposed_place_id: str | None = None
@@ -110,6 +111,7 @@ class Request:
         """
         remaining = tuple(loc for loc in self.preferred_location_ids if loc != closed_location_id)
         self.status = Status.REPLACED
+        self.replaced_by_request_id = new_id
         return replace(
             self,
             request_id=new_id,
@@ -118,6 +120,7 @@ class Request:
             submitted_at=now,
             status=Status.SUBMITTED,
             replaces_request_id=self.request_id,
+            replaced_by_request_id=None,
             match_id=None,
             proposed_location_id=None,
             proposed_place_id=None,

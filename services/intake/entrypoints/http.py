@@ -42,6 +42,7 @@ def to_public(request: ChildcareRequest) -> RequestPublic:
         preferred_location_ids=list(request.preferred_location_ids),
         submitted_at=request.submitted_at,
         replaces_request_id=request.replaces_request_id,
+        replaced_by_request_id=request.replaced_by_request_id,
         match_id=request.match_id,
         proposed_location_id=request.proposed_location_id,
         proposed_place_id=request.proposed_place_id,

@@ -58,6 +58,7 @@ class RequestPublic(BaseModel):
     preferred_location_ids: list[str]
     submitted_at: datetime
     replaces_request_id: str | None
+    replaced_by_request_id: str | None
     match_id: str | None
     proposed_location_id: str | None
     proposed_place_id: str | None

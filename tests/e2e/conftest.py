@@ -1,0 +1,49 @@
+"""The four services as separate OS processes against the real broker and database."""
+
+from __future__ import annotations
+
+from collections.abc import AsyncIterator, Iterator
+from pathlib import Path
+
+import httpx
+import pytest
+
+from contracts.topics import with_prefix
+from tests.conftest import fresh_infra
+from tests.e2e.support import TOPIC_PREFIX
+from tests.kafka_helpers import delete_topics
+from tools.infra import Infra, ensure_topics
+from tools.processes import ServiceProcess, service_processes, start_all, stop_all
+
+E2E_PORTS = {"intake": 18001, "capacity": 18002, "matching": 18003, "reporting": 18004}
+LOG_DIR = Path(__file__).resolve().parents[2] / ".cache" / "logs" / "e2e"
+
+
+@pytest.fixture(scope="session")
+async def e2e_infra() -> AsyncIterator[Infra]:
+    infra = await fresh_infra("_e2e", ("intake", "capacity", "matching", "reporting"))
+    topics = with_prefix(TOPIC_PREFIX)
+    await ensure_topics(infra.bootstrap_servers, topics)
+    yield infra
+    await delete_topics(infra.bootstrap_servers, [spec.name for spec in topics])
+
+
+@pytest.fixture(scope="session")
+def system(e2e_infra: Infra) -> Iterator[dict[str, ServiceProcess]]:
+    services = service_processes(
+        e2e_infra, LOG_DIR, E2E_PORTS,
+        # short backoff so dead-letter tests stay quick; outbox polls often
+        {"HANDLER_BACKOFF_SECONDS": "0.05", "OUTBOX_POLL_SECONDS": "0.1",
+         "KAFKA_TOPIC_PREFIX": TOPIC_PREFIX},
+    )
+    for log in LOG_DIR.glob("*.log"):
+        log.unlink()
+    start_all(services)
+    yield services
+    stop_all(services)
+
+
+@pytest.fixture
+def http() -> Iterator[httpx.Client]:
+    with httpx.Client(timeout=15) as client:
+        yield client
