@@ -1,0 +1,90 @@
+"""Synthetic but realistic demo data for the service area, reproducible from a seed.
+
+Locations per municipality follow the population; requests follow the birth
+rate; families choose the nearest locations, mostly in their own municipality.
+"""
+
+from __future__ import annotations
+
+import random
+from datetime import date, timedelta
+from typing import Any
+
+from tools.demo.area import BIRTHS_PER_INHABITANT_YEAR, Place, municipalities, places
+
+FIRST_NAMES = ["Noah", "Olivia", "Arthur", "Louise", "Jules", "Mila", "Lucas", "Nora", "Finn",
+               "Lina", "Leon", "Ella", "Mats", "Julia", "Vic", "Marie", "Lars", "Fien", "Warre",
+               "Lotte", "Nand", "Hanne", "Seppe", "Amber", "Rune", "Yara", "Amir", "Aya"]
+LAST_NAMES = ["Peeters", "Janssens", "Maes", "Jacobs", "Mertens", "Willems", "Claes", "Goossens",
+              "Wouters", "De Smet", "Vermeulen", "Van den Broeck", "Verhoeven", "Aerts", "Smets",
+              "Hendrickx", "Van Dyck", "Boeckx", "Geens", "Kerkhofs", "Yilmaz", "El Amrani"]
+LOCATION_WORDS = ["Zonneke", "Het Speelhuisje", "De Kabouterhut", "Pimpernel", "Klavertje",
+                  "De Rakkers", "Ukkepuk", "Het Nestje", "Berenboot", "De Vlindertuin",
+                  "Kriebel", "Sterretje", "Het Molentje", "De Boomhut", "Wiegeltje"]
+TIERS = ["basic", "income_related", "income_related", "plus", "free_price"]
+
+
+def locations(rng: random.Random) -> list[dict[str, Any]]:
+    by_nis: dict[str, list[Place]] = {}
+    for place in places():
+        by_nis.setdefault(place.municipality_nis, []).append(place)
+    names = iter(rng.sample(LOCATION_WORDS, len(LOCATION_WORDS)))
+    result = []
+    for municipality in municipalities():
+        for number in range(max(2, round(municipality.inhabitants / 5000))):
+            place = rng.choice(by_nis[municipality.nis_code])
+            family_care = rng.random() < 0.3
+            result.append({
+                "location_id": f"loc-{municipality.nis_code}-{number + 1:02d}",
+                "name": f"{'Gezinsopvang' if family_care else 'Kinderdagverblijf'} "
+                        f"{next(names)} ({place.name})",
+                "municipality_nis": municipality.nis_code,
+                "postcode": place.postcode,
+                "capacity": rng.randint(4, 8) if family_care else rng.randint(14, 36),
+                "subsidy_tier": rng.choice(TIERS),
+            })
+    return result
+
+
+def requests(rng: random.Random, chosen: list[dict[str, Any]], today: date,
+             share_of_year: float = 0.25) -> list[dict[str, Any]]:
+    place_of = {(p.postcode, p.municipality_nis): p for p in places()}
+    location_places = [(loc, place_of[(loc["postcode"], loc["municipality_nis"])])
+                       for loc in chosen]
+    result = []
+    for municipality in municipalities():
+        homes = [p for p in places() if p.municipality_nis == municipality.nis_code]
+        count = round(municipality.inhabitants * BIRTHS_PER_INHABITANT_YEAR * share_of_year)
+        for _ in range(count):
+            home = rng.choice(homes)
+            nearest = sorted(location_places, key=lambda lp: home.km_to(lp[1]))
+            wanted = [loc["location_id"] for loc, _ in nearest[: rng.randint(1, 3)]]
+            birth = today + timedelta(days=rng.randint(-330, 150))
+            result.append({
+                "child": {"first_name": rng.choice(FIRST_NAMES),
+                          "last_name": rng.choice(LAST_NAMES), "birth_date": birth.isoformat()},
+                "parent": {"name": f"{rng.choice(FIRST_NAMES)} {rng.choice(LAST_NAMES)}",
+                           "email": f"gezin{rng.randint(1000, 9999)}@example.be",
+                           "postcode": home.postcode},
+                "municipality_nis": municipality.nis_code,
+                "desired_start_date": (birth + timedelta(days=rng.randint(90, 300))).isoformat(),
+                "days_per_week": rng.choice([3, 4, 4, 5, 5]),
+                "preferred_location_ids": wanted,
+                "priority": {"parents_working_or_training": rng.random() < 0.6,
+                             "single_parent": rng.random() < 0.15,
+                             "low_income": rng.random() < 0.1,
+                             "foster_child": rng.random() < 0.02},
+                "urgency": "urgent" if rng.random() < 0.05 else "normal",
+            })
+    return result
+
+
+def free_places(rng: random.Random, chosen: list[dict[str, Any]], today: date,
+                total: int = 45) -> list[tuple[str, dict[str, Any]]]:
+    result = []
+    for _ in range(total):
+        location = rng.choice(chosen)
+        available = today + timedelta(days=rng.randint(30, 300))
+        result.append((location["location_id"],
+                       {"available_from": available.isoformat(), "count": 1}))
+    return result
