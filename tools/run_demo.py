@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
+import os
 import signal
 import threading
 from pathlib import Path
@@ -18,6 +19,8 @@ import httpx
 
 from tools.demo.seed import seed
 from tools.infra import provision, stop_kafka, stop_postgres
+from tools.infra.kafka import broker_answers
+from tools.infra.postgres import port, server_ready
 from tools.processes import service_processes, start_all, stop_all
 
 ROOT = Path(__file__).resolve().parent.parent
@@ -25,6 +28,9 @@ LOG_DIR = ROOT / ".cache" / "logs"
 
 
 def main() -> None:
+    # Leave running what was running before (another terminal's broker, say).
+    kafka_was_up = broker_answers(os.environ.get("KAFKA_BOOTSTRAP_SERVERS", "127.0.0.1:9092"))
+    postgres_was_up = server_ready("127.0.0.1", port())
     print("Starting Kafka and PostgreSQL ...", flush=True)
     infra = asyncio.run(provision())
     services = service_processes(infra, LOG_DIR)
@@ -48,8 +54,10 @@ def main() -> None:
     finally:
         print("\nStopping services ...", flush=True)
         stop_all(services)
-        stop_kafka()
-        stop_postgres()
+        if not kafka_was_up:
+            stop_kafka()
+        if not postgres_was_up:
+            stop_postgres()
         print("Stopped.", flush=True)
 
 

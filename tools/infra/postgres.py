@@ -61,7 +61,7 @@ def _bin(name: str) -> str:
     raise RuntimeError(f"PostgreSQL '{name}' not found: install it (apt-get install postgresql)")
 
 
-def _ready(host: str, server_port: int) -> bool:
+def server_ready(host: str, server_port: int) -> bool:
     # -U/-d so the probe does not leave "role/database does not exist" lines in the log.
     args = [_bin("pg_isready"), "-q", "-h", host, "-p", str(server_port),
             "-U", PG_USER, "-d", "postgres", "-t", "2"]
@@ -83,7 +83,7 @@ def ensure_postgres() -> str:
     base = base_dir()
     data, log = base / "data", base / "postgres.log"
     with file_lock(REPO_ROOT / ".cache/postgres.lock"):
-        if _ready("127.0.0.1", port()):
+        if server_ready("127.0.0.1", port()):
             return admin_url()  # ours from an earlier `up`, or any server on that port
         base.mkdir(parents=True, exist_ok=True)
         if os.geteuid() == 0:
@@ -102,7 +102,7 @@ def ensure_postgres() -> str:
                              "-w", "-t", str(READY_TIMEOUT_S), "-o", options]),
             capture_output=True, text=True, cwd=base, stdin=subprocess.DEVNULL,
         )
-        if started.returncode != 0 or not _ready("127.0.0.1", port()):
+        if started.returncode != 0 or not server_ready("127.0.0.1", port()):
             raise RuntimeError(
                 f"PostgreSQL did not start on 127.0.0.1:{port()} within {READY_TIMEOUT_S}s: "
                 f"{started.stderr.strip()}\nsee {log}:\n{tail(log)}"
