@@ -5,10 +5,16 @@ from __future__ import annotations
 from datetime import date, datetime
 
 from sqlalchemy import DateTime, Index
+from sqlalchemy.orm import registry
 from sqlmodel import Field, SQLModel
 
 
-class LocationRecord(SQLModel, table=True):
+class CapacityTable(SQLModel, registry=registry()):
+    """Capacity's own metadata: table names are per database, and one Python
+    process (the tests) may load several services' tables."""
+
+
+class LocationRecord(CapacityTable, table=True):
     __tablename__ = "locations"
 
     location_id: str = Field(primary_key=True, max_length=64)
@@ -24,7 +30,7 @@ class LocationRecord(SQLModel, table=True):
     registered_at: datetime = Field(sa_type=DateTime(timezone=True))
 
 
-class FreePlaceRecord(SQLModel, table=True):
+class FreePlaceRecord(CapacityTable, table=True):
     __tablename__ = "free_places"
     # Counting a location's open places is on every offer's path.
     __table_args__ = (Index("ix_free_places_location_status", "location_id", "status"),)
@@ -39,7 +45,7 @@ class FreePlaceRecord(SQLModel, table=True):
     recorded_at: datetime = Field(sa_type=DateTime(timezone=True))
 
 
-class ClosureRecord(SQLModel, table=True):
+class ClosureRecord(CapacityTable, table=True):
     __tablename__ = "closures"
 
     closure_id: str = Field(primary_key=True, max_length=64)

@@ -5,10 +5,16 @@ from __future__ import annotations
 from datetime import date, datetime
 
 from sqlalchemy import JSON, Column, DateTime
+from sqlalchemy.orm import registry
 from sqlmodel import Field, SQLModel
 
 
-class RequestRecord(SQLModel, table=True):
+class IntakeTable(SQLModel, registry=registry()):
+    """Intake's own metadata: table names are per database, and one Python
+    process (the tests) may load several services' tables."""
+
+
+class RequestRecord(IntakeTable, table=True):
     __tablename__ = "requests"
 
     request_id: str = Field(primary_key=True, max_length=64)
@@ -40,7 +46,7 @@ class RequestRecord(SQLModel, table=True):
     proposed_place_id: str | None = Field(default=None, max_length=64)
 
 
-class LocationRecord(SQLModel, table=True):
+class LocationRecord(IntakeTable, table=True):
     """Locations families can choose, as announced by capacity."""
 
     __tablename__ = "locations"

@@ -9,10 +9,16 @@ from __future__ import annotations
 from datetime import date, datetime
 
 from sqlalchemy import JSON, Column, DateTime, Index, text
+from sqlalchemy.orm import registry
 from sqlmodel import Field, SQLModel
 
 
-class WaitingRequestRecord(SQLModel, table=True):
+class MatchingTable(SQLModel, registry=registry()):
+    """Matching's own metadata: table names are per database, and one Python
+    process (the tests) may load several services' tables."""
+
+
+class WaitingRequestRecord(MatchingTable, table=True):
     __tablename__ = "requests"
 
     request_id: str = Field(primary_key=True, max_length=64)
@@ -28,7 +34,7 @@ class WaitingRequestRecord(SQLModel, table=True):
     status: str = Field(max_length=16)  # waiting, proposed, withdrawn
 
 
-class RequestLocationRecord(SQLModel, table=True):
+class RequestLocationRecord(MatchingTable, table=True):
     __tablename__ = "request_locations"
     __table_args__ = (
         Index("ix_request_locations_candidates", "location_id", "birth_month",
@@ -41,7 +47,7 @@ class RequestLocationRecord(SQLModel, table=True):
     waiting: bool = True
 
 
-class PlaceRecord(SQLModel, table=True):
+class PlaceRecord(MatchingTable, table=True):
     __tablename__ = "places"
     __table_args__ = (Index("ix_places_open", "location_id", "status"),)
 
@@ -55,7 +61,7 @@ class PlaceRecord(SQLModel, table=True):
     status: str = Field(max_length=16)  # open, proposed, cancelled
 
 
-class MatchRecord(SQLModel, table=True):
+class MatchRecord(MatchingTable, table=True):
     __tablename__ = "matches"
     # The database itself refuses two live proposals of one place.
     __table_args__ = (
@@ -70,7 +76,7 @@ class MatchRecord(SQLModel, table=True):
     active: bool = True
 
 
-class ClosedLocationRecord(SQLModel, table=True):
+class ClosedLocationRecord(MatchingTable, table=True):
     __tablename__ = "closed_locations"
 
     location_id: str = Field(primary_key=True, max_length=64)

@@ -1,0 +1,3 @@
+from loketkit.migrations import run_env
+
+run_env()
