@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from collections.abc import Sequence
+
 from aiokafka import ConsumerRecord
 from faststream import AckPolicy
 from faststream.kafka import KafkaBroker, KafkaMessage
@@ -34,19 +36,20 @@ class KafkaDeadLetters:
 
 
 def subscribe(
-    broker: KafkaBroker, topic: TopicSpec, consumer: EventConsumer, group_id: str,
+    broker: KafkaBroker, topics: Sequence[TopicSpec], consumer: EventConsumer, group_id: str,
     topic_prefix: str = "",
 ) -> None:
-    """One subscriber per input topic. NACK_ON_ERROR: the offset is committed only
+    """One subscriber (one consumer, one group membership) for all of a service's input
+    topics, so joining the group costs one rebalance. NACK_ON_ERROR: the offset is committed only
     after `consume` returns (effect durable, or dead-lettered); when it raises, the
     message is sought back and delivered again."""
 
     @broker.subscriber(
-        f"{topic_prefix}{topic.name}",
+        *(f"{topic_prefix}{topic.name}" for topic in topics),
         group_id=group_id,
         ack_policy=AckPolicy.NACK_ON_ERROR,
         auto_offset_reset="earliest",
-        title=f"{consumer.service}:{topic.name}",
+        title=f"{consumer.service}:inputs",
     )
     async def on_message(msg: KafkaMessage) -> None:
         record: ConsumerRecord[bytes, bytes] = msg.raw_message

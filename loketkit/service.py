@@ -69,9 +69,8 @@ class Infrastructure:
             backoff_seconds=self.settings.handler_backoff_seconds,
             after_commit=self.relay.wake,
         )
-        for topic in topics:
-            subscribe(self.broker, topic, consumer, self.settings.consumer_group,
-                      self.settings.kafka_topic_prefix)
+        subscribe(self.broker, topics, consumer, self.settings.consumer_group,
+                  self.settings.kafka_topic_prefix)
 
     async def readiness(self) -> dict[str, bool]:
         try:

@@ -132,7 +132,7 @@ async def test_a_real_subscriber_dead_letters_garbage_and_keeps_consuming(
     broker = KafkaBroker(infra.bootstrap_servers)
     consumer = EventConsumer("matching-it", {PlaceFreed: handlers.on_place_freed},
                              lambda: MatchingUnitOfWork(matching_db), KafkaDeadLetters(broker))
-    subscribe(broker, topic, consumer, f"it-{uuid.uuid4().hex[:8]}")
+    subscribe(broker, [topic], consumer, f"it-{uuid.uuid4().hex[:8]}")
     marker = uuid.uuid4().hex
     good = new_event(place(f"p-{marker}", f"loc-{marker}"), source="/test")
     await publish_raw(infra.bootstrap_servers, topic.name, f"{{{marker}".encode(),

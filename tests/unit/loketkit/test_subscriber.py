@@ -28,7 +28,7 @@ async def test_events_reach_the_handler_and_garbage_reaches_the_dead_letter_topi
 
     consumer = EventConsumer("test", {PlaceFreed: on_place_freed}, lambda: uow,
                              KafkaDeadLetters(broker), backoff_seconds=0)
-    subscribe(broker, CAPACITY, consumer, "test-group")
+    subscribe(broker, [CAPACITY], consumer, "test-group")
 
     @broker.subscriber(DEAD_LETTER.name)
     async def dead_letters(body: bytes) -> None: ...
