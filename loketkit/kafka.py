@@ -5,6 +5,7 @@ from __future__ import annotations
 from collections.abc import Sequence
 
 from aiokafka import ConsumerRecord
+from aiokafka.coordinator.assignors.range import RangePartitionAssignor
 from faststream import AckPolicy
 from faststream.kafka import KafkaBroker, KafkaMessage
 from faststream.kafka.prometheus import KafkaPrometheusMiddleware
@@ -40,7 +41,10 @@ def subscribe(
     topic_prefix: str = "",
 ) -> None:
     """One subscriber (one consumer, one group membership) for all of a service's input
-    topics, so joining the group costs one rebalance. NACK_ON_ERROR: the offset is committed only
+    topics, so joining the group costs one rebalance. The range assignor gives partition
+    N of every input topic to the same instance: topics share keys (the service area) and
+    partition counts, so one instance sees all of an area's requests and places, in
+    order. NACK_ON_ERROR: the offset is committed only
     after `consume` returns (effect durable, or dead-lettered); when it raises, the
     message is sought back and delivered again."""
 
@@ -49,6 +53,7 @@ def subscribe(
         group_id=group_id,
         ack_policy=AckPolicy.NACK_ON_ERROR,
         auto_offset_reset="earliest",
+        partition_assignment_strategy=(RangePartitionAssignor,),
         title=f"{consumer.service}:inputs",
     )
     async def on_message(msg: KafkaMessage) -> None:

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import functools
+import logging
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -14,7 +15,7 @@ from loketkit.service import Infrastructure, create_app
 from services.intake import handlers
 from services.intake.adapters.uow import IntakeUnitOfWork
 from services.intake.domain.model import Child, child_reference
-from services.intake.settings import IntakeSettings
+from services.intake.settings import DEVELOPMENT_KEY, IntakeSettings
 
 MIGRATIONS = Path(__file__).parent / "migrations"
 
@@ -38,6 +39,9 @@ class IntakeContext:
 
 def bootstrap(settings: IntakeSettings | None = None) -> FastAPI:
     settings = settings or IntakeSettings()
+    if settings.child_ref_key.get_secret_value() == DEVELOPMENT_KEY:
+        logging.getLogger(__name__).warning(
+            "CHILD_REF_KEY is the development key: set a secret one outside local runs")
     infra = Infrastructure.from_settings(settings)
     context = IntakeContext(settings, infra)
     infra.consume(

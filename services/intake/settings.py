@@ -6,6 +6,8 @@ from pydantic import AliasChoices, Field, SecretStr
 
 from loketkit.settings import ServiceSettings
 
+DEVELOPMENT_KEY = "local-development-key-change-me"
+
 
 class IntakeSettings(ServiceSettings):
     service_name: str = "intake"
@@ -14,7 +16,7 @@ class IntakeSettings(ServiceSettings):
     # Municipalities (NIS codes) the loket serves: Geel, Laakdal, Meerhout.
     service_area_municipalities: str = "13008,13053,13021"
     # Key of the HMAC that turns a child into a pseudonymous reference; never leaves intake.
-    child_ref_key: SecretStr = SecretStr("local-development-key-change-me")
+    child_ref_key: SecretStr = SecretStr(DEVELOPMENT_KEY)
 
     @property
     def municipalities(self) -> frozenset[str]:

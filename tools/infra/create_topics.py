@@ -1,7 +1,8 @@
 """`python -m tools.infra.create_topics --bootstrap HOST:PORT`: create the declared topics.
 
 Waits for the broker, then creates every topic of contracts/topics.py that is
-missing (existing ones are left alone, but must have the declared partitions).
+missing (existing ones are left alone, but must have the declared partitions),
+under the services' KAFKA_TOPIC_PREFIX when one is set.
 Idempotent, so docker-compose's one-shot `create-topics` service and the
 Kubernetes Job can run it on every deployment. Exits non-zero on failure.
 """
@@ -19,7 +20,7 @@ from collections.abc import Sequence
 from aiokafka.admin import AIOKafkaAdminClient
 from aiokafka.errors import KafkaError
 
-from contracts.topics import TOPICS, TopicSpec
+from contracts.topics import TOPICS, TopicSpec, with_prefix
 from tools.infra.kafka import wait_for_broker
 from tools.infra.topics import ensure_topics
 
@@ -35,6 +36,11 @@ def build_parser() -> argparse.ArgumentParser:
     parser.add_argument(
         "--bootstrap", default=bootstrap, required=bootstrap is None, metavar="HOST:PORT[,...]",
         help="Kafka bootstrap servers (default: $KAFKA_BOOTSTRAP_SERVERS)",
+    )
+    parser.add_argument(
+        "--topic-prefix", default=os.environ.get("KAFKA_TOPIC_PREFIX", ""), metavar="PREFIX",
+        help="namespace before every topic name, as the services' KAFKA_TOPIC_PREFIX "
+             "(default: $KAFKA_TOPIC_PREFIX, else none)",
     )
     parser.add_argument(
         "--replication-factor", type=positive_int, default=1, metavar="N",
@@ -59,12 +65,15 @@ def positive_int(text: str) -> int:
     return value
 
 
-def declared_topics(min_insync_replicas: int | None) -> tuple[TopicSpec, ...]:
+def declared_topics(
+    min_insync_replicas: int | None = None, prefix: str = ""
+) -> tuple[TopicSpec, ...]:
+    topics = with_prefix(prefix) if prefix else TOPICS
     if min_insync_replicas is None:
-        return TOPICS
+        return topics
     extra = {"min.insync.replicas": str(min_insync_replicas)}
     return tuple(
-        dataclasses.replace(spec, extra_config={**spec.extra_config, **extra}) for spec in TOPICS
+        dataclasses.replace(spec, extra_config={**spec.extra_config, **extra}) for spec in topics
     )
 
 
@@ -98,7 +107,7 @@ async def create_topics(
 def main(argv: Sequence[str] | None = None) -> int:
     args = build_parser().parse_args(argv)
     deadline = time.monotonic() + args.timeout
-    topics = declared_topics(args.min_insync_replicas)
+    topics = declared_topics(args.min_insync_replicas, args.topic_prefix)
     try:
         wait_for_broker(args.bootstrap, timeout=args.timeout)
         before = asyncio.run(

@@ -57,3 +57,26 @@ async def ensure_topics(
             f"Kafka topics with the wrong partition count: {details}. "
             "Partitions cannot shrink; delete the topic (or .cache/kafka/data locally) and rerun."
         )
+
+
+async def recreate_topics(
+    bootstrap: str, topics: Iterable[TopicSpec] = TOPICS, wait_seconds: float = 60.0
+) -> None:
+    """Delete the topics (emptying them) and create them again; for a fresh local demo."""
+    specs = list(topics)
+    names = [spec.name for spec in specs]
+    admin = AIOKafkaAdminClient(bootstrap_servers=bootstrap, client_id="loket-infra")
+    await admin.start()
+    try:
+        present = [name for name in names if name in set(await admin.list_topics())]
+        if present:
+            await admin.delete_topics(present)
+        # Deletion completes in the background; creating too early would find them still there.
+        deadline = asyncio.get_running_loop().time() + wait_seconds
+        while set(names) & set(await admin.list_topics()):
+            if asyncio.get_running_loop().time() > deadline:
+                raise TimeoutError(f"Kafka did not delete {present} within {wait_seconds:.0f}s")
+            await asyncio.sleep(0.3)
+    finally:
+        await admin.close()
+    await ensure_topics(bootstrap, specs)
