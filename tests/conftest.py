@@ -1,31 +1,64 @@
 """Test session infrastructure: the real Kafka broker and PostgreSQL, provisioned here.
 
 Unit tests never touch these fixtures. Integration and end-to-end tests ask for
-`infra`, which starts (or reuses) the local broker and database server, creates
-the declared topics, and gives each test module fresh databases. Nothing is
-skipped: if the infrastructure cannot start, the tests fail with its error.
+`infra` or `e2e_infra`, which start (or reuse) the local broker and database
+server, create the declared topics and give the tests fresh databases. What
+the session started, it stops at the end. Nothing is skipped: if the
+infrastructure cannot start, the tests fail with its error.
 """
 
 from __future__ import annotations
 
 import asyncio
+import os
 from collections.abc import AsyncIterator
+from dataclasses import dataclass
 
 import pytest
 
-from tools.infra import Infra, create_database, ensure_kafka, ensure_postgres, ensure_topics
+from tools.infra import (
+    Infra,
+    create_database,
+    ensure_kafka,
+    ensure_postgres,
+    ensure_topics,
+    stop_kafka,
+    stop_postgres,
+)
+from tools.infra.kafka import broker_answers
+from tools.infra.postgres import port, server_ready
+
+SERVICES = ("intake", "capacity", "matching", "reporting")
 
 
-async def fresh_infra(suffix: str, services: tuple[str, ...]) -> Infra:
+@dataclass(frozen=True)
+class Servers:
+    bootstrap: str
+    admin_url: str
+
+
+@pytest.fixture(scope="session")
+async def servers() -> AsyncIterator[Servers]:
+    kafka_was_up = bool(os.environ.get("KAFKA_BOOTSTRAP_SERVERS")) or broker_answers(
+        "127.0.0.1:9092")
+    postgres_was_up = bool(os.environ.get("DATABASE_URL")) or server_ready("127.0.0.1", port())
     bootstrap, admin_url = await asyncio.gather(
         asyncio.to_thread(ensure_kafka), asyncio.to_thread(ensure_postgres)
     )
     await ensure_topics(bootstrap)
-    urls = [await create_database(admin_url, f"{name}{suffix}", drop_existing=True)
-            for name in services]
-    return Infra(bootstrap, admin_url, dict(zip(services, urls, strict=True)))
+    yield Servers(bootstrap, admin_url)
+    if not kafka_was_up:
+        stop_kafka()
+    if not postgres_was_up:
+        stop_postgres()
+
+
+async def fresh_infra(servers: Servers, suffix: str) -> Infra:
+    urls = [await create_database(servers.admin_url, f"{name}{suffix}", drop_existing=True)
+            for name in SERVICES]
+    return Infra(servers.bootstrap, servers.admin_url, dict(zip(SERVICES, urls, strict=True)))
 
 
 @pytest.fixture(scope="session")
-async def infra() -> AsyncIterator[Infra]:
-    yield await fresh_infra("_it", ("intake", "capacity", "matching", "reporting"))
+async def infra(servers: Servers) -> Infra:
+    return await fresh_infra(servers, "_it")

@@ -9,7 +9,7 @@ import httpx
 import pytest
 
 from contracts.topics import with_prefix
-from tests.conftest import fresh_infra
+from tests.conftest import Servers, fresh_infra
 from tests.e2e.support import TOPIC_PREFIX
 from tests.kafka_helpers import delete_topics
 from tools.infra import Infra, ensure_topics
@@ -20,8 +20,8 @@ LOG_DIR = Path(__file__).resolve().parents[2] / ".cache" / "logs" / "e2e"
 
 
 @pytest.fixture(scope="session")
-async def e2e_infra() -> AsyncIterator[Infra]:
-    infra = await fresh_infra("_e2e", ("intake", "capacity", "matching", "reporting"))
+async def e2e_infra(servers: Servers) -> AsyncIterator[Infra]:
+    infra = await fresh_infra(servers, "_e2e")
     topics = with_prefix(TOPIC_PREFIX)
     await ensure_topics(infra.bootstrap_servers, topics)
     yield infra

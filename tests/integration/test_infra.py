@@ -2,20 +2,19 @@
 
 from __future__ import annotations
 
-import asyncio
-
 import asyncpg
 import pytest
 from aiokafka.admin import AIOKafkaAdminClient
 
 from contracts.topics import TOPICS
-from tools.infra import create_database, ensure_kafka, ensure_postgres, ensure_topics
+from tests.conftest import Servers
+from tools.infra import create_database, ensure_topics
 
 pytestmark = pytest.mark.integration
 
 
-async def test_kafka_has_every_declared_topic_with_its_partitions() -> None:
-    bootstrap = await asyncio.to_thread(ensure_kafka)  # blocks on a subprocess when cold
+async def test_kafka_has_every_declared_topic_with_its_partitions(servers: Servers) -> None:
+    bootstrap = servers.bootstrap
     await ensure_topics(bootstrap)
     await ensure_topics(bootstrap)  # idempotent: a second run leaves the topics alone
 
@@ -30,8 +29,8 @@ async def test_kafka_has_every_declared_topic_with_its_partitions() -> None:
         assert len(described[spec.name]["partitions"]) == spec.partitions, spec.name
 
 
-async def test_created_database_accepts_a_query() -> None:
-    admin_url = await asyncio.to_thread(ensure_postgres)
+async def test_created_database_accepts_a_query(servers: Servers) -> None:
+    admin_url = servers.admin_url
     url = await create_database(admin_url, "infra_selftest", drop_existing=True)
     assert url.startswith("postgresql+asyncpg://") and url.endswith("/infra_selftest")
     assert await create_database(admin_url, "infra_selftest") == url  # exists: no error
