@@ -17,16 +17,21 @@ from pathlib import Path
 
 import httpx
 
-from contracts.topics import TOPICS
+from contracts.topics import with_prefix
 from tools.demo.seed import seed
 from tools.infra import SERVICES, Infra, create_database, provision, stop_kafka, stop_postgres
 from tools.infra.kafka import broker_answers
 from tools.infra.postgres import port, server_ready
 from tools.infra.topics import recreate_topics
-from tools.processes import service_processes, start_all, stop_all
+from tools.processes import DEFAULT_PORTS, service_processes, start_all, stop_all
 
 ROOT = Path(__file__).resolve().parent.parent
 LOG_DIR = ROOT / ".cache" / "logs"
+
+
+def ports_from_env() -> dict[str, int]:
+    return {name: int(os.environ.get(f"{name.upper()}_PORT", port))
+            for name, port in DEFAULT_PORTS.items()}
 
 
 def wait_for_stop_signal() -> None:
@@ -39,12 +44,14 @@ def wait_for_stop_signal() -> None:
         pass
 
 
-async def reset_demo_state(infra: Infra) -> None:
-    """A fresh demo each run: empty service databases and topics (local broker only)."""
-    if not os.environ.get("KAFKA_BOOTSTRAP_SERVERS"):
-        await recreate_topics(infra.bootstrap_servers, TOPICS)
+async def reset_demo_state(infra: Infra, topic_prefix: str, database_suffix: str) -> None:
+    """A fresh demo each run: empty service databases and topics. On an external
+    cluster only namespaced topics (KAFKA_TOPIC_PREFIX) are ever emptied."""
+    if topic_prefix or not os.environ.get("KAFKA_BOOTSTRAP_SERVERS"):
+        await recreate_topics(infra.bootstrap_servers, with_prefix(topic_prefix))
     for name in SERVICES:
-        await create_database(infra.admin_database_url, name, drop_existing=True)
+        await create_database(infra.admin_database_url, f"{name}{database_suffix}",
+                              drop_existing=True)
 
 
 def main() -> None:
@@ -52,23 +59,27 @@ def main() -> None:
     kafka_was_up = broker_answers(os.environ.get("KAFKA_BOOTSTRAP_SERVERS", "127.0.0.1:9092"))
     postgres_was_up = server_ready("127.0.0.1", port())
     print("Starting Kafka and PostgreSQL ...", flush=True)
-    infra = asyncio.run(provision())
+    # Namespaces, so a demo can run beside another on the same servers (the tests do).
+    topic_prefix = os.environ.get("KAFKA_TOPIC_PREFIX", "")
+    database_suffix = os.environ.get("DEMO_DATABASE_SUFFIX", "")
+    infra = asyncio.run(provision(database_suffix))
     if "--keep" not in sys.argv:
         print("Resetting the demo data (run with --keep to keep it) ...", flush=True)
-        asyncio.run(reset_demo_state(infra))
-    services = service_processes(infra, LOG_DIR)
+        asyncio.run(reset_demo_state(infra, topic_prefix, database_suffix))
+    services = service_processes(infra, LOG_DIR / f"demo{database_suffix}", ports_from_env())
     print("Starting intake, capacity, matching and reporting ...", flush=True)
     start_all(services)
     try:
         counts = asyncio.run(
-            seed(services["intake"].url, services["capacity"].url, infra.bootstrap_servers)
+            seed(services["intake"].url, services["capacity"].url, infra.bootstrap_servers,
+                 topic_prefix=topic_prefix)
         )
         print(f"Seeded the demo area Geel-Laakdal-Meerhout: {counts}", flush=True)
         for name, service in services.items():
             health = httpx.get(f"{service.url}/healthz", timeout=5).json()["status"]
             print(f"  {name:<10} {service.url}  (health: {health}, API docs: {service.url}/docs)")
         print(f"  Registratiecijfers (NL): {services['reporting'].url}/")
-        print(f"  Kafka: {infra.bootstrap_servers}   logs: {LOG_DIR}")
+        print(f"  Kafka: {infra.bootstrap_servers}   logs: {services['intake'].log_path.parent}")
         print("Press Ctrl-C to stop.", flush=True)
         wait_for_stop_signal()
     finally:

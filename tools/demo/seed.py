@@ -31,7 +31,9 @@ async def wait_until_intake_knows(client: httpx.AsyncClient, intake: str, count:
     raise TimeoutError("intake did not learn the demo locations from capacity's events")
 
 
-async def organiser_announces_place(bootstrap: str, location: dict[str, Any]) -> None:
+async def organiser_announces_place(
+    bootstrap: str, location: dict[str, Any], topic_prefix: str = ""
+) -> None:
     """Structured-mode CloudEvent, written with nothing but a Kafka client and JSON."""
     event = {
         "specversion": "1.0", "id": str(uuid.uuid4()), "source": "urn:organiser:demo-system",
@@ -48,14 +50,15 @@ async def organiser_announces_place(bootstrap: str, location: dict[str, Any]) ->
     await producer.start()
     try:
         await producer.send_and_wait(
-            CAPACITY_INBOUND.name, json.dumps(event).encode(), key=SERVICE_AREA.encode(),
+            f"{topic_prefix}{CAPACITY_INBOUND.name}", json.dumps(event).encode(),
+            key=SERVICE_AREA.encode(),
             headers=[("content-type", b"application/cloudevents+json")])
     finally:
         await producer.stop()
 
 
 async def seed(
-    intake: str, capacity: str, bootstrap: str, seed_value: int = 2026
+    intake: str, capacity: str, bootstrap: str, seed_value: int = 2026, topic_prefix: str = ""
 ) -> dict[str, int]:
     rng = random.Random(seed_value)
     today = date.today()
@@ -74,7 +77,7 @@ async def seed(
             response = await client.post(f"{capacity}/locations/{location_id}/free-places",
                                          json=body)
             response.raise_for_status()
-    await organiser_announces_place(bootstrap, locations[0])
+    await organiser_announces_place(bootstrap, locations[0], topic_prefix)
     return {"locations": len(locations), "requests": len(requests),
             "free_places": len(places) + 1}
 
@@ -84,8 +87,10 @@ def main() -> None:
     parser.add_argument("--intake", default="http://127.0.0.1:8001")
     parser.add_argument("--capacity", default="http://127.0.0.1:8002")
     parser.add_argument("--bootstrap", default="127.0.0.1:9092")
+    parser.add_argument("--topic-prefix", default="")
     args = parser.parse_args()
-    print(asyncio.run(seed(args.intake, args.capacity, args.bootstrap)))
+    print(asyncio.run(seed(args.intake, args.capacity, args.bootstrap,
+                           topic_prefix=args.topic_prefix)))
 
 
 if __name__ == "__main__":
