@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import logging
 from collections.abc import Sequence
 
 from aiokafka import ConsumerRecord
@@ -22,6 +23,7 @@ def make_broker(bootstrap_servers: str, service: str) -> KafkaBroker:
         acks="all",
         enable_idempotence=True,
         middlewares=[KafkaPrometheusMiddleware(registry=REGISTRY, app_name=f"loket-{service}")],
+        log_level=logging.DEBUG,  # one line per message is noise at INFO; metrics count them
     )
 
 

@@ -13,16 +13,20 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import logging
+from datetime import timedelta
 
 from aiokafka import AIOKafkaProducer
 from prometheus_client import Counter, Gauge
-from sqlalchemy import func, select, update
+from sqlalchemy import delete, func, select, update
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
+from sqlmodel import col
 
 from loketkit.db import OutboxMessage, utcnow
 
 log = logging.getLogger(__name__)
 
+KEEP_PUBLISHED = timedelta(days=7)
+PRUNE_INTERVAL_SECONDS = 600
 RELAY_LOCK_ID = 7_140_001  # any constant; one per database, and each service has its own
 PUBLISHED = Counter("loket_outbox_published", "Events published from the outbox", ["service"])
 PENDING = Gauge("loket_outbox_batch_size", "Events in the last relayed batch", ["service"])
@@ -70,16 +74,31 @@ class OutboxRelay:
         self._task = asyncio.create_task(self.run(), name=f"{self._service}-outbox-relay")
 
     async def run(self) -> None:
+        loop = asyncio.get_running_loop()
+        next_prune = loop.time()
         while not self._stopping:
+            self._wakeup.clear()  # before relaying: a wake-up during the batch is not lost
             try:
                 sent = await self.relay_once()
+                if loop.time() >= next_prune:
+                    await self.prune_published()
+                    next_prune = loop.time() + PRUNE_INTERVAL_SECONDS
             except Exception:  # noqa: BLE001 - keep relaying after broker or DB hiccups
                 log.exception("outbox relay failed; retrying")
                 sent = 0
             if sent < self._batch_size:
                 with contextlib.suppress(TimeoutError):
                     await asyncio.wait_for(self._wakeup.wait(), self._poll_seconds)
-                self._wakeup.clear()
+
+    async def prune_published(self) -> int:
+        """Published rows are kept a while for inspection, then deleted."""
+        async with self._session_factory() as session, session.begin():
+            result = await session.execute(
+                delete(OutboxMessage).where(
+                    col(OutboxMessage.published_at) < utcnow() - KEEP_PUBLISHED
+                )
+            )
+        return int(result.rowcount or 0)  # type: ignore[attr-defined]
 
     async def stop(self) -> None:
         """Flush what is committed, then stop."""
@@ -101,8 +120,8 @@ class OutboxRelay:
             rows = (
                 await session.execute(
                     select(OutboxMessage)
-                    .where(OutboxMessage.published_at.is_(None))  # type: ignore[union-attr]
-                    .order_by(OutboxMessage.id)  # type: ignore[arg-type]
+                    .where(col(OutboxMessage.published_at).is_(None))
+                    .order_by(col(OutboxMessage.id))
                     .limit(self._batch_size)
                 )
             ).scalars().all()
@@ -120,7 +139,7 @@ class OutboxRelay:
             await asyncio.gather(*deliveries)
             await session.execute(
                 update(OutboxMessage)
-                .where(OutboxMessage.id.in_([row.id for row in rows]))  # type: ignore[union-attr]
+                .where(col(OutboxMessage.id).in_([row.id for row in rows]))
                 .values(published_at=utcnow())
             )
         PUBLISHED.labels(self._service).inc(len(rows))

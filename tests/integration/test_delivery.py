@@ -153,3 +153,22 @@ async def test_a_real_subscriber_dead_letters_garbage_and_keeps_consuming(
             await asyncio.sleep(0.1)
         else:
             raise AssertionError("the valid event after the garbage was never applied")
+
+
+async def test_published_outbox_rows_are_pruned_after_a_week_and_unsent_ones_never(
+    matching_db, infra: Infra  # type: ignore[no-untyped-def]
+) -> None:
+    relay = OutboxRelay(matching_db, infra.bootstrap_servers, "matching-it")
+    now = datetime.now(UTC)
+    ids = {name: f"{name}-{uuid.uuid4().hex[:8]}" for name in ("old", "recent", "unsent")}
+    async with matching_db() as session, session.begin():
+        for name, published in (("old", now - timedelta(days=8)),
+                                ("recent", now - timedelta(days=1)), ("unsent", None)):
+            session.add(OutboxMessage(event_id=ids[name], topic=MATCHES.name, key=b"k",
+                                      value=b"{}", headers=[], created_at=now - timedelta(days=9),
+                                      published_at=published))
+    assert await relay.prune_published() >= 1
+    async with matching_db() as session:
+        left = set((await session.execute(select(OutboxMessage.event_id).where(
+            OutboxMessage.event_id.in_(ids.values())))).scalars())  # type: ignore[attr-defined]
+    assert left == {ids["recent"], ids["unsent"]}
