@@ -5,9 +5,9 @@ from __future__ import annotations
 import asyncio
 import os
 import re
-import select
 import signal
 import subprocess
+import threading
 import time
 import uuid
 from pathlib import Path
@@ -22,17 +22,32 @@ ROOT = Path(__file__).resolve().parents[2]
 PORTS = {"intake": 28001, "capacity": 28002, "matching": 28003, "reporting": 28004}
 
 
-def read_until(process: subprocess.Popen[str], marker: str, seconds: float) -> str:
-    assert process.stdout is not None
-    seen = ""
-    deadline = time.monotonic() + seconds
-    while marker not in seen:
-        if time.monotonic() > deadline or process.poll() is not None:
-            raise AssertionError(f"no {marker!r} from the demo; it printed:\n{seen}")
-        ready, _, _ = select.select([process.stdout], [], [], 1.0)
-        if ready:
-            seen += process.stdout.readline()
-    return seen
+class OutputReader:
+    """Collects the demo's output in a thread, so waiting for a line never blocks."""
+
+    def __init__(self, process: subprocess.Popen[str]) -> None:
+        self.text = ""
+        self._process = process
+        self._thread = threading.Thread(target=self._read, daemon=True)
+        self._thread.start()
+
+    def _read(self) -> None:
+        assert self._process.stdout is not None
+        for line in self._process.stdout:
+            self.text += line
+
+    def wait_for(self, marker: str, seconds: float) -> str:
+        deadline = time.monotonic() + seconds
+        while marker not in self.text:
+            if time.monotonic() > deadline or self._process.poll() is not None:
+                raise AssertionError(f"no {marker!r} from the demo; it printed:\n{self.text}")
+            time.sleep(0.2)
+        return self.text
+
+    def rest(self, seconds: float) -> str:
+        self._process.wait(seconds)
+        self._thread.join(5)
+        return self.text
 
 
 def test_the_demo_comes_up_seeded_and_stops_cleanly_on_ctrl_c(servers: Servers) -> None:
@@ -44,20 +59,21 @@ def test_the_demo_comes_up_seeded_and_stops_cleanly_on_ctrl_c(servers: Servers) 
                             stdout=subprocess.PIPE, stderr=subprocess.STDOUT,
                             start_new_session=True)
     try:
-        output = read_until(demo, "Press Ctrl-C to stop.", seconds=240)
-        seeded = re.search(r"'requests': (\d+)", output)
-        assert seeded and int(seeded.group(1)) > 100, output
+        output = OutputReader(demo)
+        printed = output.wait_for("Press Ctrl-C to stop.", seconds=240)
+        seeded = re.search(r"'requests': (\d+)", printed)
+        assert seeded and int(seeded.group(1)) > 100, printed
         for name, port in PORTS.items():
-            assert f"http://127.0.0.1:{port}" in output
+            assert f"http://127.0.0.1:{port}" in printed
             assert httpx.get(f"http://127.0.0.1:{port}/healthz").json()["status"] == "ok", name
         figures = httpx.get(f"http://127.0.0.1:{PORTS['reporting']}/figures").json()
         names = {row["name"] for row in figures["municipalities"]}
         assert {"Geel", "Laakdal", "Meerhout"} <= names
 
         os.killpg(demo.pid, signal.SIGINT)  # what Ctrl-C in a terminal does
-        remaining, _ = demo.communicate(timeout=90)
-        assert demo.returncode == 0, remaining
-        assert "Stopped." in remaining
+        everything = output.rest(90)
+        assert demo.returncode == 0, everything
+        assert "Stopped." in everything
         for port in PORTS.values():
             try:
                 httpx.get(f"http://127.0.0.1:{port}/healthz", timeout=1)
@@ -65,6 +81,10 @@ def test_the_demo_comes_up_seeded_and_stops_cleanly_on_ctrl_c(servers: Servers) 
             except httpx.TransportError:
                 pass
     finally:
-        if demo.poll() is None:
-            os.killpg(demo.pid, signal.SIGKILL)
+        if demo.poll() is None:  # a failed assertion: let the launcher stop its services
+            os.killpg(demo.pid, signal.SIGTERM)
+            try:
+                demo.wait(60)
+            except subprocess.TimeoutExpired:
+                os.killpg(demo.pid, signal.SIGKILL)
         asyncio.run(delete_topics(servers.bootstrap, [spec.name for spec in with_prefix(prefix)]))
