@@ -59,6 +59,16 @@ async def submit_request(
     return request
 
 
+def withdrawn_event(request: Request) -> RequestWithdrawn:
+    return RequestWithdrawn(
+        service_area=request.service_area,
+        request_id=request.request_id,
+        municipality_nis=request.municipality_nis,
+        reason="by_family",
+        withdrawn_at=datetime.now(UTC),
+    )
+
+
 async def withdraw_request(request_id: str, uow: UoW) -> Request:
     async with uow:
         request: Request | None = await uow.requests.get(request_id)
@@ -66,15 +76,20 @@ async def withdraw_request(request_id: str, uow: UoW) -> Request:
             raise LookupError(request_id)
         request.withdraw()
         await uow.requests.save(request)
-        uow.emit(
-            RequestWithdrawn(
-                service_area=request.service_area,
-                request_id=request.request_id,
-                municipality_nis=request.municipality_nis,
-                reason="by_family",
-                withdrawn_at=datetime.now(UTC),
-            )
-        )
+        uow.emit(withdrawn_event(request))
+        await uow.commit()
+    return request
+
+
+async def erase_personal_data(request_id: str, uow: UoW) -> Request:
+    """Erasure: personal data goes, the pseudonymous facts (and so the figures) stay."""
+    async with uow:
+        request: Request | None = await uow.requests.get(request_id)
+        if request is None:
+            raise LookupError(request_id)
+        if request.erase_personal_data(datetime.now(UTC)):
+            uow.emit(withdrawn_event(request))
+        await uow.requests.save(request)
         await uow.commit()
     return request
 

@@ -82,3 +82,25 @@ def test_the_four_services_answer_health_readiness_and_metrics(
         assert http.get(f"{service.url}/readyz").status_code == 200
         metrics = http.get(f"{service.url}/metrics").text
         assert "loket_outbox_published" in metrics
+
+
+def test_erasure_removes_the_familys_data_and_keeps_the_figures(
+    system: System, http: httpx.Client
+) -> None:
+    location_id = register_location(http, system, municipality_nis="13021", postcode="2450")
+    before = figures_for(http, system, "13008")
+    request_id = submit_request(http, system, [location_id])
+    counted = eventually(lambda: (f := figures_for(http, system, "13008"))
+                         and f["requests_submitted"] == before.get("requests_submitted", 0) + 1
+                         and f, what="reporting counts the request")
+
+    response = http.delete(f"{system['intake'].url}/requests/{request_id}/personal-data")
+    assert response.status_code == 200, response.text
+    assert response.json()["status"] == "withdrawn" and response.json()["erased_at"]
+
+    after = eventually(lambda: (f := figures_for(http, system, "13008"))
+                       and f["requests_withdrawn"] == counted["requests_withdrawn"] + 1 and f,
+                       what="reporting counts the withdrawal")
+    assert after["requests_submitted"] == counted["requests_submitted"]
+    missing = http.delete(f"{system['intake'].url}/requests/req-nobody/personal-data")
+    assert missing.status_code == 404

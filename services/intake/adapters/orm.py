@@ -41,6 +41,7 @@ class RequestRecord(IntakeTable, table=True):
     submitted_at: datetime = Field(sa_type=DateTime(timezone=True))
     replaces_request_id: str | None = Field(default=None, max_length=64)
     replaced_by_request_id: str | None = Field(default=None, max_length=64)
+    erased_at: datetime | None = Field(default=None, sa_type=DateTime(timezone=True))
     match_id: str | None = Field(default=None, max_length=64)
     proposed_location_id: str | None = Field(default=None, max_length=64, index=True)
     proposed_place_id: str | None = Field(default=None, max_length=64)

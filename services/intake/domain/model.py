@@ -14,6 +14,7 @@ from enum import StrEnum
 from typing import Literal
 
 Urgency = Literal["normal", "urgent", "crisis"]
+ERASED = "(gewist)"
 
 
 class Status(StrEnum):
@@ -74,6 +75,7 @@ class Request:
     status: Status = Status.SUBMITTED
     replaces_request_id: str | None = None
     replaced_by_request_id: str | None = None
+    erased_at: datetime | None = None
     match_id: str | None = None
     proposed_location_id: str | None = None
     proposed_place_id: str | None = None
@@ -98,6 +100,18 @@ class Request:
             raise RequestRuleError("request_id", f"request is already {self.status.value}")
         self.status = Status.WITHDRAWN
 
+    def erase_personal_data(self, now: datetime) -> bool:
+        """The family's right to erasure: names, national number and contact details go;
+        the birth date keeps only its month (what the figures need). Returns whether the
+        request was still open, and so must be withdrawn too."""
+        was_open = self.status in (Status.SUBMITTED, Status.PROPOSED)
+        if was_open:
+            self.status = Status.WITHDRAWN
+        self.child = Child(ERASED, ERASED, self.child.birth_date.replace(day=1))
+        self.contact = Contact(ERASED, None, None, None, self.contact.postcode)
+        self.erased_at = now
+        return was_open
+
     def is_at(self, location_id: str) -> bool:
         return self.status is Status.PROPOSED and self.proposed_location_id == location_id
 
@@ -121,6 +135,7 @@ class Request:
             status=Status.SUBMITTED,
             replaces_request_id=self.request_id,
             replaced_by_request_id=None,
+            erased_at=None,
             match_id=None,
             proposed_location_id=None,
             proposed_place_id=None,

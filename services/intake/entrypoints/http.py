@@ -43,6 +43,7 @@ def to_public(request: ChildcareRequest) -> RequestPublic:
         submitted_at=request.submitted_at,
         replaces_request_id=request.replaces_request_id,
         replaced_by_request_id=request.replaced_by_request_id,
+        erased_at=request.erased_at,
         match_id=request.match_id,
         proposed_location_id=request.proposed_location_id,
         proposed_place_id=request.proposed_place_id,
@@ -98,6 +99,17 @@ async def withdraw(request_id: str, ctx: ContextDep) -> RequestPublic | JSONResp
         return problem(404, f"no request {request_id}", "request_id")
     except RequestRuleError as error:
         return problem(409, str(error), error.field)
+    ctx.events_committed()
+    return to_public(request)
+
+
+@router.delete("/requests/{request_id}/personal-data", response_model=RequestPublic,
+               summary="Erase the family's personal data (and withdraw the request if open)")
+async def erase(request_id: str, ctx: ContextDep) -> RequestPublic | JSONResponse:
+    try:
+        request = await handlers.erase_personal_data(request_id, ctx.uow())
+    except LookupError:
+        return problem(404, f"no request {request_id}", "request_id")
     ctx.events_committed()
     return to_public(request)
 

@@ -59,6 +59,7 @@ class RequestPublic(BaseModel):
     submitted_at: datetime
     replaces_request_id: str | None
     replaced_by_request_id: str | None
+    erased_at: datetime | None
     match_id: str | None
     proposed_location_id: str | None
     proposed_place_id: str | None

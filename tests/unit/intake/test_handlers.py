@@ -126,3 +126,20 @@ async def test_a_closure_replaces_proposed_requests_by_crisis_requests() -> None
     old = await uow.requests.get("req-1")
     assert old and old.status is Status.REPLACED
     assert old.replaced_by_request_id == by_old["req-1"].request_id
+
+
+async def test_erasure_removes_personal_data_and_withdraws_an_open_request() -> None:
+    uow = await uow_with_locations("loc-a")
+    await handlers.submit_request(new_request(), uow, MUNICIPALITIES, "r" * 64)
+    erased = await handlers.erase_personal_data("req-1", uow)
+    stored = await uow.requests.get("req-1")
+    assert stored and erased.erased_at and stored.status is Status.WITHDRAWN
+    kept = repr(stored)
+    for personal in ("Lotte", "Peeters", "26101212345", "an@example.be", "Markt", "2026-10-12"):
+        assert personal not in kept
+    assert stored.birth_month == "2026-10" and stored.municipality_nis == "13008"
+    assert isinstance(uow.published_data()[-1], RequestWithdrawn)
+    # erasing again changes nothing and announces nothing
+    published = len(uow.published)
+    await handlers.erase_personal_data("req-1", uow)
+    assert len(uow.published) == published

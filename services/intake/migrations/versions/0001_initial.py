@@ -38,6 +38,7 @@ def upgrade() -> None:
         sa.Column("submitted_at", sa.DateTime(timezone=True), nullable=False),
         sa.Column("replaces_request_id", sa.String(64)),
         sa.Column("replaced_by_request_id", sa.String(64)),
+        sa.Column("erased_at", sa.DateTime(timezone=True)),
         sa.Column("match_id", sa.String(64)),
         sa.Column("proposed_location_id", sa.String(64), index=True),
         sa.Column("proposed_place_id", sa.String(64)),
