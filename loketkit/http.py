@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from collections.abc import Awaitable, Callable
+from typing import Any
 
 from fastapi import FastAPI, Request
 from fastapi.exceptions import RequestValidationError
@@ -44,6 +45,11 @@ async def validation_error(request: Request, error: RequestValidationError) -> J
         for item in error.errors()
     ]
     return JSONResponse({"error": "invalid request", "fields": fields}, status_code=422)
+
+
+def app_context(request: Request) -> Any:
+    """The service's context object (built in its bootstrap), for routes via Depends."""
+    return request.app.state.context
 
 
 def field_name(location: tuple[str | int, ...], error_type: str) -> str:

@@ -5,10 +5,10 @@ from __future__ import annotations
 import uuid
 from typing import Annotated
 
-from fastapi import APIRouter, Depends, Request
+from fastapi import APIRouter, Depends
 from fastapi.responses import JSONResponse
 
-from loketkit.http import problem
+from loketkit.http import app_context, problem
 from services.capacity import handlers
 from services.capacity.bootstrap import CapacityContext
 from services.capacity.domain.model import (
@@ -29,12 +29,7 @@ from services.capacity.entrypoints.schemas import (
 router = APIRouter(tags=["locations"])
 
 
-def context(request: Request) -> CapacityContext:
-    ctx: CapacityContext = request.app.state.context
-    return ctx
-
-
-ContextDep = Annotated[CapacityContext, Depends(context)]
+ContextDep = Annotated[CapacityContext, Depends(app_context)]
 
 
 def to_public(location: Location) -> LocationPublic:

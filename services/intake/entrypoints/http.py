@@ -6,10 +6,10 @@ import uuid
 from datetime import UTC, datetime
 from typing import Annotated
 
-from fastapi import APIRouter, Depends, Request
+from fastapi import APIRouter, Depends
 from fastapi.responses import JSONResponse
 
-from loketkit.http import problem
+from loketkit.http import app_context, problem
 from services.intake import handlers
 from services.intake.bootstrap import IntakeContext
 from services.intake.domain.model import (
@@ -24,12 +24,7 @@ from services.intake.entrypoints.schemas import LocationPublic, RequestCreate, R
 router = APIRouter(tags=["requests"])
 
 
-def context(request: Request) -> IntakeContext:
-    ctx: IntakeContext = request.app.state.context
-    return ctx
-
-
-ContextDep = Annotated[IntakeContext, Depends(context)]
+ContextDep = Annotated[IntakeContext, Depends(app_context)]
 
 
 def to_public(request: ChildcareRequest) -> RequestPublic:

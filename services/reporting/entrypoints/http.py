@@ -7,10 +7,10 @@ import io
 import re
 from typing import Annotated
 
-from fastapi import APIRouter, Depends, Query, Request
+from fastapi import APIRouter, Depends, Query
 from fastapi.responses import HTMLResponse, JSONResponse, Response
 
-from loketkit.http import problem
+from loketkit.http import app_context, problem
 from services.reporting import handlers
 from services.reporting.bootstrap import ReportingContext
 from services.reporting.domain.report import Report, UnknownMunicipality
@@ -25,12 +25,7 @@ router = APIRouter(tags=["figures"])
 NIS_PATTERN = r"^\d{5}$"
 
 
-def context(request: Request) -> ReportingContext:
-    ctx: ReportingContext = request.app.state.context
-    return ctx
-
-
-ContextDep = Annotated[ReportingContext, Depends(context)]
+ContextDep = Annotated[ReportingContext, Depends(app_context)]
 MunicipalityFilter = Annotated[
     str | None,
     Query(pattern=NIS_PATTERN, description="Only this municipality (NIS code)"),
