@@ -53,7 +53,7 @@ def asyncapi_document() -> dict[str, Any]:
             "summary": (model.__doc__ or model.NAME).strip().splitlines()[0],
             "payload": {"$ref": f"./schemas/{model.event_type()}.json"},
             "headers": {"$ref": "#/components/schemas/CloudEventsHeaders"},
-            "bindings": {"kafka": {"key": {"type": "string", "description": topic_key(model)}}},
+            "bindings": {"kafka": {"key": {"type": "string", "description": model.TOPIC.key}}},
         }
         channel = channels[model.TOPIC.name.replace(".", "_")]
         channel["messages"][name] = {"$ref": f"#/components/messages/{name}"}
@@ -103,10 +103,6 @@ DEAD_LETTER_HEADERS = {
         "dlq_attempts": {"type": "string"},
     },
 }
-
-
-def topic_key(model: type[EventData]) -> str:
-    return model.TOPIC.key
 
 
 def rendered_files() -> dict[Path, str]:

@@ -11,7 +11,7 @@ from dataclasses import dataclass
 from aiokafka import AIOKafkaConsumer, AIOKafkaProducer, TopicPartition
 from aiokafka.admin import AIOKafkaAdminClient
 
-from contracts import CloudEvent, EventData, from_kafka, new_event, parse_data, to_kafka
+from contracts import CloudEvent, EventData, from_kafka, parse_data
 
 
 @dataclass
@@ -36,22 +36,6 @@ async def publish_raw(bootstrap: str, topic: str, value: bytes, key: bytes = b"k
         await producer.send_and_wait(topic, value, key=key, headers=headers or [])
     finally:
         await producer.stop()
-
-
-async def publish(bootstrap: str, *events: EventData, topic: str | None = None) -> list[str]:
-    ids = []
-    producer = AIOKafkaProducer(bootstrap_servers=bootstrap, acks="all")
-    await producer.start()
-    try:
-        for data in events:
-            event = new_event(data, source="urn:test")
-            key, value, headers = to_kafka(event)
-            await producer.send_and_wait(topic or data.TOPIC.name, value, key=key,
-                                         headers=headers)
-            ids.append(event.id)
-    finally:
-        await producer.stop()
-    return ids
 
 
 async def partition_ids(bootstrap: str, topic: str) -> list[int]:

@@ -17,6 +17,7 @@ from pathlib import Path
 import httpx
 
 from tools.infra import Infra
+from tools.infra.kafka import tail
 
 DEFAULT_PORTS = {"intake": 8001, "capacity": 8002, "matching": 8003, "reporting": 8004}
 
@@ -61,7 +62,7 @@ class ServiceProcess:
         while time.monotonic() < deadline:
             if self.process and self.process.poll() is not None:
                 raise RuntimeError(f"{self.name} exited with {self.process.returncode}; "
-                                   f"see {self.log_path}:\n{tail(self.log_path)}")
+                                   f"see {self.log_path}:\n{tail(self.log_path, lines=15)}")
             try:
                 if httpx.get(f"{self.url}/readyz", timeout=2).status_code == 200:
                     return
@@ -69,14 +70,7 @@ class ServiceProcess:
                 pass
             time.sleep(0.3)
         raise TimeoutError(f"{self.name} not ready after {timeout:.0f}s; see {self.log_path}:\n"
-                           f"{tail(self.log_path)}")
-
-
-def tail(path: Path, lines: int = 15) -> str:
-    try:
-        return "\n".join(path.read_text(errors="replace").splitlines()[-lines:])
-    except OSError:
-        return "(no log)"
+                           f"{tail(self.log_path, lines=15)}")
 
 
 def service_processes(

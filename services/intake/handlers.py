@@ -69,11 +69,16 @@ def withdrawn_event(request: Request) -> RequestWithdrawn:
     )
 
 
+async def known_request(uow: UoW, request_id: str) -> Request:
+    request: Request | None = await uow.requests.get_for_update(request_id)
+    if request is None:
+        raise LookupError(request_id)
+    return request
+
+
 async def withdraw_request(request_id: str, uow: UoW) -> Request:
     async with uow:
-        request: Request | None = await uow.requests.get(request_id)
-        if request is None:
-            raise LookupError(request_id)
+        request = await known_request(uow, request_id)
         request.withdraw()
         await uow.requests.save(request)
         uow.emit(withdrawn_event(request))
@@ -84,9 +89,7 @@ async def withdraw_request(request_id: str, uow: UoW) -> Request:
 async def erase_personal_data(request_id: str, uow: UoW) -> Request:
     """Erasure: personal data goes, the pseudonymous facts (and so the figures) stay."""
     async with uow:
-        request: Request | None = await uow.requests.get(request_id)
-        if request is None:
-            raise LookupError(request_id)
+        request = await known_request(uow, request_id)
         if request.erase_personal_data(datetime.now(UTC)):
             uow.emit(withdrawn_event(request))
         await uow.requests.save(request)
@@ -99,7 +102,7 @@ async def on_location_registered(event: CloudEvent, data: LocationRegistered, uo
 
 
 async def on_match_proposed(event: CloudEvent, data: MatchProposed, uow: UoW) -> None:
-    request = await uow.requests.get(data.request_id)
+    request = await uow.requests.get_for_update(data.request_id)
     if request is None:
         raise RejectedEvent("field 'data.request_id': proposal for a request intake does not know")
     if request.propose(data.match_id, data.location_id, data.place_id):

@@ -18,6 +18,11 @@ class SqlRequestRepository:
         self._session.add(to_record(request))
 
     async def get(self, request_id: str) -> Request | None:
+        record = await self._session.get(RequestRecord, request_id)
+        return to_domain(record) if record else None
+
+    async def get_for_update(self, request_id: str) -> Request | None:
+        """Locks the row: a withdrawal and a proposal never change one request at once."""
         record = await self._session.get(RequestRecord, request_id, with_for_update=True)
         return to_domain(record) if record else None
 

@@ -112,9 +112,6 @@ class Request:
         self.erased_at = now
         return was_open
 
-    def is_at(self, location_id: str) -> bool:
-        return self.status is Status.PROPOSED and self.proposed_location_id == location_id
-
     def replace_after_closure(
         self, new_id: str, closed_location_id: str, open_location_ids: list[str], now: datetime
     ) -> Request:

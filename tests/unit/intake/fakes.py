@@ -20,6 +20,8 @@ class FakeRequests:
         found = self.rows.get(request_id)
         return copy.deepcopy(found) if found else None
 
+    get_for_update = get
+
     async def save(self, request: Request) -> None:
         self.rows[request.request_id] = copy.deepcopy(request)
 
