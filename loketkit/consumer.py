@@ -38,7 +38,7 @@ APPLIED = Counter("loket_events_applied", "Events applied by a handler", ["servi
 DUPLICATES = Counter("loket_events_duplicate", "Repeated events skipped", ["service"])
 DEAD_LETTERS = Counter("loket_dead_letters", "Messages sent to dead letter", ["service", "topic"])
 
-Handler = Callable[[CloudEvent, Any, Any], Awaitable[None]]
+Handler = Callable[[CloudEvent, Any, Any], Awaitable[None]]  # (event, data, unit of work)
 TRANSIENT = (OperationalError, InterfaceError, ConnectionError, OSError, TimeoutError)
 
 
@@ -68,7 +68,6 @@ class EventConsumer:
         dead_letters: DeadLetterSink,
         max_attempts: int = 3,
         backoff_seconds: float = 0.2,
-        after_commit: Callable[[], None] = lambda: None,
     ) -> None:
         self.service = service
         self._handlers = {model.event_type(): handler for model, handler in handlers.items()}
@@ -76,7 +75,6 @@ class EventConsumer:
         self._dead_letters = dead_letters
         self._max_attempts = max_attempts
         self._backoff = backoff_seconds
-        self._after_commit = after_commit
 
     async def consume(
         self, value: bytes | None, headers: Iterable[tuple[str, bytes]], origin: Origin
@@ -114,14 +112,13 @@ class EventConsumer:
 
     async def _apply(self, handler: Handler, event: CloudEvent, data: EventData) -> str:
         async with self._uow_factory() as uow:
-            if await uow.already_applied(event.id):
+            if await uow.already_applied(event):
                 DUPLICATES.labels(self.service).inc()
                 return "duplicate"
             await handler(event, data, uow)
             await uow.mark_applied(event)
             await uow.commit()
         APPLIED.labels(self.service, event.type).inc()
-        self._after_commit()
         return "applied"
 
     async def _dead_letter(

@@ -1,26 +1,45 @@
-"""Async database engine and sessions, plus the delivery tables every service has."""
+"""Async database engine and sessions, plus the delivery tables every service has.
+
+The delivery tables (outbox, inbox, stored answers to idempotent POSTs) are
+defined here once; each service's migrations create them and its Alembic
+metadata includes them (`with_delivery_tables`), so a test can compare every
+migrated database with the code.
+"""
 
 from __future__ import annotations
 
-from datetime import UTC, datetime
+from datetime import datetime
 from typing import Any
 
-from sqlalchemy import JSON, Column, DateTime, Index, LargeBinary, text
+from sqlalchemy import (
+    JSON,
+    BigInteger,
+    Column,
+    DateTime,
+    Identity,
+    Index,
+    LargeBinary,
+    MetaData,
+    text,
+)
 from sqlalchemy.ext.asyncio import (
     AsyncEngine,
     AsyncSession,
     async_sessionmaker,
     create_async_engine,
 )
+from sqlalchemy.orm import registry
 from sqlmodel import Field, SQLModel
 
-
-def utcnow() -> datetime:
-    return datetime.now(UTC)
+from loketkit.ids import utcnow
 
 
 def make_engine(database_url: str) -> AsyncEngine:
-    return create_async_engine(database_url, pool_size=10, max_overflow=5, pool_pre_ping=True)
+    # hide_parameters: a failing statement's error must never print the values
+    # (names, national numbers) it was given, in any log.
+    return create_async_engine(
+        database_url, pool_size=10, max_overflow=5, pool_pre_ping=True, hide_parameters=True
+    )
 
 
 def make_session_factory(engine: AsyncEngine) -> async_sessionmaker[AsyncSession]:
@@ -36,15 +55,29 @@ async def database_reachable(engine: AsyncEngine) -> bool:
         return False
 
 
-class OutboxMessage(SQLModel, table=True):
-    """An event written in the same transaction as the state that caused it."""
+class DeliveryTable(SQLModel, registry=registry()):
+    """Metadata of the tables every service database has besides its own."""
+
+
+class OutboxMessage(DeliveryTable, table=True):
+    """An event written in the same transaction as the state that caused it.
+
+    The relay publishes it and sets `published_at`; a row Kafka refuses for good
+    (too large, say) is parked with the reason, so the rows after it still leave.
+    """
 
     __tablename__ = "outbox"
     __table_args__ = (
-        Index("ix_outbox_unpublished", "id", postgresql_where=text("published_at IS NULL")),
+        Index(
+            "ix_outbox_unpublished",
+            "id",
+            postgresql_where=text("published_at IS NULL AND parked_at IS NULL"),
+        ),
     )
 
-    id: int | None = Field(default=None, primary_key=True)
+    id: int | None = Field(
+        default=None, sa_column=Column(BigInteger, Identity(), primary_key=True)
+    )
     event_id: str = Field(unique=True, max_length=64)
     topic: str = Field(max_length=200)
     key: bytes = Field(sa_column=Column(LargeBinary, nullable=False))
@@ -52,13 +85,40 @@ class OutboxMessage(SQLModel, table=True):
     headers: list[Any] = Field(sa_column=Column(JSON, nullable=False))
     created_at: datetime = Field(default_factory=utcnow, sa_type=DateTime(timezone=True))
     published_at: datetime | None = Field(default=None, sa_type=DateTime(timezone=True))
+    parked_at: datetime | None = Field(default=None, sa_type=DateTime(timezone=True))
+    park_reason: str | None = Field(default=None, max_length=500)
 
 
-class ProcessedEvent(SQLModel, table=True):
-    """Ids of the events a consumer has applied: the idempotency record (inbox)."""
+class ProcessedEvent(DeliveryTable, table=True):
+    """The events a consumer has applied (the inbox). A CloudEvent is identified by
+    `source` and `id` together: two organisers' systems may both number from 1."""
 
     __tablename__ = "processed_events"
 
-    event_id: str = Field(primary_key=True, max_length=200)
+    source: str = Field(primary_key=True, max_length=255)
+    event_id: str = Field(primary_key=True, max_length=255)
     event_type: str = Field(max_length=200)
     processed_at: datetime = Field(default_factory=utcnow, sa_type=DateTime(timezone=True))
+
+
+class StoredAnswer(DeliveryTable, table=True):
+    """The first answer to a POST with an Idempotency-Key, replayed to its retries."""
+
+    __tablename__ = "idempotency_keys"
+
+    caller: str = Field(primary_key=True, max_length=200)
+    key: str = Field(primary_key=True, max_length=200)
+    fingerprint: str = Field(max_length=64, description="sha256 of method, path and body")
+    status_code: int
+    body: Any = Field(sa_column=Column(JSON, nullable=False))
+    created_at: datetime = Field(
+        default_factory=utcnow, sa_type=DateTime(timezone=True), index=True
+    )
+
+
+def with_delivery_tables(metadata: MetaData) -> MetaData:
+    """A service's own tables plus the delivery tables: what its database should hold."""
+    combined = MetaData()
+    for table in (*metadata.tables.values(), *DeliveryTable.metadata.tables.values()):
+        table.to_metadata(combined)
+    return combined

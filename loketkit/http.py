@@ -1,15 +1,31 @@
-"""HTTP parts every service has: health, readiness, metrics, and 4xx errors that name the field."""
+"""HTTP parts every service has: health, readiness, metrics, a cap on request
+bodies, and errors mapped to responses once, naming the field, never a value.
+
+- `DomainError` subclasses become 404/409/422 (see `loketkit.errors`);
+- invalid bodies become 422 listing each field at fault;
+- a body over `MAX_BODY_BYTES` is a 413 before any handler runs;
+- anything else is a plain 500 whose log line names the error's type (and
+  SQLSTATE) only: exception messages can quote values, and values can be personal.
+"""
 
 from __future__ import annotations
 
+import logging
 from collections.abc import Awaitable, Callable
 from typing import Any
 
 from fastapi import FastAPI, Request
 from fastapi.exceptions import RequestValidationError
-from fastapi.responses import JSONResponse, Response
-from prometheus_client import CONTENT_TYPE_LATEST, REGISTRY, generate_latest
+from fastapi.responses import JSONResponse
+from prometheus_client import REGISTRY, make_asgi_app
+from starlette.routing import Route
+from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
+from loketkit.errors import DomainError
+
+log = logging.getLogger(__name__)
+
+MAX_BODY_BYTES = 64 * 1024
 ReadinessCheck = Callable[[], Awaitable[dict[str, bool]]]
 
 
@@ -18,7 +34,8 @@ def install_common_routes(app: FastAPI, service: str, readiness: ReadinessCheck)
     async def healthz() -> dict[str, str]:
         return {"status": "ok", "service": service}
 
-    @app.get("/readyz", tags=["operations"], summary="Broker and database reachable")
+    @app.get("/readyz", tags=["operations"],
+             summary="Can take work: its database answers (a broker outage shows in metrics)")
     async def readyz() -> JSONResponse:
         checks = await readiness()
         ready = all(checks.values())
@@ -27,11 +44,29 @@ def install_common_routes(app: FastAPI, service: str, readiness: ReadinessCheck)
             status_code=200 if ready else 503,
         )
 
-    @app.get("/metrics", tags=["operations"], summary="Prometheus metrics")
-    async def metrics() -> Response:
-        return Response(generate_latest(REGISTRY), media_type=CONTENT_TYPE_LATEST)
+    # prometheus-client's own ASGI app, on exactly /metrics (a Mount would redirect).
+    app.router.routes.append(Route("/metrics", AsgiEndpoint(make_asgi_app(registry=REGISTRY))))
 
+
+def install_error_handling(app: FastAPI) -> None:
+    app.add_exception_handler(DomainError, domain_error)  # type: ignore[arg-type]
     app.add_exception_handler(RequestValidationError, validation_error)  # type: ignore[arg-type]
+    app.add_middleware(BodyLimit, max_bytes=MAX_BODY_BYTES)
+    app.add_middleware(SafeServerError)
+
+
+class AsgiEndpoint:
+    """Lets Starlette route to a plain ASGI function as an app, not as an endpoint."""
+
+    def __init__(self, app: ASGIApp) -> None:
+        self._app = app
+
+    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        await self._app(scope, receive, send)
+
+
+async def domain_error(request: Request, error: DomainError) -> JSONResponse:
+    return problem(error.status_code, error.message, error.field)
 
 
 async def validation_error(request: Request, error: RequestValidationError) -> JSONResponse:
@@ -47,13 +82,9 @@ async def validation_error(request: Request, error: RequestValidationError) -> J
     return JSONResponse({"error": "invalid request", "fields": fields}, status_code=422)
 
 
-def app_context(request: Request) -> Any:
-    """The service's context object (built in its bootstrap), for routes via Depends."""
-    return request.app.state.context
-
-
 def field_name(location: tuple[str | int, ...], error_type: str) -> str:
-    """("body", "child", "birth_date") -> "child.birth_date"; unreadable JSON -> "body"."""
+    """("body", "child", "birth_date") -> "child.birth_date"; ("header", "x") -> "x";
+    unreadable JSON -> "body"."""
     source, *parts = location or ("body",)
     if error_type == "json_invalid" or not parts:
         return str(source)
@@ -65,3 +96,102 @@ def problem(status: int, message: str, field: str | None = None) -> JSONResponse
     if field:
         body["fields"] = [{"field": field, "message": message, "type": "value_error"}]
     return JSONResponse(body, status_code=status)
+
+
+def app_context(request: Request) -> Any:
+    """The service's context object (built in its bootstrap), for routes via Depends."""
+    return request.app.state.context
+
+
+class BodyTooLarge(Exception):
+    pass
+
+
+class BodyLimit:
+    """413 for a request body over the limit, whether declared or streamed."""
+
+    def __init__(self, app: ASGIApp, max_bytes: int) -> None:
+        self.app = app
+        self.max_bytes = max_bytes
+
+    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        if scope["type"] != "http":
+            await self.app(scope, receive, send)
+            return
+        declared = dict(scope["headers"]).get(b"content-length")
+        if declared is not None and declared.isdigit() and int(declared) > self.max_bytes:
+            await self._refuse(scope, receive, send)
+            return
+        seen = 0
+
+        async def counted() -> Message:
+            nonlocal seen
+            message = await receive()
+            seen += len(message.get("body", b""))
+            if seen > self.max_bytes:
+                raise BodyTooLarge
+            return message
+
+        try:
+            await self.app(scope, counted, send)
+        except BodyTooLarge:
+            await self._refuse(scope, receive, send)
+
+    async def _refuse(self, scope: Scope, receive: Receive, send: Send) -> None:
+        response = problem(413, f"request body larger than {self.max_bytes // 1024} KiB", "body")
+        await response(scope, receive, send)
+
+
+class SafeServerError:
+    """The outermost catch: a 500 that logs the error's kind, never its message.
+
+    Starlette would re-raise to uvicorn, which logs the full exception text; a
+    database error's text can hold the row it refused. So it ends here."""
+
+    def __init__(self, app: ASGIApp) -> None:
+        self.app = app
+
+    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        if scope["type"] != "http":
+            await self.app(scope, receive, send)
+            return
+        started = False
+
+        async def tracking_send(message: Message) -> None:
+            nonlocal started
+            started = started or message["type"] == "http.response.start"
+            await send(message)
+
+        try:
+            await self.app(scope, receive, tracking_send)
+        except Exception as error:  # noqa: BLE001 - the last line of defence
+            log.error("%s %s failed: %s", scope.get("method"), route_of(scope),
+                      describe_error(error))
+            if not started:
+                await problem(500, "internal error; the loket's operators can see what failed")(
+                    scope, receive, send)
+
+
+def route_of(scope: Scope) -> str:
+    route = scope.get("route")
+    return str(getattr(route, "path", None) or "(unrouted)")
+
+
+def describe_error(error: BaseException) -> str:
+    """The error's type, and its SQLSTATE when the database raised it: no message."""
+    sqlstate = sqlstate_of(error)
+    return type(error).__name__ + (f" (SQLSTATE {sqlstate})" if sqlstate else "")
+
+
+def sqlstate_of(error: BaseException) -> str | None:
+    """SQLSTATE of a database error, through SQLAlchemy's and asyncpg's wrappers."""
+    seen: BaseException | None = error
+    for _ in range(5):
+        if seen is None:
+            return None
+        for attribute in ("sqlstate", "pgcode"):
+            code = getattr(seen, attribute, None)
+            if isinstance(code, str) and len(code) == 5:
+                return code
+        seen = getattr(seen, "orig", None) or seen.__cause__
+    return None

@@ -76,3 +76,40 @@ def create_delivery_tables() -> None:
         sa.Column("event_type", sa.String(200), nullable=False),
         sa.Column("processed_at", sa.DateTime(timezone=True), nullable=False),
     )
+
+
+def upgrade_delivery_tables_0002() -> None:
+    """The inbox keys on CloudEvents `source` + `id`; the outbox can park a row Kafka
+    refuses; POSTs remember their first answer per Idempotency-Key. Every service's
+    second migration calls this."""
+    import sqlalchemy as sa
+    from alembic import op
+
+    # Events applied before this change keep an empty source: they were ours.
+    op.add_column(
+        "processed_events",
+        sa.Column("source", sa.String(255), nullable=False, server_default=""),
+    )
+    op.alter_column("processed_events", "source", server_default=None)
+    op.alter_column("processed_events", "event_id", type_=sa.String(255))
+    op.drop_constraint("processed_events_pkey", "processed_events", type_="primary")
+    op.create_primary_key("processed_events_pkey", "processed_events", ["source", "event_id"])
+
+    op.add_column("outbox", sa.Column("parked_at", sa.DateTime(timezone=True)))
+    op.add_column("outbox", sa.Column("park_reason", sa.String(500)))
+    op.drop_index("ix_outbox_unpublished", "outbox")
+    op.create_index(
+        "ix_outbox_unpublished", "outbox", ["id"],
+        postgresql_where=sa.text("published_at IS NULL AND parked_at IS NULL"),
+    )
+
+    op.create_table(
+        "idempotency_keys",
+        sa.Column("caller", sa.String(200), primary_key=True),
+        sa.Column("key", sa.String(200), primary_key=True),
+        sa.Column("fingerprint", sa.String(64), nullable=False),
+        sa.Column("status_code", sa.Integer, nullable=False),
+        sa.Column("body", sa.JSON, nullable=False),
+        sa.Column("created_at", sa.DateTime(timezone=True), nullable=False),
+    )
+    op.create_index("ix_idempotency_keys_created_at", "idempotency_keys", ["created_at"])

@@ -21,7 +21,8 @@ from sqlalchemy import delete, func, select, update
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 from sqlmodel import col
 
-from loketkit.db import OutboxMessage, utcnow
+from loketkit.db import OutboxMessage
+from loketkit.ids import utcnow
 
 log = logging.getLogger(__name__)
 

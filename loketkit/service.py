@@ -1,32 +1,45 @@
-"""The runtime every service shares: one FastAPI app whose lifespan runs the
-migrations, the Kafka subscribers and the outbox relay, and stops them in an
-order that loses nothing: consumers first (in-flight messages finish and
-commit), then the relay flushes what was committed, then the database.
+"""The runtime every service shares, and the one function that assembles it.
+
+A service's `bootstrap` calls `assemble` with what is its own (settings, handler
+maps, input topics, SQL unit of work, routers) and passes on what a test may
+replace (unit-of-work factory, dead-letter sink, clock, id factory). With a
+unit-of-work factory given, nothing touches PostgreSQL or Kafka: the same app,
+handlers and consumer run over fakes.
+
+The lifespan runs the migrations, the Kafka subscriber and the outbox relay,
+and stops them in an order that loses nothing: consumers first (in-flight
+messages finish and commit), then the relay flushes what was committed, then
+the database pool closes.
 """
 
 from __future__ import annotations
 
 import logging
-from collections.abc import AsyncIterator, Callable
+from collections.abc import AsyncIterator, Callable, Mapping, Sequence
 from contextlib import asynccontextmanager
 from dataclasses import dataclass
 from pathlib import Path
+from typing import Any, Generic, TypeVar
 
-from fastapi import FastAPI
+from fastapi import APIRouter, FastAPI
 from faststream.kafka import KafkaBroker
 from sqlalchemy.ext.asyncio import AsyncEngine, AsyncSession, async_sessionmaker
 
 from contracts.topics import TopicSpec
 from loketkit import migrations
-from loketkit.consumer import EventConsumer, Handler
+from loketkit.bus import AnyHandler, CommandBus, inject_all
+from loketkit.consumer import DeadLetterSink, EventConsumer
 from loketkit.db import database_reachable, make_engine, make_session_factory
-from loketkit.http import install_common_routes
+from loketkit.http import install_common_routes, install_error_handling
+from loketkit.ids import Clock, IdFactory, new_id, utcnow
 from loketkit.kafka import KafkaDeadLetters, make_broker, subscribe
 from loketkit.relay import OutboxRelay
 from loketkit.settings import ServiceSettings
-from loketkit.uow import UnitOfWork
 
 log = logging.getLogger(__name__)
+
+S = TypeVar("S", bound=ServiceSettings)
+U = TypeVar("U")
 
 
 @dataclass
@@ -54,52 +67,106 @@ class Infrastructure:
         broker = make_broker(settings.kafka_bootstrap_servers, settings.service_name)
         return cls(settings, engine, session_factory, broker, relay)
 
-    def consume(
-        self,
-        topics: list[TopicSpec],
-        handlers: dict[type, Handler],
-        uow_factory: Callable[[], UnitOfWork],
-    ) -> None:
-        consumer = EventConsumer(
-            self.settings.service_name,
-            handlers,
-            uow_factory,
-            KafkaDeadLetters(self.broker, self.settings.kafka_topic_prefix),
-            max_attempts=self.settings.handler_max_attempts,
-            backoff_seconds=self.settings.handler_backoff_seconds,
-            after_commit=self.relay.wake,
-        )
-        subscribe(self.broker, topics, consumer, self.settings.consumer_group,
-                  self.settings.kafka_topic_prefix)
+    def dead_letters(self) -> KafkaDeadLetters:
+        return KafkaDeadLetters(self.broker, self.settings.kafka_topic_prefix)
 
     async def readiness(self) -> dict[str, bool]:
-        try:
-            broker_ok = await self.broker.ping(timeout=2.0)
-        except Exception:  # noqa: BLE001 - any failure means not ready
-            broker_ok = False
-        return {"database": await database_reachable(self.engine), "kafka": bool(broker_ok)}
-
-
-def create_app(
-    infra: Infrastructure, migrations_dir: Path, title: str, description: str
-) -> FastAPI:
-    settings = infra.settings
+        # Only what the service needs to accept work. A broker outage is not "not
+        # ready": requests still go into the outbox; metrics and alerts show it.
+        return {"database": await database_reachable(self.engine)}
 
     @asynccontextmanager
-    async def lifespan(app: FastAPI) -> AsyncIterator[None]:
+    async def running(self, migrations_dir: Path) -> AsyncIterator[None]:
+        settings = self.settings
         if settings.run_migrations:
             await migrations.upgrade(settings.database_url, migrations_dir)
-        await infra.relay.start()
-        await infra.broker.start()
+        await self.relay.start()
+        await self.broker.start()
         log.info("%s started on port %d", settings.service_name, settings.http_port)
         try:
             yield
         finally:
-            await infra.broker.stop()
-            await infra.relay.stop()
-            await infra.engine.dispose()
+            await self.broker.stop()
+            await self.relay.stop()
+            await self.engine.dispose()
             log.info("%s stopped cleanly", settings.service_name)
 
+
+@dataclass(frozen=True)
+class ServiceContext(Generic[S, U]):
+    """What routes get (via `Depends(app_context)`): settings, the command bus, and
+    units of work for reads."""
+
+    settings: S
+    bus: CommandBus
+    uow: Callable[[], U]
+
+
+SqlUnitOfWorkFactory = Callable[[async_sessionmaker[AsyncSession], Callable[[], None]], Any]
+
+
+def assemble(
+    settings: S,
+    *,
+    title: str,
+    description: str,
+    migrations_dir: Path,
+    sql_uow: SqlUnitOfWorkFactory,
+    command_handlers: Mapping[type, AnyHandler],
+    event_handlers: Mapping[type, AnyHandler],
+    input_topics: Sequence[TopicSpec],
+    routers: Sequence[APIRouter],
+    dependencies: Mapping[str, object] | None = None,
+    uow_factory: Callable[[], Any] | None = None,
+    dead_letters: DeadLetterSink | None = None,
+    clock: Clock = utcnow,
+    id_factory: IdFactory = new_id,
+) -> FastAPI:
+    """The service's app. `sql_uow(session_factory, on_commit)` builds its SQL unit of
+    work; `dependencies` are injected into handlers by parameter name, besides
+    `clock` and `new_id`."""
+    infra = None if uow_factory else Infrastructure.from_settings(settings)
+    if infra is not None:
+        session_factory, wake = infra.session_factory, infra.relay.wake
+        uow_factory = lambda: sql_uow(session_factory, wake)  # noqa: E731
+    assert uow_factory is not None
+    injected = {"clock": clock, "new_id": id_factory, "settings": settings,
+                **(dependencies or {})}
+    sink = dead_letters or (infra.dead_letters() if infra else None)
+    assert sink is not None, "give a dead-letter sink when running without Kafka"
+    consumer = EventConsumer(
+        settings.service_name,
+        inject_all(event_handlers, injected),
+        uow_factory,
+        sink,
+        max_attempts=settings.handler_max_attempts,
+        backoff_seconds=settings.handler_backoff_seconds,
+    )
+    if infra is not None and input_topics:
+        subscribe(infra.broker, input_topics, consumer, settings.consumer_group,
+                  settings.kafka_topic_prefix)
+
+    @asynccontextmanager
+    async def lifespan(app: FastAPI) -> AsyncIterator[None]:
+        if infra is None:
+            yield
+            return
+        async with infra.running(migrations_dir):
+            yield
+
+    async def no_infrastructure() -> dict[str, bool]:
+        return {}
+
     app = FastAPI(title=title, description=description, version="1.0.0", lifespan=lifespan)
-    install_common_routes(app, settings.service_name, infra.readiness)
+    install_common_routes(app, settings.service_name,
+                          infra.readiness if infra else no_infrastructure)
+    install_error_handling(app)
+    app.state.context = ServiceContext(
+        settings, CommandBus(uow_factory, inject_all(command_handlers, injected)), uow_factory
+    )
+    app.state.uow_factory = uow_factory
+    app.state.consumer = consumer
+    app.state.infra = infra
+    for router in routers:
+        app.include_router(router)
     return app

@@ -1,36 +1,96 @@
 """Unit of work: one transaction for the state change, the events it emits
-(outbox) and the id of the event that caused it (inbox).
+(outbox), the ids of the events that caused it (inbox) and, for an idempotent
+POST, the answer to replay.
 
-Handlers only see `emit`, `already_applied`, `mark_applied` and `commit`, plus
-the repositories a service adds. The SQL version writes all of it in one
-PostgreSQL transaction; the in-memory version backs the unit tests.
+Handlers see the `UnitOfWork` protocol plus the repositories their service adds
+(each service declares a Protocol such as `IntakeUnitOfWork` in its `ports`).
+The SQL version writes everything in one PostgreSQL transaction; the in-memory
+version (`loketkit.testing`) backs the unit tests.
+
+A unit of work may be entered again while it is open: the inner `commit` then
+only flushes, and the outermost one commits. That lets a consumer apply a
+batch of events in one transaction, and an idempotent POST store its answer
+in the same transaction as the effect, without handlers knowing.
 """
 
 from __future__ import annotations
 
 import abc
+from collections.abc import Callable
+from datetime import datetime, timedelta
 from types import TracebackType
-from typing import Self
+from typing import Protocol, Self
 
-from sqlalchemy import select
+from sqlalchemy import delete, select
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
+from sqlmodel import col
 
 from contracts import BY_TYPE, CloudEvent, EventData, new_event, to_kafka
-from loketkit.db import OutboxMessage, ProcessedEvent
+from loketkit.db import OutboxMessage, ProcessedEvent, StoredAnswer
+from loketkit.ids import utcnow
+
+# An Idempotency-Key is remembered this long; a retry after that is a new request.
+ANSWER_TTL = timedelta(days=1)
 
 
-class UnitOfWork(abc.ABC):
+class AnswerStore(Protocol):
+    """First answers to idempotent POSTs, per caller and key."""
+
+    async def get(self, caller: str, key: str) -> StoredAnswer | None: ...
+
+    async def add(self, answer: StoredAnswer) -> None: ...
+
+
+class UnitOfWork(Protocol):
+    """What every handler may use; services extend it with their repositories."""
+
+    answers: AnswerStore
+
+    async def __aenter__(self) -> Self: ...
+
+    async def __aexit__(
+        self,
+        exc_type: type[BaseException] | None,
+        exc: BaseException | None,
+        tb: TracebackType | None,
+    ) -> None: ...
+
+    def emit(self, data: EventData, caused_by: CloudEvent | None = None) -> CloudEvent: ...
+
+    async def already_applied(self, event: CloudEvent) -> bool: ...
+
+    async def mark_applied(self, event: CloudEvent) -> None: ...
+
+    async def commit(self) -> None: ...
+
+    async def rollback(self) -> None: ...
+
+
+class BaseUnitOfWork(abc.ABC):
+    """Emitting, nesting and after-commit hooks; subclasses store things."""
+
     source: str = "/loket"
 
-    def __init__(self) -> None:
+    def __init__(self, on_commit: Callable[[], None] = lambda: None) -> None:
         self.pending_events: list[CloudEvent] = []
+        self._depth = 0
+        self._on_commit = on_commit
 
     def emit(self, data: EventData, caused_by: CloudEvent | None = None) -> CloudEvent:
         event = new_event(data, source=self.source, caused_by=caused_by)
         self.pending_events.append(event)
         return event
 
+    @property
+    def nested(self) -> bool:
+        """Entered inside an open unit: the outermost one commits."""
+        return self._depth > 1
+
     async def __aenter__(self) -> Self:
+        self._depth += 1
+        if self._depth == 1:
+            self.pending_events = []
+            await self._begin()
         return self
 
     async def __aexit__(
@@ -39,55 +99,112 @@ class UnitOfWork(abc.ABC):
         exc: BaseException | None,
         tb: TracebackType | None,
     ) -> None:
-        await self.rollback()
-
-    @abc.abstractmethod
-    async def already_applied(self, event_id: str) -> bool: ...
-
-    @abc.abstractmethod
-    async def mark_applied(self, event: CloudEvent) -> None: ...
-
-    @abc.abstractmethod
-    async def commit(self) -> None: ...
-
-    @abc.abstractmethod
-    async def rollback(self) -> None: ...
-
-
-class SqlUnitOfWork(UnitOfWork):
-    """Subclasses add repositories over `self.session` in `__aenter__`."""
-
-    def __init__(self, session_factory: async_sessionmaker[AsyncSession], source: str) -> None:
-        super().__init__()
-        self._session_factory = session_factory
-        self.source = source
-        self.committed_events: list[CloudEvent] = []
-
-    async def __aenter__(self) -> Self:
-        self.session = self._session_factory()
-        self.pending_events = []
-        return self
-
-    async def __aexit__(
-        self,
-        exc_type: type[BaseException] | None,
-        exc: BaseException | None,
-        tb: TracebackType | None,
-    ) -> None:
-        await self.rollback()
-        await self.session.close()
-
-    async def already_applied(self, event_id: str) -> bool:
-        found = await self.session.execute(
-            select(ProcessedEvent.event_id).where(ProcessedEvent.event_id == event_id)
-        )
-        return found.first() is not None
-
-    async def mark_applied(self, event: CloudEvent) -> None:
-        self.session.add(ProcessedEvent(event_id=event.id, event_type=event.type))
+        self._depth -= 1
+        if self._depth == 0:
+            await self.rollback()  # a no-op after commit; otherwise nothing is kept
+            await self._end()
 
     async def commit(self) -> None:
-        for event in self.pending_events:
+        if self.nested:
+            await self._flush()
+            return
+        wrote_events = bool(self.pending_events)
+        await self._commit(self.pending_events)
+        self.pending_events = []
+        if wrote_events:
+            self._on_commit()  # wakes the outbox relay: the events leave at once
+
+    async def rollback(self) -> None:
+        if self.nested:
+            return  # the outermost unit decides
+        self.pending_events = []
+        await self._rollback()
+
+    async def _begin(self) -> None:  # noqa: B027 - optional hook, empty by default
+        """Open the transaction and the repositories."""
+
+    async def _end(self) -> None:  # noqa: B027 - optional hook, empty by default
+        """Release what `_begin` took."""
+
+    async def _flush(self) -> None:  # noqa: B027 - optional hook, empty by default
+        """Make the nested unit's changes visible to the rest of the transaction."""
+
+    @abc.abstractmethod
+    async def _commit(self, events: list[CloudEvent]) -> None: ...
+
+    @abc.abstractmethod
+    async def _rollback(self) -> None: ...
+
+
+class SqlAnswerStore:
+    def __init__(self, session: AsyncSession) -> None:
+        self._session = session
+
+    async def get(self, caller: str, key: str) -> StoredAnswer | None:
+        return (
+            await self._session.execute(
+                select(StoredAnswer)
+                .where(col(StoredAnswer.caller) == caller, col(StoredAnswer.key) == key)
+                .where(col(StoredAnswer.created_at) > utcnow() - ANSWER_TTL)
+            )
+        ).scalar_one_or_none()
+
+    async def add(self, answer: StoredAnswer) -> None:
+        # An expired answer under the same key makes way for the new one.
+        await self._session.execute(
+            delete(StoredAnswer)
+            .where(col(StoredAnswer.caller) == answer.caller, col(StoredAnswer.key) == answer.key)
+            .where(col(StoredAnswer.created_at) <= utcnow() - ANSWER_TTL)
+        )
+        self._session.add(answer)
+
+    async def prune(self, now: datetime) -> int:
+        result = await self._session.execute(
+            delete(StoredAnswer).where(col(StoredAnswer.created_at) <= now - ANSWER_TTL)
+        )
+        return int(getattr(result, "rowcount", 0) or 0)
+
+
+class SqlUnitOfWork(BaseUnitOfWork):
+    """Subclasses attach their repositories to `self.session` in `open_repositories`."""
+
+    session: AsyncSession
+    answers: SqlAnswerStore
+
+    def __init__(
+        self,
+        session_factory: async_sessionmaker[AsyncSession],
+        source: str,
+        on_commit: Callable[[], None] = lambda: None,
+    ) -> None:
+        super().__init__(on_commit)
+        self._session_factory = session_factory
+        self.source = source
+
+    def open_repositories(self, session: AsyncSession) -> None:
+        """Services override this to add theirs."""
+
+    async def _begin(self) -> None:
+        self.session = self._session_factory()
+        self.answers = SqlAnswerStore(self.session)
+        self.open_repositories(self.session)
+
+    async def _end(self) -> None:
+        await self.session.close()
+
+    async def _flush(self) -> None:
+        await self.session.flush()
+
+    async def already_applied(self, event: CloudEvent) -> bool:
+        found = await self.session.get(ProcessedEvent, (event.source, event.id))
+        return found is not None
+
+    async def mark_applied(self, event: CloudEvent) -> None:
+        self.session.add(ProcessedEvent(source=event.source, event_id=event.id,
+                                        event_type=event.type))
+
+    async def _commit(self, events: list[CloudEvent]) -> None:
+        for event in events:
             key, value, headers = to_kafka(event)
             self.session.add(
                 OutboxMessage(
@@ -99,11 +216,8 @@ class SqlUnitOfWork(UnitOfWork):
                 )
             )
         await self.session.commit()
-        self.committed_events = self.pending_events
-        self.pending_events = []
 
-    async def rollback(self) -> None:
-        self.pending_events = []
+    async def _rollback(self) -> None:
         await self.session.rollback()
 
 

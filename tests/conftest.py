@@ -59,6 +59,10 @@ async def fresh_infra(servers: Servers, suffix: str) -> Infra:
     return Infra(servers.bootstrap, servers.admin_url, dict(zip(SERVICES, urls, strict=True)))
 
 
+# Several test runs may share one server (a developer's and CI's, say): each names its own.
+DATABASE_SUFFIX = os.environ.get("LOKET_TEST_DB_SUFFIX", "")
+
+
 @pytest.fixture(scope="session")
 async def infra(servers: Servers) -> Infra:
-    return await fresh_infra(servers, "_it")
+    return await fresh_infra(servers, f"_it{DATABASE_SUFFIX}")

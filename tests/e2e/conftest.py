@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import os
 from collections.abc import AsyncIterator, Iterator
 from pathlib import Path
 
@@ -9,19 +10,22 @@ import httpx
 import pytest
 
 from contracts.topics import with_prefix
-from tests.conftest import Servers, fresh_infra
+from tests.conftest import DATABASE_SUFFIX, Servers, fresh_infra
 from tests.e2e.support import TOPIC_PREFIX
 from tests.kafka_helpers import delete_topics
 from tools.infra import Infra, ensure_topics
 from tools.processes import ServiceProcess, service_processes, start_all, stop_all
 
-E2E_PORTS = {"intake": 18001, "capacity": 18002, "matching": 18003, "reporting": 18004}
-LOG_DIR = Path(__file__).resolve().parents[2] / ".cache" / "logs" / "e2e"
+# LOKET_E2E_PORT_BASE lets two test runs on one machine use different ports.
+PORT_BASE = int(os.environ.get("LOKET_E2E_PORT_BASE", "18000"))
+E2E_PORTS = {name: PORT_BASE + n for n, name in
+             enumerate(("intake", "capacity", "matching", "reporting"), start=1)}
+LOG_DIR = Path(__file__).resolve().parents[2] / ".cache" / "logs" / f"e2e{DATABASE_SUFFIX}"
 
 
 @pytest.fixture(scope="session")
 async def e2e_infra(servers: Servers) -> AsyncIterator[Infra]:
-    infra = await fresh_infra(servers, "_e2e")
+    infra = await fresh_infra(servers, f"_e2e{DATABASE_SUFFIX}")
     topics = with_prefix(TOPIC_PREFIX)
     await ensure_topics(infra.bootstrap_servers, topics)
     yield infra

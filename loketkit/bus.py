@@ -1,0 +1,50 @@
+"""Handlers in one place: commands from HTTP, events from Kafka, and what each needs.
+
+A service lists its handlers in `handlers.COMMAND_HANDLERS` (command class ->
+function) and `handlers.EVENT_HANDLERS` (event class -> function). Its bootstrap
+injects the collaborators each function names among its parameters (a clock,
+an id factory, a key...), as in *Architecture Patterns with Python*, and routes
+hand commands to the `CommandBus`.
+"""
+
+from __future__ import annotations
+
+import functools
+import inspect
+from collections.abc import Awaitable, Callable, Mapping
+from typing import Any
+
+from loketkit.uow import UnitOfWork
+
+AnyHandler = Callable[..., Awaitable[Any]]
+
+
+def inject(handler: AnyHandler, dependencies: Mapping[str, object]) -> AnyHandler:
+    """The handler with the dependencies it asks for (by parameter name) filled in."""
+    wanted = inspect.signature(handler).parameters
+    given = {name: value for name, value in dependencies.items() if name in wanted}
+    return functools.partial(handler, **given) if given else handler
+
+
+def inject_all(
+    handlers: Mapping[type, AnyHandler], dependencies: Mapping[str, object]
+) -> dict[type, AnyHandler]:
+    return {message: inject(handler, dependencies) for message, handler in handlers.items()}
+
+
+class CommandBus:
+    """Runs a command's handler over a fresh unit of work (or the one given, to join it)."""
+
+    def __init__(
+        self,
+        uow_factory: Callable[[], UnitOfWork],
+        handlers: Mapping[type, AnyHandler],
+    ) -> None:
+        self.uow_factory = uow_factory
+        self._handlers = dict(handlers)
+
+    async def handle(self, command: object, uow: UnitOfWork | None = None) -> Any:
+        handler = self._handlers.get(type(command))
+        if handler is None:
+            raise LookupError(f"no handler for {type(command).__name__}")
+        return await handler(command, uow or self.uow_factory())
