@@ -33,6 +33,7 @@ from loketkit.db import database_reachable, make_engine, make_session_factory
 from loketkit.http import install_common_routes, install_error_handling
 from loketkit.ids import Clock, IdFactory, new_id, utcnow
 from loketkit.kafka import KafkaDeadLetters, make_broker, subscribe
+from loketkit.lag import ConsumerLagMonitor, subscribed_groups
 from loketkit.relay import OutboxRelay
 from loketkit.settings import ServiceSettings
 
@@ -51,6 +52,7 @@ class Infrastructure:
     session_factory: async_sessionmaker[AsyncSession]
     broker: KafkaBroker
     relay: OutboxRelay
+    lag: ConsumerLagMonitor
 
     @classmethod
     def from_settings(cls, settings: ServiceSettings) -> Infrastructure:
@@ -65,7 +67,13 @@ class Infrastructure:
             settings.kafka_topic_prefix,
         )
         broker = make_broker(settings.kafka_bootstrap_servers, settings.service_name)
-        return cls(settings, engine, session_factory, broker, relay)
+        lag = ConsumerLagMonitor(
+            settings.kafka_bootstrap_servers,
+            settings.service_name,
+            lambda: subscribed_groups(broker),
+            settings.consumer_lag_interval_seconds,
+        )
+        return cls(settings, engine, session_factory, broker, relay, lag)
 
     def dead_letters(self) -> KafkaDeadLetters:
         return KafkaDeadLetters(self.broker, self.settings.kafka_topic_prefix)
@@ -82,10 +90,12 @@ class Infrastructure:
             await migrations.upgrade(settings.database_url, migrations_dir)
         await self.relay.start()
         await self.broker.start()
+        await self.lag.start()
         log.info("%s started on port %d", settings.service_name, settings.http_port)
         try:
             yield
         finally:
+            await self.lag.stop()
             await self.broker.stop()
             await self.relay.stop()
             await self.engine.dispose()
@@ -141,10 +151,13 @@ def assemble(
         sink,
         max_attempts=settings.handler_max_attempts,
         backoff_seconds=settings.handler_backoff_seconds,
+        dead_letter_attempts=settings.dead_letter_attempts,
     )
     if infra is not None and input_topics:
         subscribe(infra.broker, input_topics, consumer, settings.consumer_group,
-                  settings.kafka_topic_prefix)
+                  settings.kafka_topic_prefix,
+                  redelivery_first_seconds=settings.redelivery_first_seconds,
+                  redelivery_max_seconds=settings.redelivery_max_seconds)
 
     @asynccontextmanager
     async def lifespan(app: FastAPI) -> AsyncIterator[None]:

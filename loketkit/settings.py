@@ -21,6 +21,14 @@ class ServiceSettings(BaseSettings):
     # Bounded retries before a failing message goes to the dead-letter topic.
     handler_max_attempts: int = 3
     handler_backoff_seconds: float = 0.2
+    # A transient failure (database or broker away) pauses the partition and delivers
+    # the message again after a delay that doubles from the first to the max.
+    redelivery_first_seconds: float = 0.5
+    redelivery_max_seconds: float = 30.0
+    # Publishing to the dead-letter topic is retried this often before moving on.
+    dead_letter_attempts: int = 5
+    # How often loket_consumer_lag is read from the broker.
+    consumer_lag_interval_seconds: float = 10.0
     outbox_poll_seconds: float = 0.2
     outbox_batch_size: int = 500
     log_level: str = "INFO"

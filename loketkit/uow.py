@@ -44,7 +44,8 @@ class AnswerStore(Protocol):
 class UnitOfWork(Protocol):
     """What every handler may use; services extend it with their repositories."""
 
-    answers: AnswerStore
+    @property
+    def answers(self) -> AnswerStore: ...
 
     async def __aenter__(self) -> Self: ...
 

@@ -29,15 +29,25 @@ async def test_kafka_has_every_declared_topic_with_its_partitions(servers: Serve
         assert len(described[spec.name]["partitions"]) == spec.partitions, spec.name
 
 
-async def test_created_database_accepts_a_query(servers: Servers) -> None:
+async def test_created_database_is_fresh_and_kept_unless_dropped(servers: Servers) -> None:
     admin_url = servers.admin_url
     url = await create_database(admin_url, "infra_selftest", drop_existing=True)
     assert url.startswith("postgresql+asyncpg://") and url.endswith("/infra_selftest")
-    assert await create_database(admin_url, "infra_selftest") == url  # exists: no error
+
+    async def tables() -> list[str]:
+        conn = await asyncpg.connect(url.replace("postgresql+asyncpg://", "postgresql://", 1))
+        try:
+            return [row["tablename"] for row in await conn.fetch(
+                "SELECT tablename FROM pg_tables WHERE schemaname = 'public'")]
+        finally:
+            await conn.close()
 
     conn = await asyncpg.connect(url.replace("postgresql+asyncpg://", "postgresql://", 1))
     try:
-        assert await conn.fetchval("SELECT current_database()") == "infra_selftest"
-        assert await conn.fetchval("SELECT 40 + 2") == 42
+        await conn.execute("CREATE TABLE marker (id int)")
     finally:
         await conn.close()
+    assert await create_database(admin_url, "infra_selftest") == url  # exists: no error
+    assert await tables() == ["marker"], "without drop_existing the data stays"
+    await create_database(admin_url, "infra_selftest", drop_existing=True)
+    assert await tables() == [], "drop_existing starts from an empty database"

@@ -43,5 +43,5 @@ async def test_events_reach_the_handler_and_garbage_reaches_the_dead_letter_topi
                                   headers={"ce_specversion": "1.0"})
 
         assert handled == [PLACE], "the repeat was skipped"
-        assert uow.applied == {event.id}
+        assert uow.applied == {(event.source, event.id)}
         dead_letters.mock.assert_called_once_with(b"{broken")

@@ -1,0 +1,112 @@
+"""Consumer lag on /metrics: per input topic and partition, how many messages the
+service's consumer group has not yet committed (end offset minus committed offset;
+a partition without a commit counts from its beginning, as the group would start
+there). Refreshed periodically from the broker, so it also shows a stopped or
+stuck consumer, and a partition paused while the database is away.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import logging
+from collections.abc import Callable, Mapping, Sequence
+
+from aiokafka import AIOKafkaConsumer, TopicPartition
+from aiokafka.admin import AIOKafkaAdminClient
+from faststream.kafka import KafkaBroker
+from prometheus_client import Gauge
+
+from loketkit.transient import describe
+
+log = logging.getLogger(__name__)
+
+CONSUMER_LAG = Gauge(
+    "loket_consumer_lag",
+    "Messages in an input partition not yet consumed and committed by the service",
+    ["service", "topic", "partition"],
+)
+
+Groups = Callable[[], Mapping[str, Sequence[str]]]  # consumer group -> its topics
+
+
+def subscribed_groups(broker: KafkaBroker) -> dict[str, list[str]]:
+    """The consumer groups of a broker's subscribers and the topics each reads."""
+    groups: dict[str, list[str]] = {}
+    for subscriber in broker.subscribers:
+        group_id = getattr(subscriber, "group_id", None)
+        topics = getattr(subscriber, "topic_names_for_subscribe", None)
+        if group_id and topics:
+            groups.setdefault(group_id, []).extend(topics)
+    return groups
+
+
+class ConsumerLagMonitor:
+    def __init__(self, bootstrap_servers: str, service: str, groups: Groups,
+                 interval_seconds: float = 10.0) -> None:
+        self._bootstrap = bootstrap_servers
+        self._service = service
+        self._groups = groups
+        self._interval = interval_seconds
+        self._task: asyncio.Task[None] | None = None
+
+    async def refresh(self) -> dict[TopicPartition, int]:
+        """Read committed and end offsets once and set the gauge; returns the lag."""
+        lag: dict[TopicPartition, int] = {}
+        groups = {group: list(topics) for group, topics in self._groups().items() if topics}
+        if not groups:
+            return lag
+        admin = AIOKafkaAdminClient(bootstrap_servers=self._bootstrap,
+                                    client_id=f"loket-{self._service}-lag")
+        offsets = AIOKafkaConsumer(bootstrap_servers=self._bootstrap, group_id=None,
+                                   client_id=f"loket-{self._service}-lag")
+        await admin.start()
+        try:
+            await offsets.start()
+            for group, topics in groups.items():
+                described = await admin.describe_topics(topics)
+                partitions = [TopicPartition(topic["topic"], p["partition"])
+                              for topic in described if not topic["error_code"]
+                              for p in topic["partitions"]]
+                if not partitions:
+                    continue
+                committed = await admin.list_consumer_group_offsets(group, partitions=partitions)
+                ends = await offsets.end_offsets(partitions)
+                beginnings = await offsets.beginning_offsets(partitions)
+                for partition in partitions:
+                    done = committed.get(partition)
+                    start = done.offset if done is not None and done.offset >= 0 else (
+                        beginnings[partition])
+                    lag[partition] = max(ends[partition] - start, 0)
+        finally:
+            await offsets.stop()
+            await admin.close()
+        for partition, value in lag.items():
+            CONSUMER_LAG.labels(self._service, partition.topic, str(partition.partition)).set(
+                value)
+        return lag
+
+    async def start(self) -> None:
+        if self._task is None:
+            self._task = asyncio.create_task(self._run(), name=f"{self._service}-lag")
+
+    async def stop(self) -> None:
+        if self._task is not None:
+            self._task.cancel()
+            with contextlib.suppress(asyncio.CancelledError):
+                await self._task
+            self._task = None
+
+    async def _run(self) -> None:
+        failing = False
+        while True:
+            try:
+                # Bounded: a refresh must not hang on a broker that does not answer.
+                await asyncio.wait_for(self.refresh(), timeout=max(self._interval * 3, 30.0))
+                failing = False
+            except Exception as error:  # noqa: BLE001 - a broker outage must not end the loop
+                if not failing:  # one line per outage, not one per refresh
+                    log.warning("%s: consumer lag not refreshed: %s", self._service,
+                                describe(error))
+                failing = True
+            await asyncio.sleep(self._interval)
