@@ -1,49 +1,57 @@
-"""Composition root: wires settings, database, Kafka and handlers into the app."""
+"""Composition root: capacity's handlers, topics, routes and unit of work, assembled.
+
+Tests pass their own unit-of-work factory, dead-letter sink, clock and id
+factory; production uses the defaults (PostgreSQL, Kafka, the wall clock, UUIDs).
+"""
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from collections.abc import Callable
 from pathlib import Path
 
 from fastapi import FastAPI
+from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
-from contracts.events import PlaceFreed
 from contracts.topics import CAPACITY_INBOUND
-from loketkit.service import Infrastructure, create_app
-from services.capacity import handlers
-from services.capacity.adapters.uow import CapacityUnitOfWork
+from loketkit.consumer import DeadLetterSink
+from loketkit.ids import Clock, IdFactory, new_id, utcnow
+from loketkit.service import assemble
+from services.capacity.adapters.uow import SqlCapacityUnitOfWork
+from services.capacity.entrypoints.http import router
+from services.capacity.handlers import COMMAND_HANDLERS, EVENT_HANDLERS
+from services.capacity.ports import CapacityUnitOfWork
 from services.capacity.settings import CapacitySettings
 
 MIGRATIONS = Path(__file__).parent / "migrations"
 
 
-@dataclass
-class CapacityContext:
-    """What the HTTP routes need, injected through app.state."""
-
-    settings: CapacitySettings
-    infra: Infrastructure
-
-    def uow(self) -> CapacityUnitOfWork:
-        return CapacityUnitOfWork(self.infra.session_factory)
-
-    def events_committed(self) -> None:
-        self.infra.relay.wake()
+def sql_unit_of_work(
+    session_factory: async_sessionmaker[AsyncSession], on_commit: Callable[[], None]
+) -> CapacityUnitOfWork:
+    """The production unit of work (typed as the port, so mypy checks it fits)."""
+    return SqlCapacityUnitOfWork(session_factory, on_commit)
 
 
-def bootstrap(settings: CapacitySettings | None = None) -> FastAPI:
-    settings = settings or CapacitySettings()
-    infra = Infrastructure.from_settings(settings)
-    context = CapacityContext(settings, infra)
-    infra.consume([CAPACITY_INBOUND], {PlaceFreed: handlers.on_inbound_place_freed}, context.uow)
-    app = create_app(
-        infra,
-        MIGRATIONS,
+def bootstrap(
+    settings: CapacitySettings | None = None,
+    *,
+    uow_factory: Callable[[], CapacityUnitOfWork] | None = None,
+    dead_letters: DeadLetterSink | None = None,
+    clock: Clock = utcnow,
+    id_factory: IdFactory = new_id,
+) -> FastAPI:
+    return assemble(
+        settings or CapacitySettings(),
         title="Loket Kinderopvang: capacity",
         description="Locations, free places and closures from organisers and Opgroeien.",
+        migrations_dir=MIGRATIONS,
+        sql_uow=sql_unit_of_work,
+        command_handlers=COMMAND_HANDLERS,
+        event_handlers=EVENT_HANDLERS,
+        input_topics=[CAPACITY_INBOUND],
+        routers=[router],
+        uow_factory=uow_factory,
+        dead_letters=dead_letters,
+        clock=clock,
+        id_factory=id_factory,
     )
-    app.state.context = context
-    from services.capacity.entrypoints.http import router
-
-    app.include_router(router)
-    return app

@@ -1,56 +1,57 @@
-"""Capacity's use cases: one function per command or event, over a unit of work."""
+"""Capacity's use cases: one function per command or event, over a unit of work.
+
+Handlers make ids and timestamps and raise domain errors; the maps at the
+bottom are the one place that says which handler answers which message.
+"""
 
 from __future__ import annotations
 
-import uuid
-from datetime import UTC, date, datetime
-from typing import Any
+from datetime import datetime
 
 from contracts import CloudEvent
 from contracts.events import CrisisClosure, LocationRegistered, PlaceFreed
+from loketkit.bus import AnyHandler
 from loketkit.consumer import RejectedEvent
+from loketkit.errors import NotFound
+from loketkit.ids import Clock, IdFactory
+from services.capacity.domain.commands import CloseLocation, OfferFreePlaces, RegisterLocation
 from services.capacity.domain.model import (
     CapacityConflict,
     CapacityRuleError,
     Closure,
-    ClosureReason,
     FreePlace,
     Location,
     PlaceOffer,
+    PlaceSource,
     check_new_location,
 )
+from services.capacity.ports import CapacityUnitOfWork
+from services.capacity.settings import CapacitySettings
 
-# Handlers take the service's unit of work (SQL in production, in-memory in tests).
-UoW = Any
 # An organiser's event has no `count`: a full location is the location's fault.
 INBOUND_FIELDS = {"count": "location_id"}
 
 
-def place_freed(location: Location, place: FreePlace, freed_at: datetime) -> PlaceFreed:
-    return PlaceFreed(
-        service_area=location.service_area,
-        place_id=place.place_id,
-        location_id=location.location_id,
-        municipality_nis=location.municipality_nis,
-        available_from=place.available_from,
-        min_age_months=place.min_age_months,
-        max_age_months=place.max_age_months,
-        freed_at=freed_at,
-    )
-
-
-async def known_location(uow: UoW, location_id: str) -> Location:
-    location: Location | None = await uow.locations.get(location_id)
-    if location is None:
-        raise LookupError(location_id)
-    return location
-
-
 async def register_location(
-    location: Location, uow: UoW, municipalities: frozenset[str]
+    command: RegisterLocation,
+    uow: CapacityUnitOfWork,
+    settings: CapacitySettings,
+    clock: Clock,
+    new_id: IdFactory,
 ) -> Location:
-    check_new_location(location, municipalities)
-    now = datetime.now(UTC)
+    location = Location(
+        location_id=command.location_id or new_id("loc"),
+        service_area=settings.service_area,
+        name=command.name,
+        municipality_nis=command.municipality_nis,
+        postcode=command.postcode,
+        capacity=command.capacity,
+        subsidy_tier=command.subsidy_tier,
+        min_age_months=command.min_age_months,
+        max_age_months=command.max_age_months,
+    )
+    check_new_location(location, settings.municipalities)
+    now = clock()
     async with uow:
         if not await uow.locations.add(location, registered_at=now):
             raise CapacityConflict("location_id", "this location is already registered")
@@ -71,15 +72,20 @@ async def register_location(
 
 
 async def offer_free_places(
-    location_id: str, offer: PlaceOffer, count: int, uow: UoW
+    command: OfferFreePlaces, uow: CapacityUnitOfWork, clock: Clock, new_id: IdFactory
 ) -> list[FreePlace]:
     """Record `count` free places and announce each one, so each can be matched."""
-    now = datetime.now(UTC)
+    offer = PlaceOffer(
+        available_from=command.available_from,
+        min_age_months=command.min_age_months,
+        max_age_months=command.max_age_months,
+    )
+    now = clock()
     async with uow:
-        location = await known_location(uow, location_id)
-        place_ids = [f"place-{uuid.uuid4()}" for _ in range(count)]
-        places = location.offer(place_ids, offer, "api", now.date())
-        await uow.places.add_all(places)
+        location = await known_location(uow, command.location_id)
+        place_ids = [new_id("place") for _ in range(command.count)]
+        places = location.offer(place_ids, offer, PlaceSource.API, now.date())
+        await uow.places.add_all(places, recorded_at=now)
         for place in places:
             uow.emit(place_freed(location, place, now))
         await uow.commit()
@@ -87,17 +93,17 @@ async def offer_free_places(
 
 
 async def close_location(
-    location_id: str, reason: ClosureReason, effective_from: date, uow: UoW
-) -> tuple[Closure, list[str]]:
-    """Close a location; its open places are cancelled. Returns the closure and their ids."""
+    command: CloseLocation, uow: CapacityUnitOfWork, clock: Clock, new_id: IdFactory
+) -> Closure:
+    """Close a location; its open places are cancelled and listed in the closure."""
     async with uow:
-        location = await known_location(uow, location_id)
+        location = await known_location(uow, command.location_id)
         closure = location.close(
-            f"closure-{uuid.uuid4()}", reason, effective_from, datetime.now(UTC)
+            new_id("closure"), command.reason, command.effective_from, clock()
         )
         await uow.locations.save(location)
         await uow.closures.add(closure)
-        cancelled: list[str] = await uow.places.cancel_open_at(location_id)
+        cancelled = await uow.places.cancel_open_at(location.location_id)
         uow.emit(
             CrisisClosure(
                 service_area=location.service_area,
@@ -110,22 +116,59 @@ async def close_location(
             )
         )
         await uow.commit()
-    return closure, cancelled
+    return closure.model_copy(update={"cancelled_place_ids": tuple(cancelled)})
 
 
-async def on_inbound_place_freed(event: CloudEvent, data: PlaceFreed, uow: UoW) -> None:
+async def on_inbound_place_freed(
+    event: CloudEvent, data: PlaceFreed, uow: CapacityUnitOfWork, clock: Clock
+) -> None:
     """An organiser's free place: checked against the location, then published as ours."""
     if await uow.places.exists(data.place_id):
         return  # announced before: that announcement already counted and was published
-    location: Location | None = await uow.locations.get(data.location_id)
+    location = await uow.locations.get(data.location_id)
     if location is None:
         raise RejectedEvent("field 'data.location_id': unknown location")
-    offer = PlaceOffer(data.available_from, data.min_age_months, data.max_age_months)
+    offer = PlaceOffer(
+        available_from=data.available_from,
+        min_age_months=data.min_age_months,
+        max_age_months=data.max_age_months,
+    )
+    now = clock()
     try:
         location.check_origin(data.service_area, data.municipality_nis)
-        places = location.offer([data.place_id], offer, "organiser", datetime.now(UTC).date())
-    except CapacityRuleError as error:
+        places = location.offer([data.place_id], offer, PlaceSource.ORGANISER, now.date())
+    except (CapacityRuleError, CapacityConflict) as error:
         field = INBOUND_FIELDS.get(error.field, error.field)
         raise RejectedEvent(f"field 'data.{field}': {error}") from None
-    await uow.places.add_all(places)
+    await uow.places.add_all(places, recorded_at=now)
     uow.emit(data, caused_by=event)
+
+
+async def known_location(uow: CapacityUnitOfWork, location_id: str) -> Location:
+    location = await uow.locations.get(location_id)
+    if location is None:
+        raise NotFound("location_id", "no location with this id")
+    return location
+
+
+def place_freed(location: Location, place: FreePlace, freed_at: datetime) -> PlaceFreed:
+    return PlaceFreed(
+        service_area=location.service_area,
+        place_id=place.place_id,
+        location_id=location.location_id,
+        municipality_nis=location.municipality_nis,
+        available_from=place.available_from,
+        min_age_months=place.min_age_months,
+        max_age_months=place.max_age_months,
+        freed_at=freed_at,
+    )
+
+
+COMMAND_HANDLERS: dict[type, AnyHandler] = {
+    RegisterLocation: register_location,
+    OfferFreePlaces: offer_free_places,
+    CloseLocation: close_location,
+}
+EVENT_HANDLERS: dict[type, AnyHandler] = {
+    PlaceFreed: on_inbound_place_freed,  # organisers' systems, on loket.capacity.inbound.v1
+}

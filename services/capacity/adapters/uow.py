@@ -3,7 +3,7 @@ transaction."""
 
 from __future__ import annotations
 
-from typing import Self
+from collections.abc import Callable
 
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
@@ -15,17 +15,19 @@ from services.capacity.adapters.repository import (
 )
 
 
-class CapacityUnitOfWork(SqlUnitOfWork):
+class SqlCapacityUnitOfWork(SqlUnitOfWork):
     locations: SqlLocationRepository
     places: SqlFreePlaceRepository
     closures: SqlClosureRepository
 
-    def __init__(self, session_factory: async_sessionmaker[AsyncSession]) -> None:
-        super().__init__(session_factory, source="/loket/capacity")
+    def __init__(
+        self,
+        session_factory: async_sessionmaker[AsyncSession],
+        on_commit: Callable[[], None] = lambda: None,
+    ) -> None:
+        super().__init__(session_factory, source="/loket/capacity", on_commit=on_commit)
 
-    async def __aenter__(self) -> Self:
-        await super().__aenter__()
-        self.locations = SqlLocationRepository(self.session)
-        self.places = SqlFreePlaceRepository(self.session)
-        self.closures = SqlClosureRepository(self.session)
-        return self
+    def open_repositories(self, session: AsyncSession) -> None:
+        self.locations = SqlLocationRepository(session)
+        self.places = SqlFreePlaceRepository(session)
+        self.closures = SqlClosureRepository(session)

@@ -1,21 +1,23 @@
 """Locations, their free places and closures: what capacity checks before publishing.
 
-Pure rules, no I/O. A `CapacityRuleError` names the input at fault; its
-subclass `CapacityConflict` marks input that is well-formed but clashes with
-the location's current state (closed, full, already registered).
+Pure rules, no I/O. A `CapacityRuleError` (422) names the input at fault; a
+`CapacityConflict` (409) marks input that is well-formed but clashes with the
+location's current state (closed, full, already registered).
 """
 
 from __future__ import annotations
 
 from collections.abc import Sequence
-from dataclasses import dataclass
 from datetime import date, datetime, timedelta
 from enum import StrEnum
 from typing import Literal
 
+from pydantic import BaseModel, ConfigDict
+
+from loketkit.errors import Conflict, Invalid
+
 SubsidyTier = Literal["basic", "income_related", "plus", "free_price"]
 ClosureReason = Literal["licence_suspended", "licence_revoked", "bankruptcy", "force_majeure"]
-PlaceSource = Literal["api", "organiser"]
 
 # Organisers report a freed place a few weeks late at times; older dates are mistakes.
 AVAILABLE_FROM_GRACE = timedelta(days=31)
@@ -26,29 +28,34 @@ class PlaceStatus(StrEnum):
     CANCELLED = "cancelled"
 
 
-class CapacityRuleError(ValueError):
+class PlaceSource(StrEnum):
+    """Who announced the place: the loket's API, or an organiser's own system."""
+
+    API = "api"
+    ORGANISER = "organiser"
+
+
+class CapacityRuleError(Invalid):
     """A rule refused the input; `field` names the input at fault."""
 
-    def __init__(self, field: str, message: str) -> None:
-        super().__init__(message)
-        self.field = field
 
-
-class CapacityConflict(CapacityRuleError):
+class CapacityConflict(Conflict):
     """The input clashes with the current state rather than being invalid in itself."""
 
 
-@dataclass(frozen=True)
-class PlaceOffer:
+class PlaceOffer(BaseModel):
     """Free places as announced; an absent age bound means the location's own."""
+
+    model_config = ConfigDict(frozen=True)
 
     available_from: date
     min_age_months: int | None = None
     max_age_months: int | None = None
 
 
-@dataclass(frozen=True)
-class FreePlace:
+class FreePlace(BaseModel):
+    model_config = ConfigDict(frozen=True)
+
     place_id: str
     location_id: str
     available_from: date
@@ -58,17 +65,19 @@ class FreePlace:
     status: PlaceStatus = PlaceStatus.OPEN
 
 
-@dataclass(frozen=True)
-class Closure:
+class Closure(BaseModel):
+    model_config = ConfigDict(frozen=True)
+
     closure_id: str
     location_id: str
     reason: ClosureReason
     effective_from: date
     announced_at: datetime
+    # The free places the closure cancelled (known once they are cancelled in storage).
+    cancelled_place_ids: tuple[str, ...] = ()
 
 
-@dataclass
-class Location:
+class Location(BaseModel):
     location_id: str
     service_area: str
     name: str
@@ -120,7 +129,14 @@ class Location:
             )
         self.open_free_places += len(place_ids)
         return [
-            FreePlace(place_id, self.location_id, offer.available_from, low, high, source)
+            FreePlace(
+                place_id=place_id,
+                location_id=self.location_id,
+                available_from=offer.available_from,
+                min_age_months=low,
+                max_age_months=high,
+                source=source,
+            )
             for place_id in place_ids
         ]
 
@@ -132,7 +148,13 @@ class Location:
             raise CapacityConflict("location_id", "the location is already closed")
         self.closed = True
         self.open_free_places = 0
-        return Closure(closure_id, self.location_id, reason, effective_from, announced_at)
+        return Closure(
+            closure_id=closure_id,
+            location_id=self.location_id,
+            reason=reason,
+            effective_from=effective_from,
+            announced_at=announced_at,
+        )
 
 
 def check_new_location(location: Location, area_municipalities: frozenset[str]) -> None:

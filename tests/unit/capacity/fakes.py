@@ -1,9 +1,8 @@
-"""In-memory repositories with the same interface as capacity's SQL ones."""
+"""In-memory repositories and unit of work that satisfy capacity's ports."""
 
 from __future__ import annotations
 
 from collections.abc import Iterable
-from dataclasses import replace
 from datetime import datetime
 
 from loketkit.testing import FakeUnitOfWork
@@ -14,7 +13,7 @@ class FakePlaceRepository:
     def __init__(self) -> None:
         self.places: dict[str, FreePlace] = {}
 
-    async def add_all(self, places: Iterable[FreePlace]) -> None:
+    async def add_all(self, places: Iterable[FreePlace], recorded_at: datetime) -> None:
         for place in places:
             self.places[place.place_id] = place
 
@@ -24,7 +23,9 @@ class FakePlaceRepository:
     async def cancel_open_at(self, location_id: str) -> list[str]:
         cancelled = sorted(p.place_id for p in self.open_at(location_id))
         for place_id in cancelled:
-            self.places[place_id] = replace(self.places[place_id], status=PlaceStatus.CANCELLED)
+            self.places[place_id] = self.places[place_id].model_copy(
+                update={"status": PlaceStatus.CANCELLED}
+            )
         return cancelled
 
     def open_at(self, location_id: str) -> list[FreePlace]:
@@ -42,21 +43,24 @@ class FakeLocationRepository:
     async def add(self, location: Location, registered_at: datetime) -> bool:
         if location.location_id in self.locations:
             return False
-        self.locations[location.location_id] = replace(location)
+        self.locations[location.location_id] = location.model_copy()
         return True
 
     async def get(self, location_id: str, for_update: bool = True) -> Location | None:
         stored = self.locations.get(location_id)
         if stored is None:
             return None
-        return replace(stored, open_free_places=len(self._places.open_at(location_id)))
+        return stored.model_copy(
+            update={"open_free_places": len(self._places.open_at(location_id))}
+        )
 
     async def save(self, location: Location) -> None:
-        self.locations[location.location_id] = replace(location)
+        stored = self.locations[location.location_id]
+        stored.closed = location.closed  # like the SQL update: only what can change
 
     async def all(self) -> list[Location]:
         found = [await self.get(location_id) for location_id in self.locations]
-        return sorted((loc for loc in found if loc), key=lambda loc: loc.name)
+        return sorted((loc for loc in found if loc), key=lambda loc: (loc.name, loc.location_id))
 
 
 class FakeClosureRepository:

@@ -1,63 +1,37 @@
-"""Capacity's HTTP routes over in-memory fakes: status codes and the field at fault."""
+"""Capacity's HTTP routes on the real app over in-memory fakes: status codes, the
+field at fault, and retried POSTs that do not create twins."""
 
 from __future__ import annotations
 
-from collections.abc import AsyncIterator
-from datetime import UTC, datetime, timedelta
-
 import httpx
-import pytest
-from fastapi import FastAPI
-from fastapi.exceptions import RequestValidationError
 
-from loketkit.http import validation_error
-from services.capacity.entrypoints.http import router
-from services.capacity.settings import CapacitySettings
+from contracts.events import LocationRegistered, PlaceFreed
+from tests.unit.capacity.conftest import NEXT_MONTH
 from tests.unit.capacity.fakes import FakeCapacityUnitOfWork
 
-NEXT_MONTH = (datetime.now(UTC).date() + timedelta(days=30)).isoformat()
 LOCATION = {"location_id": "loc-a", "name": "De Bolleboos", "municipality_nis": "13008",
             "postcode": "2440", "capacity": 2, "subsidy_tier": "plus"}
-
-
-class FakeContext:
-    """Stands in for CapacityContext: the same uow() and events_committed()."""
-
-    def __init__(self) -> None:
-        self.settings = CapacitySettings()
-        self.unit_of_work = FakeCapacityUnitOfWork()
-        self.wakes = 0
-
-    def uow(self) -> FakeCapacityUnitOfWork:
-        return self.unit_of_work
-
-    def events_committed(self) -> None:
-        self.wakes += 1
-
-
-@pytest.fixture
-async def client() -> AsyncIterator[httpx.AsyncClient]:
-    app = FastAPI()
-    app.add_exception_handler(RequestValidationError, validation_error)  # type: ignore[arg-type]
-    app.state.context = FakeContext()
-    app.include_router(router)
-    transport = httpx.ASGITransport(app=app)
-    async with httpx.AsyncClient(transport=transport, base_url="http://capacity") as client:
-        yield client
+PLACES = "/locations/loc-a/free-places"
 
 
 def fields(response: httpx.Response) -> list[str]:
     return [item["field"] for item in response.json()["fields"]]
 
 
+def keyed(key: str) -> dict[str, str]:
+    return {"Idempotency-Key": key}
+
+
 async def test_register_then_read_a_location(client: httpx.AsyncClient) -> None:
     created = await client.post("/locations", json=LOCATION)
     assert created.status_code == 201
     assert created.json()["max_age_months"] == 36
+    assert created.json()["service_area"] == "kempen-gml"
     assert (await client.get("/locations/loc-a")).json() == created.json()
     listed = (await client.get("/locations")).json()
     assert [location["location_id"] for location in listed] == ["loc-a"]
     generated = await client.post("/locations", json=LOCATION | {"location_id": None})
+    assert generated.status_code == 201
     assert generated.json()["location_id"].startswith("loc-")
 
 
@@ -76,21 +50,94 @@ async def test_bad_input_names_the_field(client: httpx.AsyncClient) -> None:
     assert (unknown.status_code, fields(unknown)) == (404, ["location_id"])
 
 
+async def test_a_nul_in_the_name_is_refused_naming_the_field(
+    client: httpx.AsyncClient, uow: FakeCapacityUnitOfWork
+) -> None:
+    refused = await client.post("/locations", json=LOCATION | {"name": "De Bolle\u0000boos"})
+    assert (refused.status_code, fields(refused)) == (422, ["name"])
+    assert "\u0000" not in refused.text  # the value is not echoed back
+    assert uow.published == []
+
+
+async def test_long_text_is_refused_naming_the_field(client: httpx.AsyncClient) -> None:
+    too_long = await client.post("/locations", json=LOCATION | {"name": "x" * 201})
+    assert (too_long.status_code, fields(too_long)) == (422, ["name"])
+
+
 async def test_free_places_and_closure(client: httpx.AsyncClient) -> None:
     await client.post("/locations", json=LOCATION)
-    places = "/locations/loc-a/free-places"
-    freed = await client.post(places, json={"available_from": NEXT_MONTH, "count": 2})
+    freed = await client.post(PLACES, json={"available_from": str(NEXT_MONTH), "count": 2})
     assert freed.status_code == 201
     assert len(freed.json()["place_ids"]) == 2
-    full = await client.post(places, json={"available_from": NEXT_MONTH})
+    full = await client.post(PLACES, json={"available_from": str(NEXT_MONTH)})
     assert (full.status_code, fields(full)) == (409, ["count"])
-    too_many = await client.post(places, json={"available_from": NEXT_MONTH, "count": 51})
+    too_many = await client.post(PLACES, json={"available_from": str(NEXT_MONTH), "count": 51})
     assert (too_many.status_code, fields(too_many)) == (422, ["count"])
-    closure = {"reason": "licence_revoked", "effective_from": NEXT_MONTH}
+    closure = {"reason": "licence_revoked", "effective_from": str(NEXT_MONTH)}
     closed = await client.post("/locations/loc-a/closure", json=closure)
     assert closed.status_code == 201
     assert closed.json()["cancelled_place_ids"] == sorted(freed.json()["place_ids"])
+    assert (await client.get("/locations/loc-a")).json()["closed"] is True
     again = await client.post("/locations/loc-a/closure", json=closure)
     assert (again.status_code, fields(again)) == (409, ["location_id"])
     nowhere = await client.post("/locations/loc-x/closure", json=closure)
     assert (nowhere.status_code, fields(nowhere)) == (404, ["location_id"])
+    unknown = await client.post("/locations/loc-x/free-places",
+                                json={"available_from": str(NEXT_MONTH)})
+    assert (unknown.status_code, fields(unknown)) == (404, ["location_id"])
+
+
+async def test_a_retried_registration_returns_the_first_answer_and_publishes_once(
+    client: httpx.AsyncClient, uow: FakeCapacityUnitOfWork
+) -> None:
+    body = LOCATION | {"location_id": None}
+    first = await client.post("/locations", json=body, headers=keyed("k-1"))
+    retried = await client.post("/locations", json=body, headers=keyed("k-1"))
+    assert (first.status_code, retried.status_code) == (201, 201)
+    assert retried.json() == first.json()
+    assert retried.headers["Idempotent-Replayed"] == "true"
+    registered = [e for e in uow.published_data() if isinstance(e, LocationRegistered)]
+    assert [event.location_id for event in registered] == [first.json()["location_id"]]
+    assert len(await uow.locations.all()) == 1
+
+
+async def test_retried_free_places_return_the_first_answer_and_publish_once(
+    client: httpx.AsyncClient, uow: FakeCapacityUnitOfWork
+) -> None:
+    await client.post("/locations", json=LOCATION)
+    body = {"available_from": str(NEXT_MONTH), "count": 2}
+    first = await client.post(PLACES, json=body, headers=keyed("k-2"))
+    retried = await client.post(PLACES, json=body, headers=keyed("k-2"))
+    assert (first.status_code, retried.status_code) == (201, 201)
+    assert retried.json() == first.json()
+    assert retried.headers["Idempotent-Replayed"] == "true"
+    freed = [e.place_id for e in uow.published_data() if isinstance(e, PlaceFreed)]
+    assert freed == first.json()["place_ids"]
+    # Without the key the same body would have been refused: the location is full.
+    assert (await client.get("/locations/loc-a")).json()["open_free_places"] == 2
+
+
+async def test_a_retried_closure_returns_the_first_answer(client: httpx.AsyncClient) -> None:
+    await client.post("/locations", json=LOCATION)
+    closure = {"reason": "bankruptcy", "effective_from": str(NEXT_MONTH)}
+    first = await client.post("/locations/loc-a/closure", json=closure, headers=keyed("k-3"))
+    retried = await client.post("/locations/loc-a/closure", json=closure, headers=keyed("k-3"))
+    assert (first.status_code, retried.status_code) == (201, 201)
+    assert retried.json() == first.json()
+
+
+async def test_the_same_key_with_another_body_is_refused_naming_the_header(
+    client: httpx.AsyncClient, uow: FakeCapacityUnitOfWork
+) -> None:
+    await client.post("/locations", json=LOCATION, headers=keyed("k-4"))
+    other = await client.post("/locations", json=LOCATION | {"location_id": "loc-b"},
+                              headers=keyed("k-4"))
+    assert (other.status_code, fields(other)) == (422, ["Idempotency-Key"])
+    assert len(uow.published) == 1
+    freed = await client.post(PLACES, json={"available_from": str(NEXT_MONTH)},
+                              headers=keyed("k-5"))
+    assert freed.status_code == 201
+    more = await client.post(PLACES, json={"available_from": str(NEXT_MONTH), "count": 2},
+                             headers=keyed("k-5"))
+    assert (more.status_code, fields(more)) == (422, ["Idempotency-Key"])
+    assert len(uow.published) == 2

@@ -11,8 +11,11 @@ from services.capacity.domain.model import (
     CapacityRuleError,
     Location,
     PlaceOffer,
+    PlaceSource,
     check_new_location,
 )
+
+API, ORGANISER = PlaceSource.API, PlaceSource.ORGANISER
 
 TODAY = date(2026, 11, 1)
 AREA_MUNICIPALITIES = frozenset({"13008", "13053", "13021"})
@@ -24,11 +27,13 @@ def location(**changes: object) -> Location:
         "municipality_nis": "13021", "postcode": "2450", "capacity": 3,
         "subsidy_tier": "basic", "min_age_months": 3, "max_age_months": 30,
     }
-    return Location(**(facts | changes))  # type: ignore[arg-type]
+    return Location.model_validate(facts | changes)
 
 
 def offer(days: int = 10, low: int | None = None, high: int | None = None) -> PlaceOffer:
-    return PlaceOffer(TODAY + timedelta(days=days), low, high)
+    return PlaceOffer(
+        available_from=TODAY + timedelta(days=days), min_age_months=low, max_age_months=high
+    )
 
 
 def test_a_new_location_must_lie_in_the_service_area() -> None:
@@ -45,8 +50,8 @@ def test_a_new_location_needs_a_sensible_age_range() -> None:
 
 
 def test_free_places_take_the_location_age_range_when_none_is_given() -> None:
-    [place] = location().offer(["p1"], offer(), "api", TODAY)
-    assert (place.min_age_months, place.max_age_months, place.source) == (3, 30, "api")
+    [place] = location().offer(["p1"], offer(), API, TODAY)
+    assert (place.min_age_months, place.max_age_months, place.source) == (3, 30, API)
 
 
 @pytest.mark.parametrize(
@@ -57,25 +62,25 @@ def test_a_free_place_age_range_must_lie_within_the_location(
     low: int, high: int, field: str
 ) -> None:
     with pytest.raises(CapacityRuleError) as refused:
-        location().offer(["p1"], offer(low=low, high=high), "api", TODAY)
+        location().offer(["p1"], offer(low=low, high=high), API, TODAY)
     assert refused.value.field == field
 
 
 def test_available_from_may_lie_a_little_but_not_long_in_the_past() -> None:
-    location().offer(["p1"], offer(days=-31), "organiser", TODAY)
+    location().offer(["p1"], offer(days=-31), ORGANISER, TODAY)
     with pytest.raises(CapacityRuleError) as refused:
-        location().offer(["p1"], offer(days=-32), "organiser", TODAY)
+        location().offer(["p1"], offer(days=-32), ORGANISER, TODAY)
     assert refused.value.field == "available_from"
 
 
 def test_open_free_places_never_exceed_the_capacity() -> None:
     site = location()
-    site.offer(["p1", "p2"], offer(), "api", TODAY)
+    site.offer(["p1", "p2"], offer(), API, TODAY)
     with pytest.raises(CapacityConflict) as refused:
-        site.offer(["p3", "p4"], offer(), "api", TODAY)
+        site.offer(["p3", "p4"], offer(), API, TODAY)
     assert refused.value.field == "count"
     assert site.open_free_places == 2  # all or nothing
-    site.offer(["p3"], offer(), "api", TODAY)
+    site.offer(["p3"], offer(), API, TODAY)
     assert site.open_free_places == 3
 
 
@@ -84,7 +89,7 @@ def test_a_closed_location_accepts_no_free_places_and_closes_once() -> None:
     closure = site.close("c1", "licence_revoked", TODAY, datetime(2026, 11, 1, tzinfo=UTC))
     assert (closure.location_id, site.closed, site.open_free_places) == ("loc-a", True, 0)
     with pytest.raises(CapacityConflict) as refused:
-        site.offer(["p1"], offer(), "api", TODAY)
+        site.offer(["p1"], offer(), API, TODAY)
     assert refused.value.field == "location_id"
     with pytest.raises(CapacityConflict):
         site.close("c2", "bankruptcy", TODAY, datetime(2026, 11, 2, tzinfo=UTC))
