@@ -1,68 +1,62 @@
-"""Composition root: wires settings, database, Kafka and handlers into the app."""
+"""Composition root: intake's handlers, routes and adapters, wired by loketkit.
+
+Tests pass a fake `uow_factory` (and a recording dead-letter sink, a fixed clock
+and ids) and get the real app without PostgreSQL or Kafka.
+"""
 
 from __future__ import annotations
 
 import functools
 import logging
-from dataclasses import dataclass
+from collections.abc import Callable
 from pathlib import Path
 
 from fastapi import FastAPI
 
-from contracts.events import CrisisClosure, LocationRegistered, MatchProposed
 from contracts.topics import CAPACITY, MATCHES
-from loketkit.service import Infrastructure, create_app
-from services.intake import handlers
-from services.intake.adapters.uow import IntakeUnitOfWork
-from services.intake.domain.model import Child, child_reference
+from loketkit.consumer import DeadLetterSink
+from loketkit.ids import Clock, IdFactory, new_id, utcnow
+from loketkit.service import assemble
+from services.intake.adapters.postcodes import postcode_coordinates
+from services.intake.adapters.uow import SqlIntakeUnitOfWork
+from services.intake.domain.model import child_reference
+from services.intake.entrypoints.http import router
+from services.intake.handlers import COMMAND_HANDLERS, EVENT_HANDLERS
+from services.intake.ports import IntakeUnitOfWork
 from services.intake.settings import DEVELOPMENT_KEY, IntakeSettings
 
 MIGRATIONS = Path(__file__).parent / "migrations"
+log = logging.getLogger(__name__)
 
 
-@dataclass
-class IntakeContext:
-    """What the HTTP routes need, injected through app.state."""
-
-    settings: IntakeSettings
-    infra: Infrastructure
-
-    def uow(self) -> IntakeUnitOfWork:
-        return IntakeUnitOfWork(self.infra.session_factory)
-
-    def child_ref(self, child: Child) -> str:
-        return child_reference(self.settings.child_ref_key.get_secret_value().encode(), child)
-
-    def events_committed(self) -> None:
-        self.infra.relay.wake()
-
-
-def bootstrap(settings: IntakeSettings | None = None) -> FastAPI:
+def bootstrap(
+    settings: IntakeSettings | None = None,
+    *,
+    uow_factory: Callable[[], IntakeUnitOfWork] | None = None,
+    dead_letters: DeadLetterSink | None = None,
+    clock: Clock = utcnow,
+    id_factory: IdFactory = new_id,
+) -> FastAPI:
     settings = settings or IntakeSettings()
-    if settings.child_ref_key.get_secret_value() == DEVELOPMENT_KEY:
-        logging.getLogger(__name__).warning(
-            "CHILD_REF_KEY is the development key: set a secret one outside local runs")
-    infra = Infrastructure.from_settings(settings)
-    context = IntakeContext(settings, infra)
-    infra.consume(
-        [CAPACITY, MATCHES],
-        {
-            LocationRegistered: handlers.on_location_registered,
-            MatchProposed: handlers.on_match_proposed,
-            CrisisClosure: functools.partial(
-                handlers.on_crisis_closure, child_ref_for=context.child_ref
-            ),
-        },
-        context.uow,
-    )
-    app = create_app(
-        infra,
-        MIGRATIONS,
+    key = settings.child_ref_key.get_secret_value()
+    if key == DEVELOPMENT_KEY:
+        log.warning("CHILD_REF_KEY is the development key: set a secret one outside local runs")
+    return assemble(
+        settings,
         title="Loket Kinderopvang: intake",
         description="Childcare requests from parents, loket staff and municipal systems.",
+        migrations_dir=MIGRATIONS,
+        sql_uow=SqlIntakeUnitOfWork,
+        command_handlers=COMMAND_HANDLERS,
+        event_handlers=EVENT_HANDLERS,
+        input_topics=[CAPACITY, MATCHES],
+        routers=[router],
+        dependencies={
+            "child_ref": functools.partial(child_reference, key.encode()),
+            "postcode_coordinates": postcode_coordinates(),
+        },
+        uow_factory=uow_factory,
+        dead_letters=dead_letters,
+        clock=clock,
+        id_factory=id_factory,
     )
-    app.state.context = context
-    from services.intake.entrypoints.http import router
-
-    app.include_router(router)
-    return app

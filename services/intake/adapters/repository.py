@@ -2,12 +2,19 @@
 
 from __future__ import annotations
 
+from dataclasses import asdict
+from typing import cast
+
+from pydantic import TypeAdapter
 from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncSession
+from sqlmodel import col
 
-from contracts.events import LocationRegistered
 from services.intake.adapters.orm import LocationRecord, RequestRecord
-from services.intake.domain.model import Child, Contact, Priority, Request, Status
+from services.intake.domain.locations import Location
+from services.intake.domain.model import Child, Contact, Priority, Request, Status, Urgency
+
+PRIORITY = TypeAdapter(Priority)
 
 
 class SqlRequestRepository:
@@ -32,8 +39,9 @@ class SqlRequestRepository:
     async def proposed_at(self, location_id: str) -> list[Request]:
         rows = await self._session.execute(
             select(RequestRecord)
-            .where(RequestRecord.proposed_location_id == location_id)
-            .where(RequestRecord.status == Status.PROPOSED.value)
+            .where(col(RequestRecord.proposed_location_id) == location_id)
+            .where(col(RequestRecord.status) == Status.PROPOSED)
+            .order_by(col(RequestRecord.request_id))
             .with_for_update()
         )
         return [to_domain(record) for record in rows.scalars()]
@@ -43,72 +51,55 @@ class SqlLocationRepository:
     def __init__(self, session: AsyncSession) -> None:
         self._session = session
 
-    async def upsert(self, location: LocationRegistered) -> None:
-        await self._session.merge(
-            LocationRecord(
-                location_id=location.location_id,
-                service_area=location.service_area,
-                name=location.name,
-                municipality_nis=location.municipality_nis,
-                postcode=location.postcode,
-                subsidy_tier=location.subsidy_tier,
-            )
-        )
+    async def upsert(self, location: Location) -> None:
+        await self._session.merge(LocationRecord.model_validate(location, from_attributes=True))
 
     async def close(self, location_id: str) -> None:
         record = await self._session.get(LocationRecord, location_id)
         if record:
             record.closed = True
 
-    async def open_ids(self, service_area: str) -> list[str]:
+    async def open_in(self, service_area: str) -> list[Location]:
         rows = await self._session.execute(
-            select(LocationRecord.location_id)
-            .where(LocationRecord.service_area == service_area)
-            .where(LocationRecord.closed.is_(False))  # type: ignore[attr-defined]
-            .order_by(LocationRecord.location_id)
+            select(LocationRecord)
+            .where(col(LocationRecord.service_area) == service_area)
+            .where(col(LocationRecord.closed).is_(False))
+            .order_by(col(LocationRecord.location_id))
         )
-        return list(rows.scalars())
+        return [Location.model_validate(record, from_attributes=True) for record in rows.scalars()]
 
-    async def all(self) -> list[LocationRecord]:
-        rows = await self._session.execute(select(LocationRecord).order_by(LocationRecord.name))
-        return list(rows.scalars())
+    async def all(self) -> list[Location]:
+        rows = await self._session.execute(
+            select(LocationRecord)
+            .order_by(col(LocationRecord.name), col(LocationRecord.location_id))
+        )
+        return [Location.model_validate(record, from_attributes=True) for record in rows.scalars()]
 
 
 def to_record(request: Request) -> RequestRecord:
-    return RequestRecord(
-        request_id=request.request_id,
-        service_area=request.service_area,
-        status=request.status.value,
-        urgency=request.urgency,
-        child_first_name=request.child.first_name,
-        child_last_name=request.child.last_name,
-        child_birth_date=request.child.birth_date,
-        child_national_number=request.child.national_number,
-        parent_name=request.contact.parent_name,
-        email=request.contact.email,
-        phone=request.contact.phone,
-        street=request.contact.street,
-        postcode=request.contact.postcode,
-        municipality_nis=request.municipality_nis,
-        neighbourhood_code=request.neighbourhood_code,
-        desired_start_date=request.desired_start_date,
-        days_per_week=request.days_per_week,
-        preferred_location_ids=list(request.preferred_location_ids),
-        priority={**request.priority.__dict__,
-                  "sibling_location_ids": list(request.priority.sibling_location_ids)},
-        submitted_at=request.submitted_at,
-        replaces_request_id=request.replaces_request_id,
-        replaced_by_request_id=request.replaced_by_request_id,
-        erased_at=request.erased_at,
-        match_id=request.match_id,
-        proposed_location_id=request.proposed_location_id,
-        proposed_place_id=request.proposed_place_id,
+    """The request's own fields map by name; child, contact and priority are flattened."""
+    child, contact = request.child, request.contact
+    return RequestRecord.model_validate(
+        request,
+        from_attributes=True,
+        update={
+            "child_first_name": child.first_name,
+            "child_last_name": child.last_name,
+            "child_birth_date": child.birth_date,
+            "child_national_number": child.national_number,
+            "parent_name": contact.parent_name,
+            "email": contact.email,
+            "phone": contact.phone,
+            "street": contact.street,
+            "postcode": contact.postcode,
+            "preferred_location_ids": list(request.preferred_location_ids),
+            "priority": asdict(request.priority)
+            | {"sibling_location_ids": list(request.priority.sibling_location_ids)},
+        },
     )
 
 
 def to_domain(record: RequestRecord) -> Request:
-    priority = dict(record.priority)
-    priority["sibling_location_ids"] = tuple(priority.get("sibling_location_ids", ()))
     return Request(
         request_id=record.request_id,
         service_area=record.service_area,
@@ -121,8 +112,8 @@ def to_domain(record: RequestRecord) -> Request:
         desired_start_date=record.desired_start_date,
         days_per_week=record.days_per_week,
         preferred_location_ids=tuple(record.preferred_location_ids),
-        priority=Priority(**priority),
-        urgency=record.urgency,
+        priority=PRIORITY.validate_python(record.priority),
+        urgency=cast(Urgency, record.urgency),
         submitted_at=record.submitted_at,
         status=Status(record.status),
         replaces_request_id=record.replaces_request_id,

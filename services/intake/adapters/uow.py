@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from typing import Self
+from collections.abc import Callable
 
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
@@ -10,15 +10,17 @@ from loketkit.uow import SqlUnitOfWork
 from services.intake.adapters.repository import SqlLocationRepository, SqlRequestRepository
 
 
-class IntakeUnitOfWork(SqlUnitOfWork):
+class SqlIntakeUnitOfWork(SqlUnitOfWork):
     requests: SqlRequestRepository
     locations: SqlLocationRepository
 
-    def __init__(self, session_factory: async_sessionmaker[AsyncSession]) -> None:
-        super().__init__(session_factory, source="/loket/intake")
+    def __init__(
+        self,
+        session_factory: async_sessionmaker[AsyncSession],
+        on_commit: Callable[[], None] = lambda: None,
+    ) -> None:
+        super().__init__(session_factory, source="/loket/intake", on_commit=on_commit)
 
-    async def __aenter__(self) -> Self:
-        await super().__aenter__()
-        self.requests = SqlRequestRepository(self.session)
-        self.locations = SqlLocationRepository(self.session)
-        return self
+    def open_repositories(self, session: AsyncSession) -> None:
+        self.requests = SqlRequestRepository(session)
+        self.locations = SqlLocationRepository(session)

@@ -1,17 +1,19 @@
 """A childcare request and its life: submitted, proposed, withdrawn or replaced.
 
 Pure rules, no I/O. The personal details live here and in intake's database
-only; `public_facts` is what may leave the service.
+only; `handlers.submitted_event` picks what may leave the service (pseudonymous).
 """
 
 from __future__ import annotations
 
 import hashlib
 import hmac
-from dataclasses import dataclass, field, replace
+from dataclasses import dataclass, replace
 from datetime import date, datetime
 from enum import StrEnum
 from typing import Literal
+
+from loketkit.errors import Conflict, Invalid
 
 Urgency = Literal["normal", "urgent", "crisis"]
 ERASED = "(gewist)"
@@ -24,12 +26,12 @@ class Status(StrEnum):
     REPLACED = "replaced_after_closure"
 
 
-class RequestRuleError(ValueError):
-    """A rule refused the request; `field` names the input at fault."""
+class RequestRuleError(Invalid):
+    """A rule refused the request (422); `field` names the input at fault."""
 
-    def __init__(self, field: str, message: str) -> None:
-        super().__init__(message)
-        self.field = field
+
+class RequestClosed(Conflict):
+    """The request is already withdrawn or replaced (409)."""
 
 
 @dataclass(frozen=True)
@@ -79,7 +81,6 @@ class Request:
     match_id: str | None = None
     proposed_location_id: str | None = None
     proposed_place_id: str | None = None
-    history: list[str] = field(default_factory=list)
 
     @property
     def birth_month(self) -> str:
@@ -97,7 +98,7 @@ class Request:
 
     def withdraw(self) -> None:
         if self.status in (Status.WITHDRAWN, Status.REPLACED):
-            raise RequestRuleError("request_id", f"request is already {self.status.value}")
+            raise RequestClosed("request_id", f"request is already {self.status.value}")
         self.status = Status.WITHDRAWN
 
     def erase_personal_data(self, now: datetime) -> bool:
@@ -113,20 +114,16 @@ class Request:
         return was_open
 
     def replace_after_closure(
-        self, new_id: str, closed_location_id: str, open_location_ids: list[str], now: datetime
+        self, new_id: str, choices: tuple[str, ...], now: datetime
     ) -> Request:
-        """The closed location's child gets a new, crisis-urgent request.
-
-        Preferences keep the family's other choices; when none remain, every open
-        location of the service area, so the child is never left without options.
-        """
-        remaining = tuple(loc for loc in self.preferred_location_ids if loc != closed_location_id)
+        """The closed location's child gets a new, crisis-urgent request for `choices`
+        (see `locations.crisis_choices`)."""
         self.status = Status.REPLACED
         self.replaced_by_request_id = new_id
         return replace(
             self,
             request_id=new_id,
-            preferred_location_ids=remaining or tuple(open_location_ids),
+            preferred_location_ids=choices,
             urgency="crisis",
             submitted_at=now,
             status=Status.SUBMITTED,
@@ -136,7 +133,6 @@ class Request:
             match_id=None,
             proposed_location_id=None,
             proposed_place_id=None,
-            history=[],
         )
 
 

@@ -1,4 +1,8 @@
-"""HTTP request and response bodies (Base/Create/Public naming)."""
+"""HTTP bodies: `*Create` is what a caller sends, `*Public` what intake answers.
+
+Request bodies derive from `CleanInput` (no control characters) and bound every
+string and list, so nothing a caller sends can outgrow a column or an event.
+"""
 
 from __future__ import annotations
 
@@ -7,10 +11,14 @@ from typing import Literal
 
 from pydantic import BaseModel, ConfigDict, EmailStr, Field
 
-NIS = Field(pattern=r"^\d{5}$", description="NIS code of the family's municipality")
+from contracts.events.base import Id
+from contracts.text import CleanInput
+from services.intake.domain.model import Status
+
+NIS = Field(max_length=5, pattern=r"^\d{5}$", description="NIS code of the family's municipality")
 
 
-class ChildCreate(BaseModel):
+class ChildCreate(CleanInput):
     model_config = ConfigDict(extra="forbid")
     first_name: str = Field(min_length=1, max_length=100)
     last_name: str = Field(min_length=1, max_length=100)
@@ -18,25 +26,25 @@ class ChildCreate(BaseModel):
     national_number: str | None = Field(default=None, pattern=r"^\d{11}$")
 
 
-class ParentCreate(BaseModel):
+class ParentCreate(CleanInput):
     model_config = ConfigDict(extra="forbid")
     name: str = Field(min_length=1, max_length=200)
-    email: EmailStr | None = None
+    email: EmailStr | None = Field(default=None, max_length=254)
     phone: str | None = Field(default=None, pattern=r"^\+?[0-9 ./-]{6,20}$")
     street: str | None = Field(default=None, max_length=200)
     postcode: str = Field(pattern=r"^\d{4}$")
 
 
-class PriorityCreate(BaseModel):
+class PriorityCreate(CleanInput):
     model_config = ConfigDict(extra="forbid")
     parents_working_or_training: bool = False
     single_parent: bool = False
     low_income: bool = False
     foster_child: bool = False
-    sibling_location_ids: list[str] = Field(default_factory=list, max_length=10)
+    sibling_location_ids: list[Id] = Field(default_factory=list, max_length=10)
 
 
-class RequestCreate(BaseModel):
+class RequestCreate(CleanInput):
     model_config = ConfigDict(extra="forbid")
     child: ChildCreate
     parent: ParentCreate
@@ -44,14 +52,14 @@ class RequestCreate(BaseModel):
     neighbourhood_code: str | None = Field(default=None, max_length=32)
     desired_start_date: date
     days_per_week: int = Field(ge=1, le=5)
-    preferred_location_ids: list[str] = Field(min_length=1, max_length=10)
+    preferred_location_ids: list[Id] = Field(min_length=1, max_length=10)
     priority: PriorityCreate = Field(default_factory=PriorityCreate)
     urgency: Literal["normal", "urgent"] = "normal"
 
 
 class RequestPublic(BaseModel):
     request_id: str
-    status: str
+    status: Status
     urgency: str
     municipality_nis: str
     desired_start_date: date

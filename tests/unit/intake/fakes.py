@@ -1,12 +1,17 @@
-"""In-memory intake repositories with the interface of the SQL ones."""
+"""In-memory intake repositories and unit of work, satisfying `services.intake.ports`.
+
+Rows are copied in and out, as a database would, so a handler that changes a
+request without saving it changes nothing.
+"""
 
 from __future__ import annotations
 
 import copy
 
-from contracts.events import LocationRegistered
 from loketkit.testing import FakeUnitOfWork
+from services.intake.domain.locations import Location
 from services.intake.domain.model import Request, Status
+from services.intake.ports import IntakeUnitOfWork
 
 
 class FakeRequests:
@@ -20,30 +25,36 @@ class FakeRequests:
         found = self.rows.get(request_id)
         return copy.deepcopy(found) if found else None
 
-    get_for_update = get
+    async def get_for_update(self, request_id: str) -> Request | None:
+        return await self.get(request_id)
 
     async def save(self, request: Request) -> None:
         self.rows[request.request_id] = copy.deepcopy(request)
 
     async def proposed_at(self, location_id: str) -> list[Request]:
-        return [copy.deepcopy(r) for r in self.rows.values()
-                if r.status is Status.PROPOSED and r.proposed_location_id == location_id]
+        return [copy.deepcopy(request) for _, request in sorted(self.rows.items())
+                if request.status is Status.PROPOSED
+                and request.proposed_location_id == location_id]
 
 
 class FakeLocations:
     def __init__(self) -> None:
-        self.open: dict[str, str] = {}  # location id -> service area
-        self.closed: set[str] = set()
+        self.rows: dict[str, Location] = {}
 
-    async def upsert(self, location: LocationRegistered) -> None:
-        self.open[location.location_id] = location.service_area
+    async def upsert(self, location: Location) -> None:
+        self.rows[location.location_id] = location
 
     async def close(self, location_id: str) -> None:
-        self.closed.add(location_id)
+        if location_id in self.rows:
+            self.rows[location_id] = self.rows[location_id].model_copy(update={"closed": True})
 
-    async def open_ids(self, service_area: str) -> list[str]:
-        return sorted(loc for loc, area in self.open.items()
-                      if area == service_area and loc not in self.closed)
+    async def open_in(self, service_area: str) -> list[Location]:
+        return [location for _, location in sorted(self.rows.items())
+                if location.service_area == service_area and not location.closed]
+
+    async def all(self) -> list[Location]:
+        return sorted(self.rows.values(), key=lambda location: (location.name,
+                                                                location.location_id))
 
 
 class FakeIntakeUnitOfWork(FakeUnitOfWork):
@@ -51,3 +62,7 @@ class FakeIntakeUnitOfWork(FakeUnitOfWork):
         super().__init__()
         self.requests = FakeRequests()
         self.locations = FakeLocations()
+
+
+def _satisfies_the_port(uow: FakeIntakeUnitOfWork) -> IntakeUnitOfWork:
+    return uow  # mypy checks the fake against the Protocol here

@@ -1,0 +1,119 @@
+"""The real intake app over real PostgreSQL (no Kafka: events are delivered by hand and
+the outbox is read back): what the unit tests show in memory holds in SQL too."""
+
+from __future__ import annotations
+
+from collections.abc import AsyncIterator
+from dataclasses import dataclass
+
+import httpx
+import pytest
+from sqlalchemy import delete, select
+from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
+from sqlmodel import col
+
+from contracts import from_kafka, parse_data
+from contracts.events import EventData, LocationRegistered, RequestSubmitted
+from loketkit import migrations
+from loketkit.consumer import EventConsumer
+from loketkit.db import (
+    OutboxMessage,
+    ProcessedEvent,
+    StoredAnswer,
+    make_engine,
+    make_session_factory,
+)
+from loketkit.testing import RecordingDeadLetters, deliver
+from services.intake.adapters.orm import LocationRecord, RequestRecord
+from services.intake.adapters.uow import SqlIntakeUnitOfWork
+from services.intake.bootstrap import MIGRATIONS, bootstrap
+from services.intake.settings import IntakeSettings
+from tests.unit.intake.harness import AREA, AROUND_GEEL, CHILD, NOW, REQUEST, closure, proposal
+from tools.infra import Infra
+
+pytestmark = pytest.mark.integration
+
+
+@dataclass
+class SqlIntake:
+    client: httpx.AsyncClient
+    consumer: EventConsumer
+    dead_letters: RecordingDeadLetters
+    sessions: async_sessionmaker[AsyncSession]
+
+    async def deliver(self, data: EventData) -> str:
+        return await deliver(self.consumer, data)
+
+    async def outbox(self) -> list[EventData]:
+        async with self.sessions() as session:
+            query = select(OutboxMessage).order_by(col(OutboxMessage.id))
+            rows = (await session.execute(query)).scalars()
+            return [parse_data(from_kafka(row.value, [(k, v.encode()) for k, v in row.headers]))
+                    for row in rows]
+
+
+@pytest.fixture(scope="module")
+async def sessions(infra: Infra) -> AsyncIterator[async_sessionmaker[AsyncSession]]:
+    url = infra.database_urls["intake"]
+    await migrations.upgrade(url, MIGRATIONS)
+    engine = make_engine(url)
+    yield make_session_factory(engine)
+    await engine.dispose()
+
+
+@pytest.fixture
+async def intake(sessions: async_sessionmaker[AsyncSession]) -> AsyncIterator[SqlIntake]:
+    async with sessions() as session:
+        for table in (RequestRecord, LocationRecord, OutboxMessage, ProcessedEvent, StoredAnswer):
+            await session.execute(delete(table))
+        await session.commit()
+    dead_letters = RecordingDeadLetters()
+    app = bootstrap(IntakeSettings(), uow_factory=lambda: SqlIntakeUnitOfWork(sessions),
+                    dead_letters=dead_letters, clock=lambda: NOW)
+    transport = httpx.ASGITransport(app=app)
+    async with httpx.AsyncClient(transport=transport, base_url="http://intake") as client:
+        yield SqlIntake(client, app.state.consumer, dead_letters, sessions)
+
+
+async def register(intake: SqlIntake, location_id: str, postcode: str) -> None:
+    assert await intake.deliver(LocationRegistered(
+        service_area=AREA, location_id=location_id, name="KDV", municipality_nis="13008",
+        postcode=postcode, capacity=10, subsidy_tier="basic", registered_at=NOW)) == "applied"
+
+
+async def test_a_crisis_in_a_large_area_offers_the_ten_nearest(intake: SqlIntake) -> None:
+    await register(intake, "loc-geel", "2440")
+    for location_id, postcode in AROUND_GEEL.items():
+        await register(intake, location_id, postcode)
+    created = await intake.client.post(
+        "/requests", json=REQUEST | {"preferred_location_ids": ["loc-geel"]})
+    request_id = created.json()["request_id"]
+    await intake.deliver(proposal(request_id, "loc-geel"))
+
+    assert await intake.deliver(closure("loc-geel")) == "applied"
+
+    assert intake.dead_letters.sent == []
+    [crisis] = [e for e in await intake.outbox()
+                if isinstance(e, RequestSubmitted) and e.urgency == "crisis"]
+    assert crisis.replaces_request_id == request_id
+    assert crisis.preferred_location_ids[:3] == ["loc-meerhout", "loc-laakdal", "loc-westerlo"]
+    assert len(crisis.preferred_location_ids) == 10
+    followed = (await intake.client.get(f"/requests/{request_id}")).json()
+    assert followed["replaced_by_request_id"] == crisis.request_id
+
+
+async def test_idempotent_submission_and_clean_text_over_sql(intake: SqlIntake) -> None:
+    await register(intake, "loc-a", "2440")
+    headers = {"Idempotency-Key": "sql-1"}
+    first = await intake.client.post("/requests", json=REQUEST, headers=headers)
+    again = await intake.client.post("/requests", json=REQUEST, headers=headers)
+    other = await intake.client.post("/requests", json=REQUEST | {"days_per_week": 2},
+                                     headers=headers)
+    assert (first.status_code, again.status_code, other.status_code) == (201, 201, 422)
+    assert again.json()["request_id"] == first.json()["request_id"]
+    assert len([e for e in await intake.outbox() if isinstance(e, RequestSubmitted)]) == 1
+
+    nul = await intake.client.post(
+        "/requests", json=REQUEST | {"child": CHILD | {"first_name": "An\u0000"}})
+    assert nul.status_code == 422
+    assert [f["field"] for f in nul.json()["fields"]] == ["child.first_name"]

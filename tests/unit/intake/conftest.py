@@ -1,0 +1,27 @@
+"""The real intake app over in-memory fakes: fixed clock, counted ids, recorded dead letters."""
+
+from __future__ import annotations
+
+import itertools
+from collections.abc import AsyncIterator
+
+import httpx
+import pytest
+
+from loketkit.testing import RecordingDeadLetters
+from services.intake.bootstrap import bootstrap
+from services.intake.settings import IntakeSettings
+from tests.unit.intake.fakes import FakeIntakeUnitOfWork
+from tests.unit.intake.harness import NOW, Intake
+
+
+@pytest.fixture
+async def intake() -> AsyncIterator[Intake]:
+    uow = FakeIntakeUnitOfWork()
+    dead_letters = RecordingDeadLetters()
+    counter = itertools.count(1)
+    app = bootstrap(IntakeSettings(), uow_factory=lambda: uow, dead_letters=dead_letters,
+                    clock=lambda: NOW, id_factory=lambda prefix: f"{prefix}-{next(counter)}")
+    transport = httpx.ASGITransport(app=app)
+    async with httpx.AsyncClient(transport=transport, base_url="http://intake") as client:
+        yield Intake(app, client, uow, dead_letters)
