@@ -1,53 +1,57 @@
-"""Composition root: wires settings, database, Kafka and handlers into the app."""
+"""Composition root: reporting's handlers, routes and reference data, assembled
+over PostgreSQL and Kafka, or over whatever a test passes in."""
 
 from __future__ import annotations
 
-from dataclasses import dataclass, field
+from collections.abc import Callable, Mapping
 from pathlib import Path
 
 from fastapi import FastAPI
 
 from contracts.topics import CAPACITY, MATCHES, REQUESTS
-from loketkit.service import Infrastructure, create_app
+from loketkit.consumer import DeadLetterSink
+from loketkit.ids import Clock, IdFactory, new_id, utcnow
+from loketkit.service import assemble
 from services.reporting import handlers
 from services.reporting.adapters.reference import load_municipalities
-from services.reporting.adapters.uow import ReportingUnitOfWork
+from services.reporting.adapters.uow import SqlReportingUnitOfWork
 from services.reporting.domain.model import Municipality
+from services.reporting.entrypoints.deps import ReferenceData
+from services.reporting.entrypoints.http import router
+from services.reporting.ports import ReportingUnitOfWork
 from services.reporting.settings import ReportingSettings
 
 MIGRATIONS = Path(__file__).parent / "migrations"
+# Only validated facts: capacity's inbound topic is capacity's to check.
+INPUT_TOPICS = (REQUESTS, CAPACITY, MATCHES)
 
 
-@dataclass
-class ReportingContext:
-    """What the HTTP routes need, injected through app.state."""
-
-    settings: ReportingSettings
-    infra: Infrastructure
-    municipalities: dict[str, Municipality] = field(default_factory=load_municipalities)
-
-    def uow(self) -> ReportingUnitOfWork:
-        return ReportingUnitOfWork(self.infra.session_factory)
-
-
-def bootstrap(settings: ReportingSettings | None = None) -> FastAPI:
+def bootstrap(
+    settings: ReportingSettings | None = None,
+    *,
+    uow_factory: Callable[[], ReportingUnitOfWork] | None = None,
+    dead_letters: DeadLetterSink | None = None,
+    clock: Clock = utcnow,
+    id_factory: IdFactory = new_id,
+    municipalities: Mapping[str, Municipality] | None = None,
+) -> FastAPI:
     settings = settings or ReportingSettings()
-    infra = Infrastructure.from_settings(settings)
-    context = ReportingContext(settings, infra)
-    # Reporting only consumes, and only validated facts: not capacity's inbound topic.
-    infra.consume(
-        [REQUESTS, CAPACITY, MATCHES],
-        handlers.EVENT_HANDLERS,
-        context.uow,
-    )
-    app = create_app(
-        infra,
-        MIGRATIONS,
+    app = assemble(
+        settings,
         title="Loket Kinderopvang: reporting",
         description="Registration figures and shortages per municipality, rebuilt from the log.",
+        migrations_dir=MIGRATIONS,
+        sql_uow=SqlReportingUnitOfWork,
+        command_handlers=handlers.COMMAND_HANDLERS,
+        event_handlers=handlers.EVENT_HANDLERS,
+        input_topics=INPUT_TOPICS,
+        routers=[router],
+        uow_factory=uow_factory,
+        dead_letters=dead_letters,
+        clock=clock,
+        id_factory=id_factory,
     )
-    app.state.context = context
-    from services.reporting.entrypoints.http import router
-
-    app.include_router(router)
+    app.state.reference = ReferenceData(
+        municipalities if municipalities is not None else load_municipalities(), clock
+    )
     return app

@@ -12,7 +12,6 @@ from sqlalchemy import (
     Column,
     ColumnElement,
     Select,
-    Table,
     and_,
     exists,
     func,
@@ -22,26 +21,20 @@ from sqlalchemy import (
 )
 from sqlalchemy.ext.asyncio import AsyncSession
 from sqlalchemy.sql.base import ReadOnlyColumnCollection
-from sqlmodel import SQLModel
 
-from services.reporting.adapters.orm import (
+from services.reporting.adapters.orm import table_of
+from services.reporting.domain.facts import (
     ClosureFact,
     FreePlaceFact,
     LocationFact,
     ProposalFact,
-    ReportingTable,
     RequestFact,
     WithdrawalFact,
 )
 from services.reporting.domain.report import CountedFacts
 
-
-def table(model: type[SQLModel]) -> Table:
-    return ReportingTable.metadata.tables[str(model.__tablename__)]
-
-
 requests, withdrawals, proposals, free_places, locations, closures = (
-    table(model).c for model in (
+    table_of(fact).c for fact in (
         RequestFact, WithdrawalFact, ProposalFact, FreePlaceFact, LocationFact, ClosureFact
     )
 )
@@ -111,4 +104,4 @@ async def counted_facts(
     statement = union_all(*(figure_select(name, municipality_nis) for name in FIGURES))
     rows = await session.execute(statement)
     return [CountedFacts(area, nis, figure, count)
-            for area, nis, figure, count in rows.tuples()]
+            for area, nis, figure, count in rows]

@@ -1,8 +1,8 @@
-"""Reporting's unit of work: facts plus the inbox, in one transaction."""
+"""Reporting's unit of work over SQL: facts plus the inbox, in one transaction."""
 
 from __future__ import annotations
 
-from typing import Self
+from collections.abc import Callable
 
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
@@ -10,13 +10,15 @@ from loketkit.uow import SqlUnitOfWork
 from services.reporting.adapters.repository import SqlFactRepository
 
 
-class ReportingUnitOfWork(SqlUnitOfWork):
+class SqlReportingUnitOfWork(SqlUnitOfWork):
     facts: SqlFactRepository
 
-    def __init__(self, session_factory: async_sessionmaker[AsyncSession]) -> None:
-        super().__init__(session_factory, source="/loket/reporting")
+    def __init__(
+        self,
+        session_factory: async_sessionmaker[AsyncSession],
+        on_commit: Callable[[], None] = lambda: None,
+    ) -> None:
+        super().__init__(session_factory, source="/loket/reporting", on_commit=on_commit)
 
-    async def __aenter__(self) -> Self:
-        await super().__aenter__()
-        self.facts = SqlFactRepository(self.session)
-        return self
+    def open_repositories(self, session: AsyncSession) -> None:
+        self.facts = SqlFactRepository(session)

@@ -9,6 +9,7 @@ from collections.abc import Callable, Iterable, Mapping
 from dataclasses import dataclass
 from datetime import datetime
 
+from loketkit.errors import Invalid
 from services.reporting.domain.model import COUNTED, UNKNOWN_NAME, Figures, Municipality
 
 
@@ -42,10 +43,13 @@ class Report:
     totals: Figures
 
 
-class UnknownMunicipality(LookupError):
-    """Asked for a municipality neither the reference list nor the facts know."""
+class UnknownMunicipality(Invalid):
+    """Asked for a municipality neither the reference list nor the facts know (a 422)."""
 
-    field = "municipality_nis"
+    def __init__(self, nis: str) -> None:
+        super().__init__("municipality_nis", "unknown municipality: in neither the reference "
+                         "list nor the facts")
+        self.nis = nis
 
 
 def build_report(

@@ -7,14 +7,18 @@ import io
 import re
 from typing import Annotated
 
-from fastapi import APIRouter, Depends, Query
-from fastapi.responses import HTMLResponse, JSONResponse, Response
+from fastapi import APIRouter, Query
+from fastapi.responses import HTMLResponse, Response
 
-from loketkit.http import app_context, problem
 from services.reporting import handlers
-from services.reporting.bootstrap import ReportingContext
 from services.reporting.domain.report import Report, UnknownMunicipality
 from services.reporting.entrypoints import page
+from services.reporting.entrypoints.deps import (
+    ContextDep,
+    ReferenceData,
+    ReferenceDep,
+    ReportingContext,
+)
 from services.reporting.entrypoints.schemas import (
     CSV_COLUMNS,
     MunicipalityFiguresPublic,
@@ -24,35 +28,30 @@ from services.reporting.entrypoints.schemas import (
 router = APIRouter(tags=["figures"])
 NIS_PATTERN = r"^\d{5}$"
 
-
-ContextDep = Annotated[ReportingContext, Depends(app_context)]
 MunicipalityFilter = Annotated[
     str | None,
     Query(pattern=NIS_PATTERN, description="Only this municipality (NIS code)"),
 ]
 
 
-async def report(ctx: ReportingContext, municipality_nis: str | None) -> Report:
-    return await handlers.report_figures(ctx.uow(), ctx.municipalities, municipality_nis)
+async def report(ctx: ReportingContext, ref: ReferenceData, municipality_nis: str | None
+                 ) -> Report:
+    return await handlers.report_figures(ctx.uow(), ref.municipalities, municipality_nis,
+                                         clock=ref.clock)
 
 
 @router.get("/figures", response_model=ReportPublic,
             summary="Figures per municipality and service area, counted from the facts")
-async def figures(ctx: ContextDep, municipality_nis: MunicipalityFilter = None
-                  ) -> ReportPublic | JSONResponse:
-    try:
-        return ReportPublic.of(await report(ctx, municipality_nis))
-    except UnknownMunicipality as error:
-        return problem(422, f"unknown municipality {municipality_nis}", error.field)
+async def figures(ctx: ContextDep, ref: ReferenceDep,
+                  municipality_nis: MunicipalityFilter = None) -> ReportPublic:
+    return ReportPublic.of(await report(ctx, ref, municipality_nis))
 
 
 @router.get("/figures.csv", response_class=Response,
             summary="The per-municipality figures as CSV (yearly registration figures)")
-async def figures_csv(ctx: ContextDep, municipality_nis: MunicipalityFilter = None) -> Response:
-    try:
-        current = await report(ctx, municipality_nis)
-    except UnknownMunicipality as error:
-        return problem(422, f"unknown municipality {municipality_nis}", error.field)
+async def figures_csv(ctx: ContextDep, ref: ReferenceDep,
+                      municipality_nis: MunicipalityFilter = None) -> Response:
+    current = await report(ctx, ref, municipality_nis)
     buffer = io.StringIO()
     writer = csv.DictWriter(buffer, fieldnames=CSV_COLUMNS, lineterminator="\r\n")
     writer.writeheader()
@@ -67,15 +66,19 @@ async def figures_csv(ctx: ContextDep, municipality_nis: MunicipalityFilter = No
 
 
 @router.get("/", response_class=HTMLResponse, summary="Registratiecijfers (Dutch page)")
-async def figures_page(ctx: ContextDep, municipality_nis: str | None = None) -> HTMLResponse:
-    # The page's own form sends "" for all municipalities; errors come back as a page.
+async def figures_page(ctx: ContextDep, ref: ReferenceDep, municipality_nis: str | None = None
+                       ) -> HTMLResponse:
+    # The page's own form sends "" for all municipalities. People get errors as a
+    # Dutch page, not as the JSON problem the API routes answer with.
     selected = municipality_nis or None
     if selected is not None and not re.fullmatch(NIS_PATTERN, selected):
-        return HTMLResponse(page.render_problem("Een NIS-code heeft vijf cijfers.",
-                                                ctx.municipalities), status_code=422)
+        return problem_page("Een NIS-code heeft vijf cijfers.", ref)
     try:
-        current = await report(ctx, selected)
+        current = await report(ctx, ref, selected)
     except UnknownMunicipality:
-        return HTMLResponse(page.render_problem(f"Onbekende gemeente: NIS-code {selected}.",
-                                                ctx.municipalities), status_code=422)
-    return HTMLResponse(page.render(current, ctx.municipalities, selected))
+        return problem_page(f"Onbekende gemeente: NIS-code {selected}.", ref)
+    return HTMLResponse(page.render(current, ref.municipalities, selected))
+
+
+def problem_page(message: str, ref: ReferenceData) -> HTMLResponse:
+    return HTMLResponse(page.render_problem(message, ref.municipalities), status_code=422)

@@ -1,47 +1,63 @@
-"""Reporting in memory: events go through loketkit's consumer (inbox included)
-into the fake facts, and figures come out of the real report use case."""
+"""Reporting as the tests drive it: the real app from bootstrap, events in through its
+consumer (inbox included), figures out of the real report use case.
+
+`InMemoryReporting` runs over the fakes; tests/integration/test_reporting_figures.py
+builds the same harness over PostgreSQL.
+"""
 
 from __future__ import annotations
 
-from contracts import CloudEvent, EventData, new_event, to_kafka
-from loketkit.consumer import EventConsumer, Origin
+from collections.abc import Mapping
+
+from fastapi import FastAPI
+
+from contracts import CloudEvent, EventData
+from loketkit.ids import Clock, utcnow
+from loketkit.testing import RecordingDeadLetters, deliver, deliver_event
 from services.reporting import handlers
 from services.reporting.adapters.reference import load_municipalities
-from services.reporting.domain.model import Figures
+from services.reporting.bootstrap import bootstrap
+from services.reporting.domain.model import Figures, Municipality
 from services.reporting.domain.report import Report
+from services.reporting.entrypoints.deps import ReferenceData, ReportingContext
+from services.reporting.settings import ReportingSettings
 from tests.unit.reporting.fakes import FakeReportingUnitOfWork
 
 MUNICIPALITIES = load_municipalities()
 
 
-class DeadLetters:
-    def __init__(self) -> None:
-        self.sent: list[dict[str, str]] = []
-
-    async def send(self, value: bytes | None, key: bytes | None, headers: dict[str, str]) -> None:
-        self.sent.append(headers)
-
-
 class Reporting:
-    def __init__(self) -> None:
-        self.uow = FakeReportingUnitOfWork()
-        self.dead_letters = DeadLetters()
-        self.consumer = EventConsumer("reporting", handlers.EVENT_HANDLERS,
-                                      lambda: self.uow, self.dead_letters)
-        self._offset = 0
+    def __init__(self, app: FastAPI, dead_letters: RecordingDeadLetters) -> None:
+        self.app = app
+        self.dead_letters = dead_letters
+
+    @property
+    def context(self) -> ReportingContext:
+        context: ReportingContext = self.app.state.context
+        return context
 
     async def apply(self, *payloads: EventData) -> list[str]:
-        return [await self.deliver(new_event(data, source="/test")) for data in payloads]
+        return [await deliver(self.app.state.consumer, data) for data in payloads]
 
     async def deliver(self, event: CloudEvent) -> str:
-        key, value, headers = to_kafka(event)
-        self._offset += 1
-        return await self.consumer.consume(value, headers, Origin("t", 0, self._offset, key))
+        return await deliver_event(self.app.state.consumer, event)
 
     async def report(self, municipality_nis: str | None = None) -> Report:
-        return await handlers.report_figures(self.uow, MUNICIPALITIES, municipality_nis)
+        reference: ReferenceData = self.app.state.reference
+        return await handlers.report_figures(self.context.uow(), reference.municipalities,
+                                             municipality_nis)
 
     async def figures(self, nis: str) -> Figures:
         """One municipality's figures in the full report (zero when it has none)."""
         rows = {row.municipality.nis: row.figures for row in (await self.report()).municipalities}
         return rows.get(nis, Figures())
+
+
+class InMemoryReporting(Reporting):
+    def __init__(self, municipalities: Mapping[str, Municipality] = MUNICIPALITIES,
+                 clock: Clock = utcnow) -> None:
+        self.uow = FakeReportingUnitOfWork()
+        dead_letters = RecordingDeadLetters()
+        app = bootstrap(ReportingSettings(run_migrations=False), uow_factory=lambda: self.uow,
+                        dead_letters=dead_letters, clock=clock, municipalities=municipalities)
+        super().__init__(app, dead_letters)

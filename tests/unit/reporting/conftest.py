@@ -1,0 +1,10 @@
+from __future__ import annotations
+
+import pytest
+
+from tests.unit.reporting.harness import InMemoryReporting
+
+
+@pytest.fixture
+def reporting() -> InMemoryReporting:
+    return InMemoryReporting()
