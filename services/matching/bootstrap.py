@@ -1,42 +1,57 @@
-"""Composition root: wires settings, database, Kafka and handlers into the app."""
+"""Composition root: matching's handlers, storage and routes, assembled into one app.
+
+Give `uow_factory` (a fake) and `dead_letters` to run it without PostgreSQL or
+Kafka; `clock` and `id_factory` fix the timestamps and ids handlers make.
+"""
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from pathlib import Path
 
 from fastapi import FastAPI
+from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
-from contracts.events import CrisisClosure, PlaceFreed, RequestSubmitted, RequestWithdrawn
 from contracts.topics import CAPACITY, REQUESTS
-from loketkit.service import Infrastructure, create_app
-from services.matching import handlers
-from services.matching.adapters.uow import MatchingUnitOfWork
+from loketkit.consumer import DeadLetterSink
+from loketkit.ids import Clock, IdFactory, new_id, utcnow
+from loketkit.service import assemble
+from services.matching.adapters.uow import SqlMatchingUnitOfWork
+from services.matching.entrypoints.http import router
+from services.matching.handlers import COMMAND_HANDLERS, EVENT_HANDLERS
+from services.matching.ports import MatchingUnitOfWork
 from services.matching.settings import MatchingSettings
 
 MIGRATIONS = Path(__file__).parent / "migrations"
 
 
-def bootstrap(settings: MatchingSettings | None = None) -> FastAPI:
-    settings = settings or MatchingSettings()
-    infra = Infrastructure.from_settings(settings)
-    infra.consume(
-        [REQUESTS, CAPACITY],
-        {
-            RequestSubmitted: handlers.on_request_submitted,
-            RequestWithdrawn: handlers.on_request_withdrawn,
-            PlaceFreed: handlers.on_place_freed,
-            CrisisClosure: handlers.on_crisis_closure,
-        },
-        lambda: MatchingUnitOfWork(infra.session_factory),
-    )
-    app = create_app(
-        infra,
-        MIGRATIONS,
+def sql_unit_of_work(
+    session_factory: async_sessionmaker[AsyncSession], on_commit: Callable[[], None]
+) -> MatchingUnitOfWork:
+    """Production's unit of work; typed here so mypy checks it against the ports."""
+    return SqlMatchingUnitOfWork(session_factory, on_commit)
+
+
+def bootstrap(
+    settings: MatchingSettings | None = None,
+    *,
+    uow_factory: Callable[[], MatchingUnitOfWork] | None = None,
+    dead_letters: DeadLetterSink | None = None,
+    clock: Clock = utcnow,
+    id_factory: IdFactory = new_id,
+) -> FastAPI:
+    return assemble(
+        settings or MatchingSettings(),
         title="Loket Kinderopvang: matching",
         description="Proposes free places to waiting requests under the priority rules.",
+        migrations_dir=MIGRATIONS,
+        sql_uow=sql_unit_of_work,
+        command_handlers=COMMAND_HANDLERS,
+        event_handlers=EVENT_HANDLERS,
+        input_topics=[REQUESTS, CAPACITY],
+        routers=[router],
+        uow_factory=uow_factory,
+        dead_letters=dead_letters,
+        clock=clock,
+        id_factory=id_factory,
     )
-    app.state.session_factory = infra.session_factory
-    from services.matching.entrypoints.http import router
-
-    app.include_router(router)
-    return app

@@ -6,9 +6,7 @@ at once, so an open place never has a fitting waiting request next to it.
 
 from __future__ import annotations
 
-import uuid
-from datetime import UTC, date, datetime
-from typing import Any
+from datetime import date
 
 from contracts import CloudEvent
 from contracts.events import (
@@ -18,15 +16,19 @@ from contracts.events import (
     RequestSubmitted,
     RequestWithdrawn,
 )
+from loketkit.bus import AnyHandler
+from loketkit.ids import Clock, IdFactory
 from services.matching.domain.model import (
     FreePlace,
+    Match,
+    PlaceStatus,
+    RequestStatus,
     WaitingRequest,
     best_place,
     best_request,
     explain,
 )
-
-UoW = Any  # MatchingUnitOfWork in production, an in-memory fake in tests
+from services.matching.ports import MatchingUnitOfWork
 
 
 def waiting_request(data: RequestSubmitted) -> WaitingRequest:
@@ -46,76 +48,84 @@ def waiting_request(data: RequestSubmitted) -> WaitingRequest:
     )
 
 
-def free_place(data: PlaceFreed) -> FreePlace:
-    return FreePlace(
-        place_id=data.place_id,
-        service_area=data.service_area,
-        location_id=data.location_id,
-        municipality_nis=data.municipality_nis,
-        available_from=data.available_from,
-        min_age_months=data.min_age_months,
-        max_age_months=data.max_age_months,
-    )
-
-
-async def on_request_submitted(event: CloudEvent, data: RequestSubmitted, uow: UoW) -> None:
-    if await uow.state.get_request(data.request_id):
+async def on_request_submitted(
+    event: CloudEvent, data: RequestSubmitted, uow: MatchingUnitOfWork,
+    clock: Clock, new_id: IdFactory,
+) -> None:
+    if await uow.requests.get(data.request_id):
         return  # the same request announced again (a different event id): nothing changes
     request = waiting_request(data)
-    await uow.state.add_request(request)
-    place = best_place(await uow.state.open_places_at(request.preferred_location_ids), request)
+    await uow.requests.add(request)
+    place = best_place(await uow.places.open_at(request.preferred_location_ids), request)
     if place:
-        await propose(uow, request, place, event)
+        await propose(uow, request, place, event, clock, new_id)
 
 
-async def on_place_freed(event: CloudEvent, data: PlaceFreed, uow: UoW) -> None:
-    if await uow.state.get_place(data.place_id):
+async def on_place_freed(
+    event: CloudEvent, data: PlaceFreed, uow: MatchingUnitOfWork,
+    clock: Clock, new_id: IdFactory,
+) -> None:
+    if await uow.places.get(data.place_id):
         return  # a place is proposed once, however often it is announced
-    place = free_place(data)
-    if await uow.state.is_closed(place.location_id):
-        await uow.state.add_place(place, status="cancelled")
+    place = FreePlace.model_validate(data, from_attributes=True)
+    if await uow.closures.is_closed(place.location_id):
+        await uow.places.add(place.model_copy(update={"status": PlaceStatus.CANCELLED}))
         return
-    await uow.state.add_place(place, status="open")
-    await offer_place(uow, place, event)
+    await uow.places.add(place)
+    await offer_place(uow, place, event, clock, new_id)
 
 
-async def on_request_withdrawn(event: CloudEvent, data: RequestWithdrawn, uow: UoW) -> None:
+async def on_request_withdrawn(
+    event: CloudEvent, data: RequestWithdrawn, uow: MatchingUnitOfWork,
+    clock: Clock, new_id: IdFactory,
+) -> None:
     """A withdrawn request frees the place it was proposed, for the next in line."""
-    found = await uow.state.get_request(data.request_id)
-    if found is None or found[1] == "withdrawn":
+    request = await uow.requests.get(data.request_id)
+    if request is None or request.status is RequestStatus.WITHDRAWN:
         return
-    await uow.state.set_request_status(data.request_id, "withdrawn")
-    place_id = await uow.state.end_match_of(data.request_id)
-    if place_id is None:
+    await uow.requests.set_status(data.request_id, RequestStatus.WITHDRAWN)
+    match = await uow.matches.end_live_match_of(data.request_id)
+    if match is None:
         return
-    place, status = await uow.state.get_place(place_id)
-    if status == "proposed" and not await uow.state.is_closed(place.location_id):
-        await uow.state.set_place_status(place_id, "open")
-        await offer_place(uow, place, event)
+    place = await uow.places.get(match.place_id)
+    if place is None or place.status is not PlaceStatus.PROPOSED:
+        return
+    if not await uow.closures.is_closed(place.location_id):
+        await uow.places.set_status(place.place_id, PlaceStatus.OPEN)
+        await offer_place(uow, place, event, clock, new_id)
 
 
-async def on_crisis_closure(event: CloudEvent, data: CrisisClosure, uow: UoW) -> None:
+async def on_crisis_closure(
+    event: CloudEvent, data: CrisisClosure, uow: MatchingUnitOfWork, clock: Clock
+) -> None:
     """No more proposals at a closed location. Intake re-registers its children
     as crisis requests, which come first in the ordering."""
-    await uow.state.close(data.location_id)
-    await uow.state.cancel_places_at(data.location_id)
+    await uow.closures.close(data.location_id, clock())
+    await uow.places.cancel_at(data.location_id)
 
 
-async def offer_place(uow: UoW, place: FreePlace, cause: CloudEvent) -> None:
-    request = best_request(await uow.state.candidates_for(place), place)
+async def offer_place(
+    uow: MatchingUnitOfWork, place: FreePlace, cause: CloudEvent,
+    clock: Clock, new_id: IdFactory,
+) -> None:
+    request = best_request(await uow.requests.candidates_for(place), place)
     if request:
-        await propose(uow, request, place, cause)
+        await propose(uow, request, place, cause, clock, new_id)
 
 
-async def propose(uow: UoW, request: WaitingRequest, place: FreePlace, cause: CloudEvent) -> None:
-    match_id = f"match-{uuid.uuid4()}"
-    await uow.state.add_match(match_id, request.request_id, place)
-    await uow.state.set_place_status(place.place_id, "proposed")
-    await uow.state.set_request_status(request.request_id, "proposed")
+async def propose(
+    uow: MatchingUnitOfWork, request: WaitingRequest, place: FreePlace, cause: CloudEvent,
+    clock: Clock, new_id: IdFactory,
+) -> None:
+    match = Match(match_id=new_id("match"), request_id=request.request_id,
+                  place_id=place.place_id, location_id=place.location_id, proposed_at=clock())
+    await uow.matches.add(match)
+    await uow.places.set_status(place.place_id, PlaceStatus.PROPOSED)
+    await uow.requests.set_status(request.request_id, RequestStatus.PROPOSED)
     uow.emit(
         MatchProposed(
             service_area=place.service_area,
-            match_id=match_id,
+            match_id=match.match_id,
             request_id=request.request_id,
             place_id=place.place_id,
             location_id=place.location_id,
@@ -123,7 +133,17 @@ async def propose(uow: UoW, request: WaitingRequest, place: FreePlace, cause: Cl
             request_municipality_nis=request.municipality_nis,
             urgency=request.urgency,
             ordering=explain(request, place),
-            proposed_at=datetime.now(UTC),
+            proposed_at=match.proposed_at,
         ),
         caused_by=cause,
     )
+
+
+# Which handler answers what. Matching takes no commands: it only listens.
+COMMAND_HANDLERS: dict[type, AnyHandler] = {}
+EVENT_HANDLERS: dict[type, AnyHandler] = {
+    RequestSubmitted: on_request_submitted,
+    RequestWithdrawn: on_request_withdrawn,
+    PlaceFreed: on_place_freed,
+    CrisisClosure: on_crisis_closure,
+}

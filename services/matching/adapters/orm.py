@@ -8,9 +8,11 @@ from __future__ import annotations
 
 from datetime import date, datetime
 
-from sqlalchemy import JSON, Column, DateTime, Index, text
+from sqlalchemy import JSON, Column, DateTime, Index, String, text
 from sqlalchemy.orm import registry
 from sqlmodel import Field, SQLModel
+
+from services.matching.domain.model import PlaceStatus, RequestStatus
 
 
 class MatchingTable(SQLModel, registry=registry()):
@@ -31,7 +33,8 @@ class WaitingRequestRecord(MatchingTable, table=True):
     priority_facts: int
     urgency: str = Field(max_length=16)
     submitted_at: datetime = Field(sa_type=DateTime(timezone=True))
-    status: str = Field(max_length=16)  # waiting, proposed, withdrawn
+    # Stored as text, not a PostgreSQL enum type: a new status needs no type migration.
+    status: RequestStatus = Field(sa_type=String(16))
 
 
 class RequestLocationRecord(MatchingTable, table=True):
@@ -41,7 +44,7 @@ class RequestLocationRecord(MatchingTable, table=True):
               postgresql_where=text("waiting")),
     )
 
-    request_id: str = Field(primary_key=True, max_length=64)
+    request_id: str = Field(primary_key=True, max_length=64, foreign_key="requests.request_id")
     location_id: str = Field(primary_key=True, max_length=64)
     birth_month: date
     waiting: bool = True
@@ -58,7 +61,7 @@ class PlaceRecord(MatchingTable, table=True):
     available_from: date
     min_age_months: int
     max_age_months: int
-    status: str = Field(max_length=16)  # open, proposed, cancelled
+    status: PlaceStatus = Field(sa_type=String(16))
 
 
 class MatchRecord(MatchingTable, table=True):

@@ -1,11 +1,17 @@
-"""Matching's state over SQL, mapped to the domain's WaitingRequest and FreePlace."""
+"""Matching's repositories over SQL, mapped to the domain's models.
+
+Records and domain models have the same fields, so each side validates the other
+(`model_validate(..., from_attributes=True)`) instead of copying field by field.
+"""
 
 from __future__ import annotations
 
-from datetime import UTC, datetime
+from collections.abc import Sequence
+from datetime import datetime
 
-from sqlalchemy import select, update
+from sqlalchemy import func, select, update
 from sqlalchemy.ext.asyncio import AsyncSession
+from sqlmodel import col
 
 from services.matching.adapters.orm import (
     ClosedLocationRecord,
@@ -14,124 +20,128 @@ from services.matching.adapters.orm import (
     RequestLocationRecord,
     WaitingRequestRecord,
 )
-from services.matching.domain.model import FreePlace, WaitingRequest, shift_months
+from services.matching.domain.model import (
+    FreePlace,
+    Match,
+    PlaceStatus,
+    RequestStatus,
+    WaitingRequest,
+    shift_months,
+)
 
 
-class SqlMatchingRepository:
+class SqlRequestRepository:
     def __init__(self, session: AsyncSession) -> None:
         self._session = session
 
-    # requests
-    async def get_request(self, request_id: str) -> tuple[WaitingRequest, str] | None:
+    async def get(self, request_id: str) -> WaitingRequest | None:
         record = await self._session.get(WaitingRequestRecord, request_id, with_for_update=True)
-        return (to_request(record), record.status) if record else None
+        return WaitingRequest.model_validate(record, from_attributes=True) if record else None
 
-    async def add_request(self, request: WaitingRequest) -> None:
-        self._session.add(from_request(request))
+    async def add(self, request: WaitingRequest) -> None:
+        self._session.add(WaitingRequestRecord.model_validate(request, from_attributes=True))
         await self._session.flush()  # the candidate rows below refer to it
-        for location_id in request.preferred_location_ids:
-            self._session.add(RequestLocationRecord(
-                request_id=request.request_id, location_id=location_id,
-                birth_month=request.birth_month,
-            ))
+        waiting = request.status is RequestStatus.WAITING
+        self._session.add_all(
+            RequestLocationRecord(request_id=request.request_id, location_id=location_id,
+                                  birth_month=request.birth_month, waiting=waiting)
+            for location_id in request.preferred_location_ids
+        )
 
-    async def set_request_status(self, request_id: str, status: str) -> None:
+    async def set_status(self, request_id: str, status: RequestStatus) -> None:
         await self._session.execute(
             update(WaitingRequestRecord)
-            .where(WaitingRequestRecord.request_id == request_id).values(status=status))
+            .where(col(WaitingRequestRecord.request_id) == request_id).values(status=status))
         await self._session.execute(
             update(RequestLocationRecord)
-            .where(RequestLocationRecord.request_id == request_id)
-            .values(waiting=status == "waiting"))
+            .where(col(RequestLocationRecord.request_id) == request_id)
+            .values(waiting=status is RequestStatus.WAITING))
 
     async def candidates_for(self, place: FreePlace) -> list[WaitingRequest]:
-        """Waiting requests that chose the place's location and have the right age."""
+        # The age window, as a birth-month range: one index scan per freed place.
         month = place.available_from.replace(day=1)
+        index = RequestLocationRecord
         rows = await self._session.execute(
             select(WaitingRequestRecord)
-            .join(RequestLocationRecord,
-                  RequestLocationRecord.request_id == WaitingRequestRecord.request_id)
-            .where(RequestLocationRecord.location_id == place.location_id)
-            .where(RequestLocationRecord.waiting)
-            .where(RequestLocationRecord.birth_month >= shift_months(month, -place.max_age_months))
-            .where(RequestLocationRecord.birth_month <= shift_months(month, -place.min_age_months))
+            .join(index, col(index.request_id) == col(WaitingRequestRecord.request_id))
+            .where(col(index.location_id) == place.location_id, col(index.waiting))
+            .where(col(index.birth_month) >= shift_months(month, -place.max_age_months))
+            .where(col(index.birth_month) <= shift_months(month, -place.min_age_months))
         )
-        return [to_request(record) for record in rows.scalars()]
+        return [WaitingRequest.model_validate(record, from_attributes=True)
+                for record in rows.scalars()]
 
-    # places
-    async def get_place(self, place_id: str) -> tuple[FreePlace, str] | None:
+    async def count_by_status(self, service_area: str) -> dict[RequestStatus, int]:
+        status = col(WaitingRequestRecord.status)
+        rows = await self._session.execute(
+            select(status, func.count())
+            .where(col(WaitingRequestRecord.service_area) == service_area).group_by(status))
+        return {RequestStatus(found): count for found, count in rows.all()}
+
+
+class SqlPlaceRepository:
+    def __init__(self, session: AsyncSession) -> None:
+        self._session = session
+
+    async def get(self, place_id: str) -> FreePlace | None:
         record = await self._session.get(PlaceRecord, place_id, with_for_update=True)
-        return (to_place(record), record.status) if record else None
+        return FreePlace.model_validate(record, from_attributes=True) if record else None
 
-    async def add_place(self, place: FreePlace, status: str) -> None:
-        self._session.add(PlaceRecord(**place.__dict__, status=status))
+    async def add(self, place: FreePlace) -> None:
+        self._session.add(PlaceRecord.model_validate(place, from_attributes=True))
 
-    async def set_place_status(self, place_id: str, status: str) -> None:
+    async def set_status(self, place_id: str, status: PlaceStatus) -> None:
         await self._session.execute(
-            update(PlaceRecord).where(PlaceRecord.place_id == place_id).values(status=status))
+            update(PlaceRecord).where(col(PlaceRecord.place_id) == place_id).values(status=status))
 
-    async def open_places_at(self, location_ids: tuple[str, ...]) -> list[FreePlace]:
+    async def open_at(self, location_ids: Sequence[str]) -> list[FreePlace]:
         rows = await self._session.execute(
             select(PlaceRecord)
-            .where(PlaceRecord.location_id.in_(location_ids))  # type: ignore[attr-defined]
-            .where(PlaceRecord.status == "open"))
-        return [to_place(record) for record in rows.scalars()]
+            .where(col(PlaceRecord.location_id).in_(location_ids))
+            .where(col(PlaceRecord.status) == PlaceStatus.OPEN))
+        return [FreePlace.model_validate(record, from_attributes=True)
+                for record in rows.scalars()]
 
-    async def cancel_places_at(self, location_id: str) -> None:
+    async def cancel_at(self, location_id: str) -> None:
         await self._session.execute(
             update(PlaceRecord)
-            .where(PlaceRecord.location_id == location_id)
-            .where(PlaceRecord.status.in_(("open", "proposed")))  # type: ignore[attr-defined]
-            .values(status="cancelled"))
+            .where(col(PlaceRecord.location_id) == location_id)
+            .where(col(PlaceRecord.status).in_((PlaceStatus.OPEN, PlaceStatus.PROPOSED)))
+            .values(status=PlaceStatus.CANCELLED))
 
-    # matches and closures
-    async def add_match(self, match_id: str, request_id: str, place: FreePlace) -> None:
-        self._session.add(MatchRecord(
-            match_id=match_id, place_id=place.place_id, request_id=request_id,
-            location_id=place.location_id, proposed_at=datetime.now(UTC)))
+    async def count_by_status(self, service_area: str) -> dict[PlaceStatus, int]:
+        status = col(PlaceRecord.status)
+        rows = await self._session.execute(
+            select(status, func.count())
+            .where(col(PlaceRecord.service_area) == service_area).group_by(status))
+        return {PlaceStatus(found): count for found, count in rows.all()}
 
-    async def end_match_of(self, request_id: str) -> str | None:
-        """Deactivates the request's live match; returns the place it held."""
+
+class SqlMatchRepository:
+    def __init__(self, session: AsyncSession) -> None:
+        self._session = session
+
+    async def add(self, match: Match) -> None:
+        self._session.add(MatchRecord.model_validate(match, from_attributes=True))
+
+    async def end_live_match_of(self, request_id: str) -> Match | None:
         record = (await self._session.execute(
-            select(MatchRecord).where(MatchRecord.request_id == request_id)
-            .where(MatchRecord.active))).scalars().first()
+            select(MatchRecord)
+            .where(col(MatchRecord.request_id) == request_id, col(MatchRecord.active))
+        )).scalars().first()
         if record is None:
             return None
         record.active = False
-        return record.place_id
+        return Match.model_validate(record, from_attributes=True)
+
+
+class SqlClosureRepository:
+    def __init__(self, session: AsyncSession) -> None:
+        self._session = session
 
     async def is_closed(self, location_id: str) -> bool:
         return await self._session.get(ClosedLocationRecord, location_id) is not None
 
-    async def close(self, location_id: str) -> None:
-        await self._session.merge(
-            ClosedLocationRecord(location_id=location_id, closed_at=datetime.now(UTC)))
-
-
-def to_request(record: WaitingRequestRecord) -> WaitingRequest:
-    return WaitingRequest(
-        request_id=record.request_id, service_area=record.service_area,
-        municipality_nis=record.municipality_nis, birth_month=record.birth_month,
-        desired_start_date=record.desired_start_date,
-        preferred_location_ids=tuple(record.preferred_location_ids),
-        sibling_location_ids=tuple(record.sibling_location_ids),
-        priority_facts=record.priority_facts, urgency=record.urgency,
-        submitted_at=record.submitted_at)
-
-
-def from_request(request: WaitingRequest) -> WaitingRequestRecord:
-    return WaitingRequestRecord(
-        **{**request.__dict__, "preferred_location_ids": list(request.preferred_location_ids),
-           "sibling_location_ids": list(request.sibling_location_ids)},
-        status="waiting")
-
-
-def to_place(record: PlaceRecord) -> FreePlace:
-    return FreePlace(
-        place_id=record.place_id, service_area=record.service_area,
-        location_id=record.location_id, municipality_nis=record.municipality_nis,
-        available_from=record.available_from, min_age_months=record.min_age_months,
-        max_age_months=record.max_age_months)
-
-
-
+    async def close(self, location_id: str, closed_at: datetime) -> None:
+        await self._session.merge(ClosedLocationRecord(location_id=location_id,
+                                                       closed_at=closed_at))

@@ -1,22 +1,35 @@
-"""Matching's unit of work: its state, outbox and inbox in one transaction."""
+"""Matching's SQL unit of work: its repositories, outbox and inbox in one transaction."""
 
 from __future__ import annotations
 
-from typing import Self
+from collections.abc import Callable
 
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
 from loketkit.uow import SqlUnitOfWork
-from services.matching.adapters.repository import SqlMatchingRepository
+from services.matching.adapters.repository import (
+    SqlClosureRepository,
+    SqlMatchRepository,
+    SqlPlaceRepository,
+    SqlRequestRepository,
+)
 
 
-class MatchingUnitOfWork(SqlUnitOfWork):
-    state: SqlMatchingRepository
+class SqlMatchingUnitOfWork(SqlUnitOfWork):
+    requests: SqlRequestRepository
+    places: SqlPlaceRepository
+    matches: SqlMatchRepository
+    closures: SqlClosureRepository
 
-    def __init__(self, session_factory: async_sessionmaker[AsyncSession]) -> None:
-        super().__init__(session_factory, source="/loket/matching")
+    def __init__(
+        self,
+        session_factory: async_sessionmaker[AsyncSession],
+        on_commit: Callable[[], None] = lambda: None,
+    ) -> None:
+        super().__init__(session_factory, source="/loket/matching", on_commit=on_commit)
 
-    async def __aenter__(self) -> Self:
-        await super().__aenter__()
-        self.state = SqlMatchingRepository(self.session)
-        return self
+    def open_repositories(self, session: AsyncSession) -> None:
+        self.requests = SqlRequestRepository(session)
+        self.places = SqlPlaceRepository(session)
+        self.matches = SqlMatchRepository(session)
+        self.closures = SqlClosureRepository(session)

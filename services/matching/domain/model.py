@@ -16,9 +16,11 @@ Order, best first (the full, versioned priority rules come in their own issue):
 
 from __future__ import annotations
 
-from dataclasses import dataclass
 from datetime import date, datetime, timedelta
+from enum import StrEnum
 from typing import Literal
+
+from pydantic import BaseModel, ConfigDict
 
 Urgency = Literal["normal", "urgent", "crisis"]
 URGENCY_RANK: dict[str, int] = {"crisis": 0, "urgent": 1, "normal": 2}
@@ -26,8 +28,21 @@ EARLIEST_BEFORE_START = timedelta(days=31)
 LATEST_AFTER_START = timedelta(days=92)
 
 
-@dataclass(frozen=True)
-class WaitingRequest:
+class RequestStatus(StrEnum):
+    WAITING = "waiting"
+    PROPOSED = "proposed"  # has a live proposal: waits no more
+    WITHDRAWN = "withdrawn"
+
+
+class PlaceStatus(StrEnum):
+    OPEN = "open"
+    PROPOSED = "proposed"
+    CANCELLED = "cancelled"  # its location closed
+
+
+class WaitingRequest(BaseModel):
+    model_config = ConfigDict(frozen=True)
+
     request_id: str
     service_area: str
     municipality_nis: str
@@ -38,10 +53,12 @@ class WaitingRequest:
     priority_facts: int  # family facts, without siblings (those depend on the location)
     urgency: Urgency
     submitted_at: datetime
+    status: RequestStatus = RequestStatus.WAITING
 
 
-@dataclass(frozen=True)
-class FreePlace:
+class FreePlace(BaseModel):
+    model_config = ConfigDict(frozen=True)
+
     place_id: str
     service_area: str
     location_id: str
@@ -49,6 +66,20 @@ class FreePlace:
     available_from: date
     min_age_months: int
     max_age_months: int
+    status: PlaceStatus = PlaceStatus.OPEN
+
+
+class Match(BaseModel):
+    """A proposal of one place to one request; `active` until the request is withdrawn."""
+
+    model_config = ConfigDict(frozen=True)
+
+    match_id: str
+    request_id: str
+    place_id: str
+    location_id: str
+    proposed_at: datetime
+    active: bool = True
 
 
 def age_in_months(birth_month: date, on: date) -> int:

@@ -1,84 +1,119 @@
-"""In-memory matching state with the same interface as SqlMatchingRepository."""
+"""Matching's repositories in memory, satisfying the Protocols in services.matching.ports.
+
+One instance is one database: rows stay across units of work, as in PostgreSQL.
+"""
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from collections import Counter
+from collections.abc import Sequence
+from datetime import datetime
 
 from loketkit.testing import FakeUnitOfWork
-from services.matching.domain.model import FreePlace, WaitingRequest, age_in_months
+from services.matching.domain.model import (
+    FreePlace,
+    Match,
+    PlaceStatus,
+    RequestStatus,
+    WaitingRequest,
+    age_in_months,
+)
 
 
-@dataclass
-class FakeMatch:
-    match_id: str
-    request_id: str
-    place_id: str
-    active: bool = True
-
-
-class FakeMatchingState:
+class FakeRequestRepository:
     def __init__(self) -> None:
-        self.requests: dict[str, tuple[WaitingRequest, str]] = {}
-        self.places: dict[str, tuple[FreePlace, str]] = {}
-        self.matches: list[FakeMatch] = []
-        self.closed: set[str] = set()
+        self.rows: dict[str, WaitingRequest] = {}
 
-    async def get_request(self, request_id: str) -> tuple[WaitingRequest, str] | None:
-        return self.requests.get(request_id)
+    async def get(self, request_id: str) -> WaitingRequest | None:
+        return self.rows.get(request_id)
 
-    async def add_request(self, request: WaitingRequest) -> None:
-        self.requests[request.request_id] = (request, "waiting")
+    async def add(self, request: WaitingRequest) -> None:
+        assert request.request_id not in self.rows, "a request was added twice"
+        self.rows[request.request_id] = request
 
-    async def set_request_status(self, request_id: str, status: str) -> None:
-        self.requests[request_id] = (self.requests[request_id][0], status)
+    async def set_status(self, request_id: str, status: RequestStatus) -> None:
+        self.rows[request_id] = self.rows[request_id].model_copy(update={"status": status})
 
     async def candidates_for(self, place: FreePlace) -> list[WaitingRequest]:
         return [
-            request for request, status in self.requests.values()
-            if status == "waiting" and place.location_id in request.preferred_location_ids
+            request for request in self.rows.values()
+            if request.status is RequestStatus.WAITING
+            and place.location_id in request.preferred_location_ids
             and place.min_age_months
             <= age_in_months(request.birth_month, place.available_from)
             <= place.max_age_months
         ]
 
-    async def get_place(self, place_id: str) -> tuple[FreePlace, str] | None:
-        return self.places.get(place_id)
+    async def count_by_status(self, service_area: str) -> dict[RequestStatus, int]:
+        return dict(Counter(request.status for request in self.rows.values()
+                            if request.service_area == service_area))
 
-    async def add_place(self, place: FreePlace, status: str) -> None:
-        self.places[place.place_id] = (place, status)
 
-    async def set_place_status(self, place_id: str, status: str) -> None:
-        self.places[place_id] = (self.places[place_id][0], status)
+class FakePlaceRepository:
+    def __init__(self) -> None:
+        self.rows: dict[str, FreePlace] = {}
 
-    async def open_places_at(self, location_ids: tuple[str, ...]) -> list[FreePlace]:
-        return [place for place, status in self.places.values()
-                if status == "open" and place.location_id in location_ids]
+    async def get(self, place_id: str) -> FreePlace | None:
+        return self.rows.get(place_id)
 
-    async def cancel_places_at(self, location_id: str) -> None:
-        for place, status in list(self.places.values()):
-            if place.location_id == location_id and status in ("open", "proposed"):
-                self.places[place.place_id] = (place, "cancelled")
+    async def add(self, place: FreePlace) -> None:
+        assert place.place_id not in self.rows, "a place was added twice"
+        self.rows[place.place_id] = place
 
-    async def add_match(self, match_id: str, request_id: str, place: FreePlace) -> None:
-        assert not any(m.active and m.place_id == place.place_id for m in self.matches), \
-            "a place was proposed twice"
-        self.matches.append(FakeMatch(match_id, request_id, place.place_id))
+    async def set_status(self, place_id: str, status: PlaceStatus) -> None:
+        self.rows[place_id] = self.rows[place_id].model_copy(update={"status": status})
 
-    async def end_match_of(self, request_id: str) -> str | None:
-        for match in self.matches:
+    async def open_at(self, location_ids: Sequence[str]) -> list[FreePlace]:
+        return [place for place in self.rows.values()
+                if place.status is PlaceStatus.OPEN and place.location_id in location_ids]
+
+    async def cancel_at(self, location_id: str) -> None:
+        for place in list(self.rows.values()):
+            if place.location_id == location_id and place.status in (PlaceStatus.OPEN,
+                                                                     PlaceStatus.PROPOSED):
+                await self.set_status(place.place_id, PlaceStatus.CANCELLED)
+
+    async def count_by_status(self, service_area: str) -> dict[PlaceStatus, int]:
+        return dict(Counter(place.status for place in self.rows.values()
+                            if place.service_area == service_area))
+
+
+class LiveMatchExists(Exception):
+    """What PostgreSQL's partial unique index on live matches refuses."""
+
+
+class FakeMatchRepository:
+    def __init__(self) -> None:
+        self.rows: list[Match] = []
+
+    async def add(self, match: Match) -> None:
+        if any(m.active and m.place_id == match.place_id for m in self.rows):
+            raise LiveMatchExists(f"place {match.place_id} was proposed twice")
+        self.rows.append(match)
+
+    async def end_live_match_of(self, request_id: str) -> Match | None:
+        for index, match in enumerate(self.rows):
             if match.active and match.request_id == request_id:
-                match.active = False
-                return match.place_id
+                self.rows[index] = ended = match.model_copy(update={"active": False})
+                return ended
         return None
+
+
+class FakeClosureRepository:
+    def __init__(self) -> None:
+        self.closed: dict[str, datetime] = {}
 
     async def is_closed(self, location_id: str) -> bool:
         return location_id in self.closed
 
-    async def close(self, location_id: str) -> None:
-        self.closed.add(location_id)
+    async def close(self, location_id: str, closed_at: datetime) -> None:
+        self.closed[location_id] = closed_at
 
 
 class FakeMatchingUnitOfWork(FakeUnitOfWork):
     def __init__(self) -> None:
         super().__init__()
-        self.state = FakeMatchingState()
+        self.requests = FakeRequestRepository()
+        self.places = FakePlaceRepository()
+        self.matches = FakeMatchRepository()
+        self.closures = FakeClosureRepository()

@@ -1,0 +1,132 @@
+"""Matching's app over PostgreSQL (no broker needed: events go straight to its consumer):
+the inbox applies each event once, the outbox holds one proposal, the database
+refuses a second live proposal of a place, and the queue route reads SQL."""
+
+from __future__ import annotations
+
+import itertools
+import uuid
+from collections.abc import AsyncIterator
+from dataclasses import dataclass
+from datetime import UTC, date, datetime
+
+import httpx
+import pytest
+from fastapi import FastAPI
+from sqlalchemy import func, select
+from sqlalchemy.exc import IntegrityError
+from sqlmodel import col
+
+from contracts import new_event
+from contracts.events import MatchProposed, PlaceFreed, PriorityFacts, RequestSubmitted
+from loketkit import migrations
+from loketkit.db import OutboxMessage, ProcessedEvent
+from loketkit.testing import RecordingDeadLetters, deliver, deliver_event
+from services.matching.adapters.uow import SqlMatchingUnitOfWork
+from services.matching.bootstrap import MIGRATIONS, bootstrap
+from services.matching.domain.model import Match
+from services.matching.settings import MatchingSettings
+from tools.infra import Infra
+
+pytestmark = pytest.mark.integration
+
+START = date(2027, 9, 1)
+NOW = datetime(2026, 11, 2, 9, 30, tzinfo=UTC)
+
+
+@dataclass
+class Area:
+    """A fresh service area per test, so tests sharing the database do not meet."""
+
+    name: str
+    location_id: str
+
+    @classmethod
+    def fresh(cls) -> Area:
+        marker = uuid.uuid4().hex[:8]
+        return cls(f"it-{marker}", f"loc-{marker}")
+
+    def submitted(self, request_id: str) -> RequestSubmitted:
+        return RequestSubmitted(
+            service_area=self.name, request_id=request_id, child_ref="c" * 64,
+            municipality_nis="13008", birth_month="2026-10", desired_start_date=START,
+            days_per_week=4, preferred_location_ids=[self.location_id],
+            priority=PriorityFacts(), submitted_at=NOW)
+
+    def freed(self, place_id: str) -> PlaceFreed:
+        return PlaceFreed(service_area=self.name, place_id=place_id,
+                          location_id=self.location_id, municipality_nis="13053",
+                          available_from=START, min_age_months=0, max_age_months=36,
+                          freed_at=NOW)
+
+
+@pytest.fixture(scope="module")
+async def app(infra: Infra) -> AsyncIterator[FastAPI]:
+    url = infra.database_urls["matching"]
+    await migrations.upgrade(url, MIGRATIONS)
+    numbers = itertools.count(1)
+    app = bootstrap(
+        MatchingSettings(database_url=url, handler_backoff_seconds=0),
+        dead_letters=RecordingDeadLetters(),
+        clock=lambda: NOW,
+        id_factory=lambda prefix: f"{prefix}-{uuid.uuid4().hex[:8]}-{next(numbers)}",
+    )
+    yield app
+    await app.state.infra.engine.dispose()
+
+
+async def test_each_event_is_applied_once_and_the_outbox_holds_one_proposal(
+    app: FastAPI,
+) -> None:
+    area = Area.fresh()
+    consumer = app.state.consumer
+    freed = new_event(area.freed("p1-" + area.name), source="/test")
+    outcomes = [await deliver(consumer, area.submitted("r1-" + area.name)),
+                await deliver_event(consumer, freed),
+                await deliver_event(consumer, freed),
+                await deliver(consumer, area.freed("p1-" + area.name))]  # another event id
+    assert outcomes == ["applied", "applied", "duplicate", "applied"]
+
+    sessions = app.state.infra.session_factory
+    async with sessions() as session:
+        rows = (await session.execute(
+            select(OutboxMessage).where(col(OutboxMessage.key) == area.name.encode())
+        )).scalars().all()
+        assert [dict(row.headers)["ce_type"] for row in rows] == [MatchProposed.event_type()]
+        assert dict(rows[0].headers)["ce_subject"] == "r1-" + area.name
+        applied = await session.scalar(
+            select(func.count()).select_from(ProcessedEvent)
+            .where(col(ProcessedEvent.source) == freed.source,
+                   col(ProcessedEvent.event_id) == freed.id))
+        assert applied == 1
+
+
+async def test_the_queue_route_counts_what_sql_holds(app: FastAPI) -> None:
+    area = Area.fresh()
+    for data in (area.submitted("r1-" + area.name), area.submitted("r2-" + area.name),
+                 area.freed("p1-" + area.name)):
+        assert await deliver(app.state.consumer, data) == "applied"
+    async with httpx.AsyncClient(transport=httpx.ASGITransport(app=app),
+                                 base_url="http://matching") as client:
+        response = await client.get(f"/service-areas/{area.name}/queue")
+    assert response.status_code == 200
+    assert response.json() == {"service_area": area.name,
+                               "requests": {"proposed": 1, "waiting": 1},
+                               "places": {"proposed": 1}}
+
+
+async def test_the_database_refuses_a_second_live_proposal_of_one_place(app: FastAPI) -> None:
+    area = Area.fresh()
+    uow = SqlMatchingUnitOfWork(app.state.infra.session_factory)
+
+    def match(match_id: str, request_id: str) -> Match:
+        return Match(match_id=f"{match_id}-{area.name}", request_id=request_id,
+                     place_id="p-" + area.name, location_id=area.location_id, proposed_at=NOW)
+
+    async with uow:
+        await uow.matches.add(match("m1", "r1"))
+        await uow.commit()
+    with pytest.raises(IntegrityError, match="uq_matches_live_place"):
+        async with uow:
+            await uow.matches.add(match("m2", "r2"))
+            await uow.commit()

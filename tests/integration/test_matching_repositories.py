@@ -1,0 +1,230 @@
+"""Matching's repositories: one set of behaviour tests, run against the in-memory
+fakes and against PostgreSQL (migrated as in production), so the SQL that picks
+candidates is the SQL that is tested."""
+
+from __future__ import annotations
+
+from collections.abc import AsyncIterator, Awaitable, Callable
+from datetime import UTC, date, datetime
+from typing import TypeVar
+
+import pytest
+from sqlalchemy import text
+from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
+
+from loketkit import migrations
+from loketkit.db import make_engine, make_session_factory
+from services.matching.adapters.uow import SqlMatchingUnitOfWork
+from services.matching.bootstrap import MIGRATIONS
+from services.matching.domain.model import (
+    FreePlace,
+    Match,
+    PlaceStatus,
+    RequestStatus,
+    WaitingRequest,
+)
+from services.matching.ports import MatchingUnitOfWork
+from tests.unit.matching.fakes import FakeMatchingUnitOfWork
+from tools.infra import Infra
+
+AREA = "kempen-gml"
+START = date(2027, 9, 1)
+T0 = datetime(2026, 11, 1, 8, 0, tzinfo=UTC)
+MATCHING_TABLES = "requests, request_locations, places, matches, closed_locations"
+T = TypeVar("T")
+
+
+@pytest.fixture(scope="module")
+async def matching_sessions(infra: Infra) -> AsyncIterator[async_sessionmaker[AsyncSession]]:
+    url = infra.database_urls["matching"]
+    await migrations.upgrade(url, MIGRATIONS)
+    engine = make_engine(url)
+    yield make_session_factory(engine)
+    await engine.dispose()
+
+
+@pytest.fixture
+async def sql_uow(
+    matching_sessions: async_sessionmaker[AsyncSession],
+) -> SqlMatchingUnitOfWork:
+    async with matching_sessions() as session, session.begin():
+        await session.execute(text(f"TRUNCATE {MATCHING_TABLES}"))  # each test starts empty
+    return SqlMatchingUnitOfWork(matching_sessions)
+
+
+@pytest.fixture(params=["fake", pytest.param("sql", marks=pytest.mark.integration)])
+def uow(request: pytest.FixtureRequest) -> MatchingUnitOfWork:
+    if request.param == "fake":
+        return FakeMatchingUnitOfWork()
+    sql: MatchingUnitOfWork = request.getfixturevalue("sql_uow")
+    return sql
+
+
+async def in_unit(uow: MatchingUnitOfWork, work: Callable[[], Awaitable[T]]) -> T:
+    """Run `work` in its own committed unit of work, as one handler call would."""
+    async with uow:
+        result = await work()
+        await uow.commit()
+    return result
+
+
+async def add_requests(uow: MatchingUnitOfWork, *requests: WaitingRequest) -> None:
+    async with uow:
+        for request in requests:
+            await uow.requests.add(request)
+        await uow.commit()
+
+
+async def add_places(uow: MatchingUnitOfWork, *places: FreePlace) -> None:
+    async with uow:
+        for free in places:
+            await uow.places.add(free)
+        await uow.commit()
+
+
+def waiting(request_id: str, *, born: str = "2026-10", locations: tuple[str, ...] = ("loc-a",),
+            area: str = AREA) -> WaitingRequest:
+    return WaitingRequest(
+        request_id=request_id, service_area=area, municipality_nis="13008",
+        birth_month=date.fromisoformat(f"{born}-01"), desired_start_date=START,
+        preferred_location_ids=locations, sibling_location_ids=("loc-b",), priority_facts=2,
+        urgency="urgent", submitted_at=T0,
+    )
+
+
+def place(place_id: str, location_id: str = "loc-a", *, min_age: int = 0, max_age: int = 36,
+          available: date = START, status: PlaceStatus = PlaceStatus.OPEN,
+          area: str = AREA) -> FreePlace:
+    return FreePlace(place_id=place_id, service_area=area, location_id=location_id,
+                     municipality_nis="13053", available_from=available,
+                     min_age_months=min_age, max_age_months=max_age, status=status)
+
+
+async def ids_of_candidates(uow: MatchingUnitOfWork, free: FreePlace) -> set[str]:
+    found = await in_unit(uow, lambda: uow.requests.candidates_for(free))
+    return {request.request_id for request in found}
+
+
+async def test_a_request_is_stored_as_given_and_waits(uow: MatchingUnitOfWork) -> None:
+    request = waiting("r1", locations=("loc-a", "loc-c"))
+    await in_unit(uow, lambda: uow.requests.add(request))
+    assert await in_unit(uow, lambda: uow.requests.get("r1")) == request
+    assert request.status is RequestStatus.WAITING
+    assert await in_unit(uow, lambda: uow.requests.get("unknown")) is None
+
+
+async def test_a_status_change_is_kept(uow: MatchingUnitOfWork) -> None:
+    await in_unit(uow, lambda: uow.requests.add(waiting("r1")))
+    await in_unit(uow, lambda: uow.requests.set_status("r1", RequestStatus.PROPOSED))
+    found = await in_unit(uow, lambda: uow.requests.get("r1"))
+    assert found is not None and found.status is RequestStatus.PROPOSED
+
+
+async def test_candidates_chose_the_place_location(uow: MatchingUnitOfWork) -> None:
+    await add_requests(uow, waiting("first-choice", locations=("loc-a", "loc-b")),
+                       waiting("second-choice", locations=("loc-b", "loc-a")),
+                       waiting("elsewhere", locations=("loc-b",)))
+    assert await ids_of_candidates(uow, place("p1")) == {"first-choice", "second-choice"}
+    assert await ids_of_candidates(uow, place("p2", "loc-b")) == {
+        "first-choice", "second-choice", "elsewhere"}
+    assert await ids_of_candidates(uow, place("p3", "loc-z")) == set()
+
+
+async def test_candidates_are_of_an_age_the_place_takes_in_whole_months(
+    uow: MatchingUnitOfWork,
+) -> None:
+    # On 2027-09-15 a child born in 2025-09 is 24 months old, one born in 2026-09 is 12.
+    await add_requests(uow, *(waiting(f"born-{born}", born=born)
+                              for born in ("2025-08", "2025-09", "2026-01", "2026-09", "2026-10")))
+    toddlers = place("p1", min_age=12, max_age=24, available=date(2027, 9, 15))
+    assert await ids_of_candidates(uow, toddlers) == {"born-2025-09", "born-2026-01",
+                                                      "born-2026-09"}
+    babies = place("p2", min_age=0, max_age=11, available=date(2027, 9, 1))
+    assert await ids_of_candidates(uow, babies) == {"born-2026-10"}
+
+
+async def test_only_waiting_requests_are_candidates(uow: MatchingUnitOfWork) -> None:
+    await add_requests(uow, *(waiting(request_id)
+                              for request_id in ("waits", "proposed", "withdrawn", "back")))
+    for request_id, status in (("proposed", RequestStatus.PROPOSED),
+                               ("withdrawn", RequestStatus.WITHDRAWN),
+                               ("back", RequestStatus.PROPOSED), ("back", RequestStatus.WAITING)):
+        async with uow:
+            await uow.requests.set_status(request_id, status)
+            await uow.commit()
+    candidates = await in_unit(uow, lambda: uow.requests.candidates_for(place("p1")))
+    assert sorted(request.request_id for request in candidates) == ["back", "waits"]
+    assert {request.status for request in candidates} == {RequestStatus.WAITING}
+
+
+async def test_requests_are_counted_per_status_in_their_area(uow: MatchingUnitOfWork) -> None:
+    await add_requests(uow, waiting("r1"), waiting("r2"), waiting("r3"),
+                       waiting("r4", area="other"))
+    await in_unit(uow, lambda: uow.requests.set_status("r3", RequestStatus.WITHDRAWN))
+    assert await in_unit(uow, lambda: uow.requests.count_by_status(AREA)) == {
+        RequestStatus.WAITING: 2, RequestStatus.WITHDRAWN: 1}
+    assert await in_unit(uow, lambda: uow.requests.count_by_status("nowhere")) == {}
+
+
+async def test_a_place_is_stored_with_its_status(uow: MatchingUnitOfWork) -> None:
+    cancelled = place("p1", status=PlaceStatus.CANCELLED)
+    await in_unit(uow, lambda: uow.places.add(cancelled))
+    assert await in_unit(uow, lambda: uow.places.get("p1")) == cancelled
+    assert await in_unit(uow, lambda: uow.places.get("unknown")) is None
+    await in_unit(uow, lambda: uow.places.set_status("p1", PlaceStatus.OPEN))
+    found = await in_unit(uow, lambda: uow.places.get("p1"))
+    assert found is not None and found.status is PlaceStatus.OPEN
+
+
+async def test_open_places_at_the_given_locations(uow: MatchingUnitOfWork) -> None:
+    await add_places(uow, place("a-open"), place("a-proposed", status=PlaceStatus.PROPOSED),
+                     place("b-open", "loc-b"), place("c-open", "loc-c"))
+    found = await in_unit(uow, lambda: uow.places.open_at(("loc-a", "loc-b")))
+    assert sorted(free.place_id for free in found) == ["a-open", "b-open"]
+    assert await in_unit(uow, lambda: uow.places.open_at(())) == []
+
+
+async def test_a_closure_cancels_open_and_proposed_places_of_its_location(
+    uow: MatchingUnitOfWork,
+) -> None:
+    await add_places(uow, place("open"), place("proposed", status=PlaceStatus.PROPOSED),
+                     place("elsewhere", "loc-b"))
+    await in_unit(uow, lambda: uow.places.cancel_at("loc-a"))
+    assert await in_unit(uow, lambda: uow.places.count_by_status(AREA)) == {
+        PlaceStatus.CANCELLED: 2, PlaceStatus.OPEN: 1}
+    assert await in_unit(uow, lambda: uow.places.count_by_status("nowhere")) == {}
+
+
+async def test_ending_a_match_returns_it_once_and_frees_the_place_for_another(
+    uow: MatchingUnitOfWork,
+) -> None:
+    first = Match(match_id="m1", request_id="r1", place_id="p1", location_id="loc-a",
+                  proposed_at=T0)
+    await in_unit(uow, lambda: uow.matches.add(first))
+    ended = await in_unit(uow, lambda: uow.matches.end_live_match_of("r1"))
+    assert ended == first.model_copy(update={"active": False})
+    assert await in_unit(uow, lambda: uow.matches.end_live_match_of("r1")) is None
+    # the unique index covers live matches only: the place may be proposed again
+    second = Match(match_id="m2", request_id="r2", place_id="p1", location_id="loc-a",
+                   proposed_at=T0)
+    await in_unit(uow, lambda: uow.matches.add(second))
+    assert await in_unit(uow, lambda: uow.matches.end_live_match_of("r2")) == second.model_copy(
+        update={"active": False})
+
+
+async def test_a_closed_location_stays_closed(uow: MatchingUnitOfWork) -> None:
+    assert not await in_unit(uow, lambda: uow.closures.is_closed("loc-a"))
+    await in_unit(uow, lambda: uow.closures.close("loc-a", T0))
+    await in_unit(uow, lambda: uow.closures.close("loc-a", T0))  # announced twice
+    assert await in_unit(uow, lambda: uow.closures.is_closed("loc-a"))
+    assert not await in_unit(uow, lambda: uow.closures.is_closed("loc-b"))
+
+
+@pytest.mark.integration
+async def test_nothing_is_kept_without_a_commit(sql_uow: SqlMatchingUnitOfWork) -> None:
+    # SQL only: the fake keeps its rows across units of work by design.
+    async with sql_uow:
+        await sql_uow.requests.add(waiting("r1"))
+        await sql_uow.places.add(place("p1"))
+    assert await in_unit(sql_uow, lambda: sql_uow.requests.get("r1")) is None
+    assert await in_unit(sql_uow, lambda: sql_uow.places.get("p1")) is None

@@ -1,0 +1,75 @@
+"""The real matching app over in-memory fakes, and the events its tests send."""
+
+from __future__ import annotations
+
+import itertools
+from datetime import UTC, date, datetime, timedelta
+
+import httpx
+
+from contracts import CloudEvent, EventData
+from contracts.events import MatchProposed, PlaceFreed, PriorityFacts, RequestSubmitted
+from contracts.events.requests import Urgency
+from loketkit.testing import RecordingDeadLetters, deliver, deliver_event
+from services.matching.bootstrap import bootstrap
+from services.matching.settings import MatchingSettings
+from tests.unit.matching.fakes import FakeMatchingUnitOfWork
+
+AREA = "kempen-gml"
+START = date(2027, 9, 1)
+T0 = datetime(2026, 11, 1, tzinfo=UTC)
+NOW = datetime(2026, 11, 2, 9, 30, tzinfo=UTC)  # what the injected clock says
+
+
+def submitted(request_id: str, *, locations: tuple[str, ...] = ("loc-a",), minutes: int = 0,
+              urgency: Urgency = "normal", working: bool = False,
+              siblings: tuple[str, ...] = (), area: str = AREA) -> RequestSubmitted:
+    return RequestSubmitted(
+        service_area=area, request_id=request_id, child_ref="c" * 64,
+        municipality_nis="13008", birth_month="2026-10", desired_start_date=START,
+        days_per_week=4, preferred_location_ids=list(locations),
+        priority=PriorityFacts(parents_working_or_training=working,
+                               sibling_location_ids=list(siblings)),
+        urgency=urgency, submitted_at=T0 + timedelta(minutes=minutes),
+    )
+
+
+def freed(place_id: str, location_id: str = "loc-a", available: date = START,
+          area: str = AREA) -> PlaceFreed:
+    return PlaceFreed(
+        service_area=area, place_id=place_id, location_id=location_id,
+        municipality_nis="13053", available_from=available, min_age_months=0,
+        max_age_months=36, freed_at=T0,
+    )
+
+
+class Matching:
+    """Feeds events through the app's real consumer (inbox, retries, dead letters) into
+    the handlers, over one fake database; ids come out as match-1, match-2, ..."""
+
+    def __init__(self) -> None:
+        self.uow = FakeMatchingUnitOfWork()
+        self.dead_letters = RecordingDeadLetters()
+        numbers = itertools.count(1)
+        self.app = bootstrap(
+            MatchingSettings(handler_backoff_seconds=0),
+            uow_factory=lambda: self.uow,
+            dead_letters=self.dead_letters,
+            clock=lambda: NOW,
+            id_factory=lambda prefix: f"{prefix}-{next(numbers)}",
+        )
+
+    async def feed(self, *items: EventData | CloudEvent) -> list[str]:
+        consumer = self.app.state.consumer
+        return [
+            await (deliver_event(consumer, item) if isinstance(item, CloudEvent)
+                   else deliver(consumer, item))
+            for item in items
+        ]
+
+    def proposals(self) -> list[MatchProposed]:
+        return [data for data in self.uow.published_data() if isinstance(data, MatchProposed)]
+
+    def client(self) -> httpx.AsyncClient:
+        return httpx.AsyncClient(transport=httpx.ASGITransport(app=self.app),
+                                 base_url="http://matching")
