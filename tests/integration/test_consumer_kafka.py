@@ -158,7 +158,8 @@ async def test_consumer_lag_per_topic_and_partition_is_a_gauge(infra: Infra) -> 
     topic = await new_topic(infra, partitions=2)
     group = f"it-lag-{uuid.uuid4().hex[:8]}"
     value = b"{}"
-    await publish(infra, topic.name, [(0, value, [])] * 3 + [(1, value, [])] * 2)
+    no_headers: list[tuple[str, bytes]] = []
+    await publish(infra, topic.name, [(0, value, no_headers)] * 3 + [(1, value, no_headers)] * 2)
     monitor = ConsumerLagMonitor(infra.bootstrap_servers, "consumer-it",
                                  lambda: {group: [topic.name]})
     lag = await monitor.refresh()

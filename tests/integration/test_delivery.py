@@ -35,6 +35,7 @@ from loketkit.uow import SqlUnitOfWork
 from tests.kafka_helpers import collect, publish_raw
 from tools.infra import Infra, create_database, ensure_topics
 
+Sessions = async_sessionmaker[AsyncSession]
 pytestmark = pytest.mark.integration
 
 AREA = "kempen-gml"
@@ -86,7 +87,7 @@ async def consume(consumer: EventConsumer, event: CloudEvent) -> str:
 
 
 @pytest.fixture(scope="module")
-async def notes_db(infra: Infra) -> AsyncIterator[async_sessionmaker[AsyncSession]]:
+async def notes_db(infra: Infra) -> AsyncIterator[Sessions]:
     suffix = os.environ.get("LOKET_TEST_DB_SUFFIX", "")
     url = await create_database(infra.admin_database_url, f"consumer_it{suffix}",
                                 drop_existing=True)
@@ -108,10 +109,12 @@ def notes_consumer(notes_db: async_sessionmaker[AsyncSession],
 async def notes(session_factory: async_sessionmaker[AsyncSession], *ids: str) -> set[str]:
     async with session_factory() as session:
         return set((await session.execute(
-            select(Note.place_id).where(col(Note.place_id).in_(ids)))).scalars())
+            select(col(Note.place_id)).where(col(Note.place_id).in_(ids)))).scalars())
 
 
-async def test_inbox_applies_each_event_once_and_outbox_holds_its_effect(notes_db) -> None:  # type: ignore[no-untyped-def]
+async def test_inbox_applies_each_event_once_and_outbox_holds_its_effect(
+    notes_db: Sessions,
+) -> None:
     consumer = notes_consumer(notes_db)
     marker = uuid.uuid4().hex[:8]
     freed = new_event(place(f"p-{marker}"), source="/test")
@@ -127,7 +130,9 @@ async def test_inbox_applies_each_event_once_and_outbox_holds_its_effect(notes_d
         assert applied == 1
 
 
-async def test_the_same_id_from_two_sources_is_applied_twice_and_a_repeat_once(notes_db) -> None:  # type: ignore[no-untyped-def]
+async def test_the_same_id_from_two_sources_is_applied_twice_and_a_repeat_once(
+    notes_db: Sessions,
+) -> None:
     consumer = notes_consumer(notes_db)
     marker = uuid.uuid4().hex[:8]
     shared_id = f"1-{marker}"  # two organisers' systems that both number from 1
@@ -140,7 +145,7 @@ async def test_the_same_id_from_two_sources_is_applied_twice_and_a_repeat_once(n
     assert await notes(notes_db, f"a-{marker}", f"b-{marker}") == {f"a-{marker}", f"b-{marker}"}
 
 
-async def test_a_batch_is_one_transaction_with_one_inbox_row_per_event(notes_db) -> None:  # type: ignore[no-untyped-def]
+async def test_a_batch_is_one_transaction_with_one_inbox_row_per_event(notes_db: Sessions) -> None:
     consumer = notes_consumer(notes_db)
     marker = uuid.uuid4().hex[:8]
     events = [new_event(place(f"{n}-{marker}"), source="/test") for n in range(3)]
@@ -160,7 +165,7 @@ async def test_a_batch_is_one_transaction_with_one_inbox_row_per_event(notes_db)
 
 
 async def test_a_failing_event_rolls_the_batch_back_and_only_it_is_dead_lettered(
-    notes_db,  # type: ignore[no-untyped-def]
+    notes_db: Sessions,
 ) -> None:
     letters = RecordingDeadLetters()
     consumer = notes_consumer(notes_db, letters)
@@ -180,7 +185,7 @@ async def test_a_failing_event_rolls_the_batch_back_and_only_it_is_dead_lettered
 
 
 async def test_a_real_subscriber_dead_letters_garbage_and_keeps_consuming(
-    notes_db, infra: Infra  # type: ignore[no-untyped-def]
+    notes_db: Sessions, infra: Infra
 ) -> None:
     topic = TopicSpec(name=f"loket.it.{uuid.uuid4().hex[:8]}", partitions=1, key="area",
                       retention_ms=3_600_000, description="integration test topic")
@@ -213,7 +218,7 @@ async def test_a_real_subscriber_dead_letters_garbage_and_keeps_consuming(
 
 
 async def test_the_relay_publishes_committed_events_once_acknowledged(
-    notes_db, infra: Infra  # type: ignore[no-untyped-def]
+    notes_db: Sessions, infra: Infra
 ) -> None:
     relay = OutboxRelay(notes_db, infra.bootstrap_servers, "consumer-it")
     async with NotesUnitOfWork(notes_db) as uow:
@@ -235,7 +240,7 @@ async def test_the_relay_publishes_committed_events_once_acknowledged(
 
 
 async def test_published_outbox_rows_are_pruned_after_a_week_and_unsent_ones_never(
-    notes_db, infra: Infra  # type: ignore[no-untyped-def]
+    notes_db: Sessions, infra: Infra
 ) -> None:
     relay = OutboxRelay(notes_db, infra.bootstrap_servers, "consumer-it")
     now = datetime.now(UTC)
@@ -248,6 +253,6 @@ async def test_published_outbox_rows_are_pruned_after_a_week_and_unsent_ones_nev
                                       published_at=published))
     assert await relay.prune_published() >= 1
     async with notes_db() as session:
-        left = set((await session.execute(select(OutboxMessage.event_id).where(
+        left = set((await session.execute(select(col(OutboxMessage.event_id)).where(
             col(OutboxMessage.event_id).in_(ids.values())))).scalars())
     assert left == {ids["recent"], ids["unsent"]}

@@ -16,13 +16,14 @@ from sqlalchemy.exc import TimeoutError as PoolTimeout
 
 from loketkit.transient import Backoff, describe, is_transient, sqlstate_of
 
-DBAPI = AsyncAdapt_asyncpg_dbapi(asyncpg)
+DBAPI = AsyncAdapt_asyncpg_dbapi(asyncpg)  # type: ignore[no-untyped-call]
 
 
 def database_error(kind: type[Exception], message: str = "refused") -> DBAPIError:
     """What SQLAlchemy's asyncpg dialect raises for an asyncpg error of this kind."""
     raw = kind(message)
-    error = DBAPIError.instance("SELECT 1", None, DBAPI.Error(message, raw), DBAPI.Error)
+    error = DBAPIError.instance("SELECT 1", None, DBAPI.Error(message, raw),  # type: ignore[no-untyped-call]
+                               DBAPI.Error)
     assert isinstance(error, DBAPIError)
     return error
 
