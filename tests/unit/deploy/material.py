@@ -24,18 +24,28 @@ SETTINGS_CLASSES = {
     "reporting": "ReportingSettings",
 }
 # ${VAR}, ${VAR:-default}, ${VAR-default}; $$ is a literal dollar.
-VARIABLE = re.compile(r"\$\$|\$\{[A-Za-z_][A-Za-z0-9_]*(?::?-(?P<default>[^}]*))?\}")
+VARIABLE = re.compile(
+    r"\$\$|\$\{(?P<name>[A-Za-z_][A-Za-z0-9_]*)(?P<op>:?-)?(?P<default>[^}]*)\}")
 
 
-def interpolate(value: Any) -> Any:
-    """Compose's variable substitution with no variables set: every default applies."""
+def interpolate(value: Any, variables: dict[str, str] | None = None) -> Any:
+    """Compose's variable substitution; with no variables set every default applies."""
+    given = variables or {}
+
+    def substitute(match: re.Match[str]) -> str:
+        if match.group(0) == "$$":
+            return "$"
+        name, op, default = match.group("name", "op", "default")
+        if name in given and (given[name] or op != ":-"):
+            return given[name]
+        return default if op else ""
+
     if isinstance(value, str):
-        return VARIABLE.sub(lambda m: "$" if m.group(0) == "$$" else m.group("default") or "",
-                            value)
+        return VARIABLE.sub(substitute, value)
     if isinstance(value, list):
-        return [interpolate(item) for item in value]
+        return [interpolate(item, variables) for item in value]
     if isinstance(value, dict):
-        return {key: interpolate(item) for key, item in value.items()}
+        return {key: interpolate(item, variables) for key, item in value.items()}
     return value
 
 
@@ -52,8 +62,10 @@ def compose() -> dict[str, Any]:
     return interpolate(raw_compose())  # type: ignore[no-any-return]
 
 
-def compose_env(service: str) -> dict[str, str]:
-    env = compose()["services"][service].get("environment", {})
+def compose_env(service: str, variables: dict[str, str] | None = None) -> dict[str, str]:
+    """A service's environment, with the given variables set (else the defaults)."""
+    spec = interpolate(raw_compose(), variables) if variables else compose()
+    env = spec["services"][service].get("environment", {})
     if isinstance(env, list):  # the KEY=value form
         env = dict(item.split("=", 1) for item in env)
     return {key: "" if value is None else str(value) for key, value in env.items()}

@@ -2,17 +2,22 @@
 
 from __future__ import annotations
 
+import importlib
 import json
+import pkgutil
 import re
+from pathlib import Path, PurePosixPath
 from typing import Any
 
 import yaml
-from prometheus_client import CollectorRegistry
+from prometheus_client import REGISTRY, CollectorRegistry
 from prometheus_client.registry import Collector
 
+import loketkit
 from tests.unit.deploy.material import ROOT, SERVICES, compose, default_port
 
 PROMETHEUS_CONFIG = ROOT / "deploy/prometheus/prometheus.yml"
+ALERT_RULES = ROOT / "deploy/prometheus/alerts.yml"
 GRAFANA = ROOT / "deploy/grafana"
 METRIC = re.compile(r"\b(?:faststream|loket)_[a-z_]+\b")
 
@@ -32,15 +37,23 @@ def sample_names(collectors: list[Collector]) -> set[str]:
 
 
 def exported_metric_names() -> set[str]:
+    """Every series name the services can export: loketkit's own metrics (each module
+    imported, so each registers its metrics) and FastStream's."""
     from faststream.prometheus.container import MetricsContainer
 
-    from loketkit import consumer, relay
+    for module in pkgutil.walk_packages(loketkit.__path__, "loketkit."):
+        importlib.import_module(module.name)
+    faststream = CollectorRegistry()
+    MetricsContainer(faststream, custom_label_names=())
+    return sample_names([faststream, REGISTRY])
 
-    registry = CollectorRegistry()
-    MetricsContainer(registry, custom_label_names=())
-    ours = [consumer.APPLIED, consumer.DUPLICATES, consumer.DEAD_LETTERS,
-            relay.PUBLISHED, relay.PENDING]
-    return sample_names([registry, *ours])
+
+def test_the_exported_names_are_read_from_the_code_not_listed_by_hand() -> None:
+    names = exported_metric_names()
+    assert {"loket_outbox_published_total", "loket_outbox_backlog",
+            "loket_outbox_oldest_unpublished_age_seconds", "loket_outbox_parked",
+            "faststream_received_messages_total"} <= names
+    assert "loket_outbox_batch_size" not in names  # the last batch's size was no backlog
 
 
 def dashboard() -> dict[str, Any]:
@@ -60,11 +73,29 @@ def test_prometheus_scrapes_every_service_metrics_endpoint() -> None:
         assert scraped.get(f"{service}:{default_port(service)}") == "/metrics", service
 
 
-def test_compose_mounts_the_monitoring_configuration() -> None:
+def mounts(service: str) -> dict[str, Path]:
+    """Container path -> host path of a compose service's bind mounts."""
+    found = {}
+    for volume in compose()["services"][service]["volumes"]:
+        source, target, *_ = volume.split(":")
+        if source.startswith("./"):
+            found[target] = ROOT / source
+    return found
+
+
+def test_compose_prometheus_reads_the_config_and_rules_the_tests_check() -> None:
+    prometheus = compose()["services"]["prometheus"]
+    options = dict(arg.split("=", 1) for arg in prometheus["command"] if "=" in arg)
+    config_path = PurePosixPath(options["--config.file"])
+    assert mounts("prometheus")[str(config_path)] == PROMETHEUS_CONFIG
+    config = yaml.safe_load(PROMETHEUS_CONFIG.read_text())
+    # Prometheus resolves rule files relative to its configuration file.
+    rule_files = [str(config_path.parent / name) for name in config["rule_files"]]
+    assert [mounts("prometheus").get(path) for path in rule_files] == [ALERT_RULES]
+
+
+def test_compose_mounts_the_grafana_configuration() -> None:
     services = compose()["services"]
-    assert "./deploy/prometheus/prometheus.yml:/etc/prometheus/prometheus.yml:ro" in (
-        services["prometheus"]["volumes"]
-    )
     grafana_mounts = {v.split(":")[0]: v.split(":")[1] for v in services["grafana"]["volumes"]}
     provider = yaml.safe_load((GRAFANA / "provisioning/dashboards/loket.yml").read_text())
     dashboards_path = provider["providers"][0]["options"]["path"]
