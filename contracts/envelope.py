@@ -15,9 +15,10 @@ from collections.abc import Iterable
 from datetime import UTC, datetime
 from typing import Any
 
-from pydantic import BaseModel, ConfigDict, Field, ValidationError
+from pydantic import ConfigDict, Field, ValidationError
 
-from contracts.events.base import EventData
+from contracts.events.base import SERVICE_AREA, EventData
+from contracts.text import CleanInput
 
 SPEC_VERSION = "1.0"
 JSON = "application/json"
@@ -40,21 +41,29 @@ class MalformedEvent(ValueError):
     """The message is not a readable CloudEvent; the reason is safe to log."""
 
 
-class CloudEvent(BaseModel):
-    """CloudEvents 1.0 attributes plus our extensions (lower-case, per the spec)."""
+# Long enough for any URI or UUID a producer uses; the inbox stores source and id (255 each).
+ATTRIBUTE_LENGTH = 255
+
+
+class CloudEvent(CleanInput):
+    """CloudEvents 1.0 attributes plus our extensions (lower-case, per the spec).
+
+    Every attribute is bounded and free of control characters; `data` is bounded
+    and checked by its event model (`parse_data`), which names the field at fault."""
 
     model_config = ConfigDict(extra="ignore", frozen=True)
+    CHECKED_ELSEWHERE = frozenset({"data"})
 
-    id: str = Field(min_length=1)
-    source: str = Field(min_length=1)
-    type: str = Field(min_length=1)
-    specversion: str = SPEC_VERSION
+    id: str = Field(min_length=1, max_length=ATTRIBUTE_LENGTH)
+    source: str = Field(min_length=1, max_length=ATTRIBUTE_LENGTH)
+    type: str = Field(min_length=1, max_length=200)
+    specversion: str = Field(default=SPEC_VERSION, min_length=1, max_length=10)
     time: datetime
-    subject: str | None = None
-    datacontenttype: str = JSON
-    servicearea: str = Field(min_length=1, description="Service area (werkingsgebied) code.")
-    correlationid: str | None = None
-    causationid: str | None = None
+    subject: str | None = Field(default=None, max_length=ATTRIBUTE_LENGTH)
+    datacontenttype: str = Field(default=JSON, min_length=1, max_length=100)
+    servicearea: str = SERVICE_AREA
+    correlationid: str | None = Field(default=None, max_length=ATTRIBUTE_LENGTH)
+    causationid: str | None = Field(default=None, max_length=ATTRIBUTE_LENGTH)
     data: dict[str, Any]
 
 

@@ -13,7 +13,7 @@ from typing import Any
 
 import yaml
 
-from contracts.envelope import HEADER_ATTRIBUTES
+from contracts.envelope import HEADER_ATTRIBUTES, CloudEvent
 from contracts.events import ALL_EVENTS, ORGANISER_INBOUND, EventData
 from contracts.topics import CAPACITY_INBOUND, DEAD_LETTER, TOPICS
 
@@ -72,7 +72,7 @@ def asyncapi_document() -> dict[str, Any]:
         "type": "object",
         "description": "CloudEvents 1.0 Kafka protocol binding, binary content mode.",
         "required": ["ce_id", "ce_source", "ce_type", "ce_specversion", "ce_time"],
-        "properties": {f"ce_{name}": {"type": "string"} for name in HEADER_ATTRIBUTES},
+        "properties": {f"ce_{name}": header_schema(name) for name in HEADER_ATTRIBUTES},
     }
     return {
         "asyncapi": "3.0.0",
@@ -89,6 +89,15 @@ def asyncapi_document() -> dict[str, Any]:
             "schemas": {"CloudEventsHeaders": headers, "DeadLetterHeaders": DEAD_LETTER_HEADERS},
         },
     }
+
+
+def header_schema(attribute: str) -> dict[str, Any]:
+    """A ce_* header: a string with the envelope attribute's bounds and format."""
+    schema = CloudEvent.model_json_schema(mode="validation")["properties"][attribute]
+    text = next((option for option in schema.get("anyOf", []) if option["type"] == "string"),
+                schema)
+    kept = ("maxLength", "minLength", "pattern", "format", "description")
+    return {"type": "string", **{key: text[key] for key in kept if key in text}}
 
 
 DEAD_LETTER_HEADERS = {

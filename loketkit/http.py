@@ -18,10 +18,12 @@ from fastapi import FastAPI, Request
 from fastapi.exceptions import RequestValidationError
 from fastapi.responses import JSONResponse
 from prometheus_client import REGISTRY, make_asgi_app
+from starlette.exceptions import HTTPException
 from starlette.routing import Route
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
 from loketkit.errors import DomainError
+from loketkit.logs import describe_error
 
 log = logging.getLogger(__name__)
 
@@ -51,6 +53,7 @@ def install_common_routes(app: FastAPI, service: str, readiness: ReadinessCheck)
 def install_error_handling(app: FastAPI) -> None:
     app.add_exception_handler(DomainError, domain_error)  # type: ignore[arg-type]
     app.add_exception_handler(RequestValidationError, validation_error)  # type: ignore[arg-type]
+    app.add_exception_handler(BodyTooLarge, body_too_large)  # type: ignore[arg-type]
     app.add_middleware(BodyLimit, max_bytes=MAX_BODY_BYTES)
     app.add_middleware(SafeServerError)
 
@@ -91,6 +94,14 @@ def field_name(location: tuple[str | int, ...], error_type: str) -> str:
     return ".".join(str(part) for part in parts)
 
 
+async def body_too_large(request: Request, error: BodyTooLarge) -> JSONResponse:
+    return too_large_response(error.max_bytes)
+
+
+def too_large_response(max_bytes: int) -> JSONResponse:
+    return problem(413, f"request body larger than {max_bytes // 1024} KiB", "body")
+
+
 def problem(status: int, message: str, field: str | None = None) -> JSONResponse:
     body: dict[str, object] = {"error": message}
     if field:
@@ -103,8 +114,13 @@ def app_context(request: Request) -> Any:
     return request.app.state.context
 
 
-class BodyTooLarge(Exception):
-    pass
+class BodyTooLarge(HTTPException):
+    """Raised while a streamed body is read. An HTTPException, because FastAPI turns any
+    other error in reading the body into a 400 before the middleware could see it."""
+
+    def __init__(self, max_bytes: int) -> None:
+        super().__init__(413)
+        self.max_bytes = max_bytes
 
 
 class BodyLimit:
@@ -129,7 +145,7 @@ class BodyLimit:
             message = await receive()
             seen += len(message.get("body", b""))
             if seen > self.max_bytes:
-                raise BodyTooLarge
+                raise BodyTooLarge(self.max_bytes)
             return message
 
         try:
@@ -138,8 +154,7 @@ class BodyLimit:
             await self._refuse(scope, receive, send)
 
     async def _refuse(self, scope: Scope, receive: Receive, send: Send) -> None:
-        response = problem(413, f"request body larger than {self.max_bytes // 1024} KiB", "body")
-        await response(scope, receive, send)
+        await too_large_response(self.max_bytes)(scope, receive, send)
 
 
 class SafeServerError:
@@ -175,23 +190,3 @@ class SafeServerError:
 def route_of(scope: Scope) -> str:
     route = scope.get("route")
     return str(getattr(route, "path", None) or "(unrouted)")
-
-
-def describe_error(error: BaseException) -> str:
-    """The error's type, and its SQLSTATE when the database raised it: no message."""
-    sqlstate = sqlstate_of(error)
-    return type(error).__name__ + (f" (SQLSTATE {sqlstate})" if sqlstate else "")
-
-
-def sqlstate_of(error: BaseException) -> str | None:
-    """SQLSTATE of a database error, through SQLAlchemy's and asyncpg's wrappers."""
-    seen: BaseException | None = error
-    for _ in range(5):
-        if seen is None:
-            return None
-        for attribute in ("sqlstate", "pgcode"):
-            code = getattr(seen, attribute, None)
-            if isinstance(code, str) and len(code) == 5:
-                return code
-        seen = getattr(seen, "orig", None) or seen.__cause__
-    return None

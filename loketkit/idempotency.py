@@ -72,16 +72,19 @@ class Idempotency:
             try:
                 await uow.commit()
             except IntegrityError:
-                winner = await self._stored()  # a concurrent call with this key came first
-                if winner is None:
+                replay = await self._replay_winner(fingerprint)
+                if replay is None:
                     raise  # not a race on the key after all
-                return self._replay(winner, fingerprint)
+                return replay
         return JSONResponse(answer.body, status_code)
 
-    async def _stored(self) -> StoredAnswer | None:
+    async def _replay_winner(self, fingerprint: str) -> JSONResponse | None:
+        """The answer of a concurrent call with this key that committed first. Read and
+        replayed inside its own unit: leaving the unit expires what it loaded."""
         assert self.key is not None
         async with self._uow_factory() as uow:
-            return await uow.answers.get(self.caller, self.key)
+            winner = await uow.answers.get(self.caller, self.key)
+            return None if winner is None else self._replay(winner, fingerprint)
 
     def _replay(self, stored: StoredAnswer, fingerprint: str) -> JSONResponse:
         if stored.fingerprint != fingerprint:

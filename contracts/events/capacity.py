@@ -11,7 +11,7 @@ from typing import ClassVar, Literal
 
 from pydantic import Field, model_validator
 
-from contracts.events.base import ID, NIS_CODE, EventData
+from contracts.events.base import ID, ID_LENGTH, ID_PATTERN, NIS_CODE, EventData
 from contracts.topics import CAPACITY, TopicSpec
 
 SubsidyTier = Literal["basic", "income_related", "plus", "free_price"]
@@ -28,7 +28,7 @@ class LocationRegistered(EventData):
     location_id: str = ID
     name: str = Field(min_length=1, max_length=200)
     municipality_nis: str = NIS_CODE
-    postcode: str = Field(pattern=r"^\d{4}$")
+    postcode: str = Field(max_length=4, pattern=r"^\d{4}$")
     capacity: int = Field(ge=1, le=500)
     subsidy_tier: SubsidyTier
     registered_at: datetime
@@ -41,7 +41,7 @@ class PlaceFreed(EventData):
     SUBJECT_FIELD: ClassVar[str] = "place_id"
 
     place_id: str = Field(
-        min_length=1, max_length=64, pattern=r"^[A-Za-z0-9_.:-]+$",
+        min_length=1, max_length=ID_LENGTH, pattern=ID_PATTERN,
         description="Unique per free place; announcing the same place_id again changes nothing.",
     )
     location_id: str = ID

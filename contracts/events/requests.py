@@ -9,15 +9,16 @@ from __future__ import annotations
 from datetime import date, datetime
 from typing import ClassVar, Literal
 
-from pydantic import BaseModel, ConfigDict, Field
+from pydantic import ConfigDict, Field
 
-from contracts.events.base import ID, NIS_CODE, EventData
+from contracts.events.base import ID, NIS_CODE, EventData, Id
+from contracts.text import CleanInput
 from contracts.topics import REQUESTS, TopicSpec
 
 Urgency = Literal["normal", "urgent", "crisis"]
 
 
-class PriorityFacts(BaseModel):
+class PriorityFacts(CleanInput):
     """The family facts the priority rules look at (sworn statement)."""
 
     model_config = ConfigDict(extra="ignore", frozen=True)
@@ -26,7 +27,7 @@ class PriorityFacts(BaseModel):
     single_parent: bool = False
     low_income: bool = False
     foster_child: bool = False
-    sibling_location_ids: list[str] = Field(default_factory=list, max_length=10)
+    sibling_location_ids: list[Id] = Field(default_factory=list, max_length=10)
 
 
 class RequestSubmitted(EventData):
@@ -40,17 +41,18 @@ class RequestSubmitted(EventData):
     municipality_nis: str = NIS_CODE
     neighbourhood_code: str | None = Field(default=None, max_length=32)
     birth_month: str = Field(
+        max_length=7,
         pattern=r"^\d{4}-(0[1-9]|1[0-2])$",
         description="Birth month (or expected birth month), YYYY-MM.",
     )
     desired_start_date: date
     days_per_week: int = Field(ge=1, le=5)
-    preferred_location_ids: list[str] = Field(
+    preferred_location_ids: list[Id] = Field(
         min_length=1, max_length=10, description="Chosen locations, most wanted first."
     )
     priority: PriorityFacts = Field(default_factory=PriorityFacts)
     urgency: Urgency = "normal"
-    replaces_request_id: str | None = Field(
+    replaces_request_id: Id | None = Field(
         default=None, description="Set when a crisis closure re-opened an earlier request."
     )
     submitted_at: datetime

@@ -5,6 +5,7 @@ from __future__ import annotations
 import json
 import uuid
 from collections import defaultdict
+from collections.abc import Iterator
 from datetime import UTC, datetime
 
 import httpx
@@ -120,6 +121,21 @@ async def test_an_organisers_place_at_an_unknown_location_is_dead_lettered_with_
          {"reason": "licence_suspended", "effective_from": START.isoformat()}, 404,
          "location_id"),
         ("reporting", "GET", "/figures?municipality_nis=abc", None, 422, "municipality_nis"),
+        # Text PostgreSQL (or a log reader) cannot take is refused at the edge, by field.
+        ("intake", "POST", "/requests",
+         {**request_body(["x"]), "child": {**request_body(["x"])["child"],
+                                           "first_name": "An\u0000"}}, 422, "child.first_name"),
+        ("intake", "POST", "/requests",
+         {**request_body(["x"]), "parent": {**request_body(["x"])["parent"],
+                                            "street": "Markt 1\u001b[2J"}}, 422, "parent.street"),
+        ("intake", "POST", "/requests", {**request_body(["x"]), "neighbourhood_code": "A\u00071"},
+         422, "neighbourhood_code"),
+        ("capacity", "POST", "/locations",
+         {"name": "KDV\u0000", "municipality_nis": "13008", "postcode": "2440", "capacity": 3,
+          "subsidy_tier": "basic"}, 422, "name"),
+        ("capacity", "POST", "/locations",
+         {"name": "KDV \u009b31m", "municipality_nis": "13008", "postcode": "2440",
+          "capacity": 3, "subsidy_tier": "basic"}, 422, "name"),
     ],
 )
 def test_bad_http_input_gets_a_4xx_naming_the_field(
@@ -136,3 +152,42 @@ def test_bad_http_input_gets_a_4xx_naming_the_field(
     if field:
         fields = [item["field"] for item in response.json().get("fields", [])]
         assert any(field in name for name in fields), response.text
+
+
+def padded(body: dict[str, object], size: int) -> bytes:
+    """The body as JSON, grown to about `size` bytes with ten long sibling ids (the 2 MB
+    request of issue 5)."""
+    sibling = "s" * (size // 10)
+    return json.dumps(body | {"priority": {"sibling_location_ids": [sibling] * 10}}).encode()
+
+
+LOCATION_BODY = {"name": "KDV groot", "municipality_nis": "13008", "postcode": "2440",
+                 "capacity": 3, "subsidy_tier": "basic"}
+
+
+@pytest.mark.parametrize("chunked", [False, True], ids=["content-length", "chunked"])
+@pytest.mark.parametrize(
+    ("service", "path", "body", "size"),
+    [
+        ("intake", "/requests", request_body(["x"]), 65 * 1024),
+        ("intake", "/requests", request_body(["x"]), 2 * 1024 * 1024),
+        ("capacity", "/locations", LOCATION_BODY, 65 * 1024),
+        ("capacity", "/locations", LOCATION_BODY, 2 * 1024 * 1024),
+    ],
+)
+def test_a_body_over_64_kib_is_a_413(
+    system: System, http: httpx.Client, service: str, path: str, body: dict[str, object],
+    size: int, chunked: bool,
+) -> None:
+    content = padded(body, size)
+    assert len(content) > 64 * 1024
+
+    def chunks() -> Iterator[bytes]:
+        for start in range(0, len(content), 16 * 1024):
+            yield content[start:start + 16 * 1024]
+
+    response = http.post(f"{system[service].url}{path}",
+                         content=chunks() if chunked else content,
+                         headers={"content-type": "application/json"})
+    assert response.status_code == 413, response.text[:300]
+    assert [item["field"] for item in response.json()["fields"]] == ["body"]

@@ -52,7 +52,9 @@ def test_caused_events_share_the_correlation_id() -> None:
         (b"{}", [("ce_specversion", b"1.0"), ("ce_type", b"x")], "field 'id'"),
     ],
 )
-def test_malformed_messages_name_the_problem(value: bytes, headers: list, reason: str) -> None:
+def test_malformed_messages_name_the_problem(
+    value: bytes, headers: list[tuple[str, bytes]], reason: str
+) -> None:
     with pytest.raises(MalformedEvent, match=reason):
         from_kafka(value, headers)
 
