@@ -15,15 +15,25 @@ from loketkit.uow import ANSWER_TTL, BaseUnitOfWork
 
 
 class FakeAnswerStore:
+    """Stored answers; like SQL, an added answer counts only once its unit commits."""
+
     def __init__(self) -> None:
         self.rows: dict[tuple[str, str], StoredAnswer] = {}
+        self._pending: dict[tuple[str, str], StoredAnswer] = {}
 
     async def get(self, caller: str, key: str) -> StoredAnswer | None:
-        found = self.rows.get((caller, key))
+        found = self._pending.get((caller, key)) or self.rows.get((caller, key))
         return found if found and found.created_at > utcnow() - ANSWER_TTL else None
 
     async def add(self, answer: StoredAnswer) -> None:
-        self.rows[(answer.caller, answer.key)] = answer
+        self._pending[(answer.caller, answer.key)] = answer
+
+    def commit(self) -> None:
+        self.rows |= self._pending
+        self._pending = {}
+
+    def rollback(self) -> None:
+        self._pending = {}
 
 
 class FakeUnitOfWork(BaseUnitOfWork):
@@ -51,10 +61,12 @@ class FakeUnitOfWork(BaseUnitOfWork):
         self.published.extend(events)
         self.applied |= self._applied_pending
         self._applied_pending = set()
+        self.answers.commit()
         self.commits += 1
 
     async def _rollback(self) -> None:
         self._applied_pending = set()
+        self.answers.rollback()
 
     def published_data(self) -> list[EventData]:
         return [parse_data(event) for event in self.published]

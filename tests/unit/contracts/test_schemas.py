@@ -9,7 +9,15 @@ from pathlib import Path
 
 from contracts import generate
 from contracts.compat import Schema, breaking_changes
-from contracts.topics import TOPICS
+from contracts.topics import (
+    CAPACITY,
+    CAPACITY_INBOUND,
+    DAY_MS,
+    FOREVER,
+    MATCHES,
+    REQUESTS,
+    TOPICS,
+)
 
 # The schemas as first published (2026-11-22). A published version changes in place only
 # by a reviewed, recorded exception: every breaking difference from these is listed below
@@ -110,9 +118,16 @@ def test_the_compatibility_check_catches_breaking_changes() -> None:
     assert breaking_changes(old, {**old, "properties": {"a": {"type": "string"}}}) == ["b: removed"]
 
 
-def test_every_topic_is_declared_with_partitions_and_retention() -> None:
+def test_topics_keep_what_reporting_rebuilds_from_and_share_partitioning() -> None:
     names = [topic.name for topic in TOPICS]
     assert len(names) == len(set(names))
+    # Reporting rebuilds its figures by replaying these from the start: they keep everything.
+    for topic in (REQUESTS, CAPACITY, MATCHES):
+        assert topic.config["retention.ms"] == str(FOREVER), topic.name
     for topic in TOPICS:
-        assert topic.partitions >= 1
-        assert topic.config["retention.ms"]
+        retention = int(topic.config["retention.ms"])
+        assert retention == FOREVER or retention >= DAY_MS, topic.name
+    # The range assignor puts partition N of every input topic on one instance, so a service
+    # area's requests and places meet only if the keyed topics have equal partition counts.
+    keyed = {topic.partitions for topic in (REQUESTS, CAPACITY, CAPACITY_INBOUND, MATCHES)}
+    assert len(keyed) == 1
