@@ -25,6 +25,7 @@ from typing import Any, TextIO
 from contracts import MalformedEvent, UnknownEventType
 from loketkit.consumer import RejectedEvent
 from loketkit.errors import DomainError
+from loketkit.transient import sqlstate_of
 
 # Exceptions whose messages name fields and states by design, never values.
 SAFE_MESSAGES: tuple[type[BaseException], ...] = (
@@ -108,20 +109,6 @@ def describe_error(error: BaseException) -> str:
         return f"{name}: {error}"
     sqlstate = sqlstate_of(error)
     return name + (f" (SQLSTATE {sqlstate})" if sqlstate else "")
-
-
-def sqlstate_of(error: BaseException) -> str | None:
-    """SQLSTATE of a database error, through SQLAlchemy's and asyncpg's wrappers."""
-    seen: BaseException | None = error
-    for _ in range(5):
-        if seen is None:
-            return None
-        for attribute in ("sqlstate", "pgcode"):
-            code = getattr(seen, attribute, None)
-            if isinstance(code, str) and len(code) == 5:
-                return code
-        seen = getattr(seen, "orig", None) or seen.__cause__
-    return None
 
 
 def _causes(error: BaseException) -> list[BaseException]:
