@@ -21,12 +21,13 @@ class UnknownEventType(ValueError):
 
 
 def parse_data(event: CloudEvent) -> EventData:
-    """The typed payload of an envelope; MalformedEvent or UnknownEventType if unusable."""
+    """The typed payload of an envelope, upgraded to the current version of its type;
+    MalformedEvent or UnknownEventType if unusable."""
     model = BY_TYPE.get(event.type)
     if model is None:
         raise UnknownEventType(f"field 'type': unknown event type {event.type!r}")
     try:
-        return model.model_validate(event.data)
+        return model.model_validate(event.data).upgraded()
     except ValidationError as error:
         reason = describe_validation_error(error).replace("field '", "field 'data.")
         raise MalformedEvent(reason) from None

@@ -11,6 +11,7 @@ import pytest
 
 from contracts import CloudEvent, MalformedEvent, from_kafka, new_event, parse_data, to_kafka
 from contracts.events import ALL_EVENTS, EventData, PriorityFacts, RequestSubmitted
+from contracts.schedule import DAY_PARTS
 
 # What an event may take at most, envelope and headers included: far below Kafka's 1 MB.
 EVENT_BUDGET_BYTES = 32 * 1024
@@ -67,7 +68,7 @@ def largest_request() -> RequestSubmitted:
     return RequestSubmitted(
         service_area="a" * 64, request_id="r" * 64, child_ref="c" * 128,
         municipality_nis="13008", neighbourhood_code="n" * 32, birth_month="2026-01",
-        desired_start_date=date(2027, 1, 4), days_per_week=5,
+        desired_start_date=date(2027, 1, 4), day_parts=list(DAY_PARTS),
         preferred_location_ids=[location] * 10,
         priority=PriorityFacts(sibling_location_ids=[location] * 10),
         urgency="crisis", replaces_request_id="q" * 64,

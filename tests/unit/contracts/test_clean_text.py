@@ -27,7 +27,7 @@ LOCATION = LocationRegistered(
 REQUEST = RequestSubmitted(
     service_area="kempen-gml", request_id="req-1", child_ref="c" * 32,
     municipality_nis="13008", neighbourhood_code="A01", birth_month="2026-01",
-    desired_start_date=date(2027, 1, 4), days_per_week=4, preferred_location_ids=["loc-1"],
+    desired_start_date=date(2027, 1, 4), day_parts=["mon_am", "tue_am"], preferred_location_ids=["loc-1"],
     priority=PriorityFacts(sibling_location_ids=["loc-2"]), replaces_request_id="req-0",
     submitted_at=NOW,
 )
@@ -35,6 +35,8 @@ MATCH = MatchProposed(
     service_area="kempen-gml", match_id="m-1", request_id="req-1", place_id="p-1",
     location_id="loc-1", location_municipality_nis="13008", request_municipality_nis="13008",
     urgency="normal", ordering="urgency, then submission time", proposed_at=NOW,
+    start_date=date(2027, 1, 4), day_parts=["mon_am"], requested_day_parts=["mon_am"],
+    family_answer_due=NOW, organiser_answer_due=NOW,
 )
 
 

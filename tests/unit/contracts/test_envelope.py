@@ -13,7 +13,7 @@ from contracts.events import PlaceFreed
 PLACE = PlaceFreed(
     service_area="kempen-gml", place_id="p-1", location_id="loc-1", municipality_nis="13008",
     available_from=date(2027, 1, 4), min_age_months=0, max_age_months=36,
-    freed_at=datetime(2026, 11, 23, 9, 0, tzinfo=UTC),
+    freed_at=datetime(2026, 11, 23, 9, 0, tzinfo=UTC), day_parts=["mon_am"],
 )
 
 
@@ -21,7 +21,7 @@ def test_binary_mode_round_trip_keys_by_service_area() -> None:
     event = new_event(PLACE, source="/organiser/42")
     key, value, headers = to_kafka(event)
     assert key == b"kempen-gml"
-    assert dict(headers)["ce_type"] == b"be.loket.PlaceFreed.v1"
+    assert dict(headers)["ce_type"] == b"be.loket.PlaceFreed.v2"
     assert dict(headers)["ce_specversion"] == b"1.0"
     assert parse_data(from_kafka(value, headers)) == PLACE
 
@@ -29,7 +29,7 @@ def test_binary_mode_round_trip_keys_by_service_area() -> None:
 def test_structured_mode_from_an_organisers_system_is_accepted() -> None:
     structured = {
         "specversion": "1.0", "id": "evt-1", "source": "urn:organiser:kdv-zonneke",
-        "type": "be.loket.PlaceFreed.v1", "time": "2026-11-23T09:00:00Z",
+        "type": "be.loket.PlaceFreed.v2", "time": "2026-11-23T09:00:00Z",
         "servicearea": "kempen-gml", "data": PLACE.model_dump(mode="json"),
     }
     event = from_kafka(json.dumps(structured).encode(),
