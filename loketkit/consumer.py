@@ -188,7 +188,8 @@ class EventConsumer:
             data = parse_data(event)
         except (MalformedEvent, UnknownEventType) as error:
             return error
-        handler = self._handlers.get(event.type)
+        # By the upgraded payload's type: a v1 event reaches the handler of the current version.
+        handler = self._handlers.get(data.event_type())
         return None if handler is None else _Decoded(message, event, data, handler)
 
     async def _apply_with_retries(self, decoded: _Decoded) -> str:
