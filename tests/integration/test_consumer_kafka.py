@@ -33,7 +33,8 @@ pytestmark = pytest.mark.integration
 def place(place_id: str) -> PlaceFreed:
     return PlaceFreed(service_area="kempen-gml", place_id=place_id, location_id="loc-it",
                       municipality_nis="13053", available_from=date(2027, 9, 1),
-                      min_age_months=0, max_age_months=36, freed_at=datetime.now(UTC))
+                      min_age_months=0, max_age_months=36, freed_at=datetime.now(UTC),
+                      day_parts=["mon_am", "mon_pm"])
 
 
 async def new_topic(infra: Infra, partitions: int = 2, **config: str) -> TopicSpec:

@@ -73,7 +73,8 @@ async def note_place(event: CloudEvent, data: PlaceFreed, uow: NotesUnitOfWork) 
 def place(place_id: str) -> PlaceFreed:
     return PlaceFreed(service_area=AREA, place_id=place_id, location_id="loc-it",
                       municipality_nis="13053", available_from=date(2027, 9, 1),
-                      min_age_months=0, max_age_months=36, freed_at=datetime.now(UTC))
+                      min_age_months=0, max_age_months=36, freed_at=datetime.now(UTC),
+                      day_parts=["mon_am", "mon_pm"])
 
 
 def incoming(event: CloudEvent, offset: int = 0) -> Incoming:

@@ -10,6 +10,7 @@ from prometheus_client import REGISTRY
 
 from contracts import CloudEvent, new_event, to_kafka
 from contracts.events import PlaceFreed
+from contracts.schedule import DAY_PARTS
 from loketkit.consumer import (
     MAX_DEAD_LETTER_BYTES,
     EventConsumer,
@@ -24,7 +25,8 @@ from tests.unit.loketkit.test_transient import database_error
 def place(place_id: str = "p-1") -> PlaceFreed:
     return PlaceFreed(service_area="kempen-gml", place_id=place_id, location_id="loc-1",
                       municipality_nis="13008", available_from=date(2027, 1, 4),
-                      min_age_months=0, max_age_months=36, freed_at=datetime.now(UTC))
+                      min_age_months=0, max_age_months=36, freed_at=datetime.now(UTC),
+                      day_parts=["mon_am", "mon_pm"])
 
 
 def event(place_id: str = "p-1", source: str = "/test", event_id: str | None = None
@@ -233,3 +235,18 @@ async def test_a_transient_failure_in_a_batch_sends_nothing_and_is_raised() -> N
     assert raised.value is outage
     assert letters.sent == [], "dead letters wait until the batch is through"
     assert uow.applied == set()
+
+
+async def test_a_v1_event_reaches_the_handler_of_the_current_version_upgraded() -> None:
+    uow, letters = FakeUnitOfWork(), RecordingDeadLetters()
+    seen: list[PlaceFreed] = []
+
+    async def keep(event: CloudEvent, data: PlaceFreed, uow: FakeUnitOfWork) -> None:
+        seen.append(data)
+
+    consumer = EventConsumer("unit", {PlaceFreed: keep}, lambda: uow, letters,
+                             backoff_seconds=0, dead_letter_backoff_seconds=0)
+    v1 = event("p-old").model_copy(update={"type": "be.loket.PlaceFreed.v1"})
+    assert await deliver_event(consumer, v1) == "applied"
+    assert [place.day_parts for place in seen] == [list(DAY_PARTS)]
+    assert letters.sent == []

@@ -15,7 +15,8 @@ from loketkit.testing import FakeUnitOfWork
 
 PLACE = PlaceFreed(service_area="kempen-gml", place_id="p-1", location_id="loc-1",
                    municipality_nis="13008", available_from=date(2027, 1, 4),
-                   min_age_months=0, max_age_months=36, freed_at=datetime.now(UTC))
+                   min_age_months=0, max_age_months=36, freed_at=datetime.now(UTC),
+                      day_parts=["mon_am", "mon_pm"])
 
 
 async def test_events_reach_the_handler_and_garbage_reaches_the_dead_letter_topic() -> None:
