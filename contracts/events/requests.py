@@ -26,7 +26,7 @@ BIRTH_MONTH = Field(
     description="Birth month (or expected birth month), YYYY-MM.",
 )
 CHOICES = Field(min_length=1, max_length=10, description="Chosen locations, most wanted first.")
-SIBLINGS = Field(
+SIBLINGS: list[str] = Field(
     default_factory=list, max_length=10,
     description="Requests of brothers and sisters, linked by loket staff: offered places at "
     "the same location where one fits both.",
