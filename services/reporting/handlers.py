@@ -7,18 +7,28 @@ figures are counted from those facts when asked, never kept as counters.
 from __future__ import annotations
 
 from collections.abc import Mapping
+from datetime import date, datetime
+from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 from contracts import CloudEvent, EventData
 from loketkit.bus import AnyHandler
 from loketkit.ids import Clock, utcnow
-from services.reporting.domain.facts import FACTS, fact_of
+from services.reporting.domain.facts import FACTS, facts_of
 from services.reporting.domain.model import Municipality
 from services.reporting.domain.report import Report, UnknownMunicipality, build_report
 from services.reporting.ports import ReportingUnitOfWork
 
 
+def brussels_date(moment: datetime) -> date:
+    try:
+        return moment.astimezone(ZoneInfo("Europe/Brussels")).date()
+    except ZoneInfoNotFoundError:  # an image without tz data: the UTC date
+        return moment.date()
+
+
 async def record_fact(event: CloudEvent, data: EventData, uow: ReportingUnitOfWork) -> None:
-    await uow.facts.add(fact_of(data))
+    for fact in facts_of(data):
+        await uow.facts.add(fact)
 
 
 async def report_figures(
@@ -26,10 +36,14 @@ async def report_figures(
     reference: Mapping[str, Municipality],
     municipality_nis: str | None = None,
     clock: Clock = utcnow,
+    on: date | None = None,
 ) -> Report:
-    """All figures, or one municipality's; a code known to neither list nor facts is refused."""
+    """All figures, or one municipality's; a code known to neither list nor facts is refused.
+    Occupancy is counted as on `on` (today in Brussels unless asked)."""
+    day = on or brussels_date(clock())
     async with uow:
-        rows = await uow.facts.counted_facts(municipality_nis)
+        rows = await uow.facts.counted_facts(day, municipality_nis)
+        waiting_times = await uow.facts.waiting_times(municipality_nis)
     if municipality_nis is not None and municipality_nis not in reference and not rows:
         raise UnknownMunicipality(municipality_nis)
     return build_report(
@@ -37,6 +51,7 @@ async def report_figures(
         reference,
         generated_at=clock(),
         always_show=[municipality_nis] if municipality_nis else [],
+        waiting_times=waiting_times,
     )
 
 

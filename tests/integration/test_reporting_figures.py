@@ -14,7 +14,7 @@ from loketkit.testing import RecordingDeadLetters
 from services.reporting.adapters.orm import ReportingTable
 from services.reporting.bootstrap import MIGRATIONS, bootstrap
 from services.reporting.settings import ReportingSettings
-from tests.unit.reporting.figure_rules import FigureRules
+from tests.unit.reporting.figure_rules import FigureRules, LifecycleRules
 from tests.unit.reporting.harness import Reporting
 from tools.infra import Infra
 
@@ -40,4 +40,13 @@ class TestFiguresInPostgres(FigureRules):
     async def reporting(self, postgres_reporting: Reporting) -> Reporting:
         async with postgres_reporting.app.state.infra.engine.begin() as connection:
             await connection.execute(text(f"TRUNCATE {TABLES}"))  # a clean database per test
+        return postgres_reporting
+
+
+@pytest.mark.integration
+class TestLifecycleInPostgres(LifecycleRules):
+    @pytest.fixture
+    async def reporting(self, postgres_reporting: Reporting) -> Reporting:
+        async with postgres_reporting.app.state.infra.engine.begin() as connection:
+            await connection.execute(text(f"TRUNCATE {TABLES}"))
         return postgres_reporting

@@ -2,12 +2,15 @@
 
 from __future__ import annotations
 
+from datetime import date
+
 from sqlalchemy.dialects.postgresql import insert
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from services.reporting.adapters.orm import table_of
-from services.reporting.adapters.queries import counted_facts
+from services.reporting.adapters.queries import counted_facts, waiting_times
 from services.reporting.domain.facts import Fact
+from services.reporting.domain.model import WaitingTimes
 from services.reporting.domain.report import CountedFacts
 
 
@@ -21,5 +24,10 @@ class SqlFactRepository:
         statement = insert(table_of(type(fact))).values(fact.model_dump())
         await self._session.execute(statement.on_conflict_do_nothing())
 
-    async def counted_facts(self, municipality_nis: str | None = None) -> list[CountedFacts]:
-        return await counted_facts(self._session, municipality_nis)
+    async def counted_facts(
+        self, on: date, municipality_nis: str | None = None
+    ) -> list[CountedFacts]:
+        return await counted_facts(self._session, on, municipality_nis)
+
+    async def waiting_times(self, municipality_nis: str | None = None) -> list[WaitingTimes]:
+        return await waiting_times(self._session, municipality_nis)

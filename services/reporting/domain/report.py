@@ -10,7 +10,14 @@ from dataclasses import dataclass
 from datetime import datetime
 
 from loketkit.errors import Invalid
-from services.reporting.domain.model import COUNTED, UNKNOWN_NAME, Figures, Municipality
+from services.reporting.domain.model import (
+    COUNTED,
+    UNKNOWN_NAME,
+    Durations,
+    Figures,
+    Municipality,
+    WaitingTimes,
+)
 
 
 @dataclass(frozen=True)
@@ -27,12 +34,14 @@ class CountedFacts:
 class MunicipalityFigures:
     municipality: Municipality
     figures: Figures
+    durations: Durations = Durations()
 
 
 @dataclass(frozen=True)
 class ServiceAreaFigures:
     service_area: str
     figures: Figures
+    durations: Durations = Durations()
 
 
 @dataclass(frozen=True)
@@ -41,6 +50,7 @@ class Report:
     service_areas: list[ServiceAreaFigures]
     municipalities: list[MunicipalityFigures]
     totals: Figures
+    total_durations: Durations = Durations()
 
 
 class UnknownMunicipality(Invalid):
@@ -57,8 +67,10 @@ def build_report(
     reference: Mapping[str, Municipality],
     generated_at: datetime,
     always_show: Iterable[str] = (),
+    waiting_times: Iterable[WaitingTimes] = (),
 ) -> Report:
     """Municipalities by name (unknown codes last), service areas by code."""
+    durations = _durations(waiting_times)
     counted: dict[tuple[str, str], dict[str, int]] = {}
     for row in rows:
         if row.figure not in COUNTED:
@@ -71,17 +83,28 @@ def build_report(
         by_nis.setdefault(nis, Figures())
     by_area = _sum_by(cells, lambda key: key[0])
     municipalities = [
-        MunicipalityFigures(reference.get(nis) or Municipality.unknown(nis), figures)
+        MunicipalityFigures(reference.get(nis) or Municipality.unknown(nis), figures,
+                            durations.get(("municipality", nis), Durations()))
         for nis, figures in by_nis.items()
     ]
     municipalities.sort(key=lambda m: (m.municipality.name == UNKNOWN_NAME,
                                        m.municipality.name, m.municipality.nis))
     return Report(
         generated_at=generated_at,
-        service_areas=[ServiceAreaFigures(area, by_area[area]) for area in sorted(by_area)],
+        service_areas=[ServiceAreaFigures(area, by_area[area],
+                                          durations.get(("service_area", area), Durations()))
+                       for area in sorted(by_area)],
         municipalities=municipalities,
         totals=sum(by_nis.values(), Figures()),
+        total_durations=durations.get(("total", ""), Durations()),
     )
+
+
+def _durations(rows: Iterable[WaitingTimes]) -> dict[tuple[str, str], Durations]:
+    grouped: dict[tuple[str, str], list[WaitingTimes]] = {}
+    for row in rows:
+        grouped.setdefault((row.scope, row.key), []).append(row)
+    return {group: Durations.of(found) for group, found in grouped.items()}
 
 
 def _sum_by(

@@ -5,6 +5,7 @@ from __future__ import annotations
 import csv
 import io
 import re
+from datetime import date
 from typing import Annotated
 
 from fastapi import APIRouter, Query
@@ -33,25 +34,33 @@ MunicipalityFilter = Annotated[
     Query(pattern=NIS_PATTERN, description="Only this municipality (NIS code)"),
 ]
 
+OnDay = Annotated[
+    date | None,
+    Query(description="Count occupancy as on this day (YYYY-MM-DD); today in Brussels by "
+          "default"),
+]
 
-async def report(ctx: ReportingContext, ref: ReferenceData, municipality_nis: str | None
-                 ) -> Report:
+
+async def report(ctx: ReportingContext, ref: ReferenceData, municipality_nis: str | None,
+                 on: date | None = None) -> Report:
     return await handlers.report_figures(ctx.uow(), ref.municipalities, municipality_nis,
-                                         clock=ref.clock)
+                                         clock=ref.clock, on=on)
 
 
 @router.get("/figures", response_model=ReportPublic,
             summary="Figures per municipality and service area, counted from the facts")
 async def figures(ctx: ContextDep, ref: ReferenceDep,
-                  municipality_nis: MunicipalityFilter = None) -> ReportPublic:
-    return ReportPublic.of(await report(ctx, ref, municipality_nis))
+                  municipality_nis: MunicipalityFilter = None, on: OnDay = None
+                  ) -> ReportPublic:
+    return ReportPublic.of(await report(ctx, ref, municipality_nis, on))
 
 
 @router.get("/figures.csv", response_class=Response,
             summary="The per-municipality figures as CSV (yearly registration figures)")
 async def figures_csv(ctx: ContextDep, ref: ReferenceDep,
-                      municipality_nis: MunicipalityFilter = None) -> Response:
-    current = await report(ctx, ref, municipality_nis)
+                      municipality_nis: MunicipalityFilter = None, on: OnDay = None
+                      ) -> Response:
+    current = await report(ctx, ref, municipality_nis, on)
     buffer = io.StringIO()
     writer = csv.DictWriter(buffer, fieldnames=CSV_COLUMNS, lineterminator="\r\n")
     writer.writeheader()

@@ -4,13 +4,15 @@ from the Jinja2 templates in services/reporting/templates (autoescaped)."""
 from __future__ import annotations
 
 from collections.abc import Mapping
+from dataclasses import asdict
 from datetime import datetime
 from pathlib import Path
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 from jinja2 import Environment, FileSystemLoader, StrictUndefined, select_autoescape
 
-from services.reporting.domain.model import Municipality
+from contracts.schedule import DAY_PARTS
+from services.reporting.domain.model import Durations, Figures, Municipality
 from services.reporting.domain.report import Report
 
 TEMPLATES = Path(__file__).parents[1] / "templates"
@@ -26,10 +28,53 @@ COLUMNS = (
     ("closures", "Sluitingen"),
     ("shortage", "Tekort"),
 )
+OUTCOMES = (
+    ("placed", "Geplaatst"),
+    ("placed_family", "Geplaatst (woongemeente gezin)"),
+    ("offers_accepted", "Aanvaard door gezin"),
+    ("declined_by_family", "Geweigerd door gezin"),
+    ("refused_age_group_full", "Geweigerd door organisator: leeftijdsgroep vol"),
+    ("refused_day_parts_not_available", "Geweigerd door organisator: dagdelen niet beschikbaar"),
+    ("refused_care_need_not_met", "Geweigerd door organisator: zorgnood"),
+    ("refused_other", "Geweigerd door organisator: andere"),
+    ("offers_expired", "Vervallen aanbiedingen"),
+    ("offers_cancelled", "Geannuleerde aanbiedingen"),
+    ("requests_expired", "Vervallen aanvragen"),
+    ("enrolments_ended", "Beëindigde inschrijvingen"),
+)
+DAY_NAMES = {"mon": "ma", "tue": "di", "wed": "wo", "thu": "do", "fri": "vr"}
+OCCUPANCY = (
+    ("licensed_places", "Erkende plaatsen"),
+    *((f"enrolled_{part}", f"{DAY_NAMES[part[:3]]} {'vm' if part.endswith('am') else 'nm'}")
+      for part in DAY_PARTS),
+)
+WAITING = (
+    ("median_days_to_first_offer", "Mediaan dagen tot eerste aanbod"),
+    ("p90_days_to_first_offer", "P90 dagen tot eerste aanbod"),
+    ("median_days_to_placement", "Mediaan dagen tot plaatsing"),
+    ("p90_days_to_placement", "P90 dagen tot plaatsing"),
+)
+# The tables of the page, each with a Dutch heading and its columns.
+SECTIONS = (
+    ("Aanvragen en vrije plaatsen", COLUMNS),
+    ("Aanbiedingen en plaatsingen", OUTCOMES),
+    ("Bezetting per dagdeel", OCCUPANCY),
+    ("Wachttijden (woongemeente gezin)", WAITING),
+)
+CARDS = (*COLUMNS[:2], ("placed", "Geplaatst"), *COLUMNS[2:])
 
 
-def number(value: int) -> str:
+def number(value: int | float | None) -> str:
+    if value is None:
+        return "–"
+    if isinstance(value, float):
+        return f"{value:,.1f}".replace(",", " ").replace(".", ",").replace(" ", ".")
     return f"{value:,}".replace(",", ".")  # Dutch thousands separator
+
+
+def values(figures: Figures, durations: Durations) -> dict[str, int | float | None]:
+    """One row of the page: every figure and waiting time by its name."""
+    return {**asdict(figures), **asdict(durations)}
 
 
 def local_time(moment: datetime) -> str:
@@ -50,6 +95,9 @@ environment = Environment(
 environment.filters["number"] = number
 environment.filters["local_time"] = local_time
 environment.globals["columns"] = COLUMNS
+environment.globals["sections"] = SECTIONS
+environment.globals["cards"] = CARDS
+environment.globals["values"] = values
 
 
 def choices(reference: Mapping[str, Municipality]) -> list[Municipality]:

@@ -8,6 +8,7 @@ builds the same harness over PostgreSQL.
 from __future__ import annotations
 
 from collections.abc import Mapping
+from datetime import date
 
 from fastapi import FastAPI
 
@@ -42,14 +43,16 @@ class Reporting:
     async def deliver(self, event: CloudEvent) -> str:
         return await deliver_event(self.app.state.consumer, event)
 
-    async def report(self, municipality_nis: str | None = None) -> Report:
+    async def report(self, municipality_nis: str | None = None, on: date | None = None
+                     ) -> Report:
         reference: ReferenceData = self.app.state.reference
         return await handlers.report_figures(self.context.uow(), reference.municipalities,
-                                             municipality_nis)
+                                             municipality_nis, on=on)
 
-    async def figures(self, nis: str) -> Figures:
+    async def figures(self, nis: str, on: date | None = None) -> Figures:
         """One municipality's figures in the full report (zero when it has none)."""
-        rows = {row.municipality.nis: row.figures for row in (await self.report()).municipalities}
+        report = await self.report(on=on)
+        rows = {row.municipality.nis: row.figures for row in report.municipalities}
         return rows.get(nis, Figures())
 
 

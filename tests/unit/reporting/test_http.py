@@ -15,7 +15,18 @@ from contracts import new_event, to_kafka
 from contracts.topics import CAPACITY, MATCHES, REQUESTS
 from loketkit.kafka import subscribe
 from services.reporting.bootstrap import INPUT_TOPICS
-from tests.unit.reporting.events import GEEL, LAAKDAL, NOW, freed, proposed, submitted
+from tests.unit.reporting.events import (
+    AFTER_START,
+    GEEL,
+    LAAKDAL,
+    NOW,
+    freed,
+    placed,
+    proposed,
+    refused,
+    registered,
+    submitted,
+)
 from tests.unit.reporting.harness import InMemoryReporting
 
 Client = httpx.AsyncClient
@@ -99,3 +110,32 @@ async def test_the_report_is_dated_by_the_injected_clock() -> None:
     assert body["generated_at"] == "2025-09-01T09:00:00Z"
     assert 'filename="registratiecijfers-2025-09-01.csv"' in csv_file.headers[
         "content-disposition"]
+
+
+async def test_lifecycle_figures_in_json_and_csv(
+    reporting: InMemoryReporting, client: Client
+) -> None:
+    await reporting.apply(
+        registered(capacity=14), submitted("req-1", GEEL, days_ago=12),
+        proposed("match-1", "req-1", "place-1"), placed("match-1", "req-1", "place-1", days=3),
+        refused("match-2", "req-2", "place-2", "care_need_not_met"),
+    )
+    body = (await client.get("/figures", params={"on": AFTER_START.isoformat()})).json()
+    geel, laakdal = body["municipalities"]
+    assert (laakdal["placed"], laakdal["refused_care_need_not_met"]) == (1, 1)
+    assert (laakdal["licensed_places"], laakdal["enrolled_mon_am"], laakdal["enrolled_fri_am"]) == (
+        14, 1, 0)
+    assert (geel["placed_family"], geel["median_days_to_first_offer"],
+            geel["p90_days_to_placement"]) == (1, 12.0, 15.0)
+    assert laakdal["median_days_to_first_offer"] is None
+    assert body["totals"]["median_days_to_placement"] == 15.0
+    rows = list(csv.DictReader(io.StringIO(
+        (await client.get("/figures.csv", params={"on": AFTER_START.isoformat()})).text)))
+    assert [(row["placed"], row["enrolled_mon_am"], row["median_days_to_placement"])
+            for row in rows] == [("0", "0", "15.0"), ("1", "1", "")]
+
+
+async def test_a_bad_day_is_a_422_naming_the_field(client: Client) -> None:
+    response = await client.get("/figures", params={"on": "2026-02-30"})
+    assert response.status_code == 422
+    assert any("on" in item["field"] for item in response.json()["fields"])

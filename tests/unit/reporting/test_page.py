@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from collections.abc import AsyncIterator
+from datetime import date
 
 import httpx
 import pytest
@@ -10,7 +11,16 @@ import pytest
 from services.reporting.domain.facts import RequestFact
 from services.reporting.domain.model import Municipality
 from services.reporting.entrypoints import page
-from tests.unit.reporting.events import AREA, GEEL, LAAKDAL, NOW, freed, proposed, submitted
+from tests.unit.reporting.events import (
+    AREA,
+    GEEL,
+    LAAKDAL,
+    NOW,
+    freed,
+    placed,
+    proposed,
+    submitted,
+)
 from tests.unit.reporting.harness import MUNICIPALITIES, InMemoryReporting
 
 Client = httpx.AsyncClient
@@ -93,3 +103,22 @@ def test_a_problem_page_escapes_its_message() -> None:
     problem = page.render_problem(f"Onbekende gemeente: NIS-code {SCRIPT}.", MUNICIPALITIES)
     assert SCRIPT not in problem
     assert "NIS-code &lt;script&gt;alert(1)&lt;/script&gt;." in problem
+
+
+async def test_the_page_shows_outcomes_occupancy_and_waiting_times(
+    reporting: InMemoryReporting, client: Client
+) -> None:
+    await reporting.apply(submitted("req-1", GEEL, days_ago=12.5),
+                          proposed("match-1", "req-1", "place-1"),
+                          placed("match-1", "req-1", "place-1", start=date(2020, 1, 6)))
+    html = (await client.get("/")).text
+    for text in ("Geplaatst", "Geweigerd door gezin",
+                 "Geweigerd door organisator: leeftijdsgroep vol",
+                 "Geweigerd door organisator: dagdelen niet beschikbaar",
+                 "Geweigerd door organisator: zorgnood", "Geweigerd door organisator: andere",
+                 "Vervallen aanbiedingen", "Vervallen aanvragen", "Beëindigde inschrijvingen",
+                 "Bezetting per dagdeel", "Erkende plaatsen", "ma vm", "vr nm",
+                 "Mediaan dagen tot eerste aanbod", "P90 dagen tot plaatsing"):
+        assert text in html, text
+    assert "<td class=\"\">12,5</td>" in html  # days with a Dutch decimal comma
+    assert "<td class=\"zero\">–</td>" in html  # no waiting time where nobody waited
