@@ -20,6 +20,7 @@ from sqlalchemy import (
     Index,
     LargeBinary,
     MetaData,
+    Text,
     text,
 )
 from sqlalchemy.ext.asyncio import (
@@ -114,6 +115,39 @@ class StoredAnswer(DeliveryTable, table=True):
     created_at: datetime = Field(
         default_factory=utcnow, sa_type=DateTime(timezone=True), index=True
     )
+
+
+class AreaSettingsRow(DeliveryTable, table=True):
+    """One version of a service area's settings (see `loketkit.area_settings`)."""
+
+    __tablename__ = "area_settings"
+
+    service_area: str = Field(primary_key=True, max_length=100)
+    version: int = Field(primary_key=True)
+    effective_from: datetime = Field(sa_type=DateTime(timezone=True))
+    body: Any = Field(sa_column=Column(JSON, nullable=False))
+    recorded_at: datetime = Field(default_factory=utcnow, sa_type=DateTime(timezone=True))
+    recorded_by: str | None = Field(default=None, max_length=200)
+
+
+class NoticeRow(DeliveryTable, table=True):
+    """An e-mail to send, written with the state change that called for it; the mail
+    job sends it and sets `sent_at` (see `loketkit.mail`)."""
+
+    __tablename__ = "notices"
+    __table_args__ = (
+        Index("ix_notices_unsent", "created_at", postgresql_where=text("sent_at IS NULL")),
+    )
+
+    notice_id: str = Field(primary_key=True, max_length=100)
+    recipient: str = Field(max_length=320)
+    subject: str = Field(max_length=300)
+    body: str = Field(sa_column=Column(Text, nullable=False))
+    kind: str = Field(max_length=50)
+    created_at: datetime = Field(default_factory=utcnow, sa_type=DateTime(timezone=True))
+    sent_at: datetime | None = Field(default=None, sa_type=DateTime(timezone=True))
+    attempts: int = Field(default=0)
+    last_error_kind: str | None = Field(default=None, max_length=200)
 
 
 def with_delivery_tables(metadata: MetaData) -> MetaData:

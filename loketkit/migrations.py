@@ -113,3 +113,36 @@ def upgrade_delivery_tables_0002() -> None:
         sa.Column("created_at", sa.DateTime(timezone=True), nullable=False),
     )
     op.create_index("ix_idempotency_keys_created_at", "idempotency_keys", ["created_at"])
+
+
+def create_settings_and_notices_0003() -> None:
+    """Versioned per-area settings and the notices (mail) outbox. Every service's third
+    migration calls this."""
+    import sqlalchemy as sa
+    from alembic import op
+
+    op.create_table(
+        "area_settings",
+        sa.Column("service_area", sa.String(100), primary_key=True),
+        sa.Column("version", sa.Integer, primary_key=True, autoincrement=False),
+        sa.Column("effective_from", sa.DateTime(timezone=True), nullable=False),
+        sa.Column("body", sa.JSON, nullable=False),
+        sa.Column("recorded_at", sa.DateTime(timezone=True), nullable=False),
+        sa.Column("recorded_by", sa.String(200)),
+    )
+    op.create_table(
+        "notices",
+        sa.Column("notice_id", sa.String(100), primary_key=True),
+        sa.Column("recipient", sa.String(320), nullable=False),
+        sa.Column("subject", sa.String(300), nullable=False),
+        sa.Column("body", sa.Text, nullable=False),
+        sa.Column("kind", sa.String(50), nullable=False),
+        sa.Column("created_at", sa.DateTime(timezone=True), nullable=False),
+        sa.Column("sent_at", sa.DateTime(timezone=True)),
+        sa.Column("attempts", sa.Integer, nullable=False),
+        sa.Column("last_error_kind", sa.String(200)),
+    )
+    op.create_index(
+        "ix_notices_unsent", "notices", ["created_at"],
+        postgresql_where=sa.text("sent_at IS NULL"),
+    )

@@ -6,16 +6,24 @@ replace (unit-of-work factory, dead-letter sink, clock, id factory). With a
 unit-of-work factory given, nothing touches PostgreSQL or Kafka: the same app,
 handlers and consumer run over fakes.
 
-The lifespan runs the migrations, the Kafka subscriber and the outbox relay,
-and stops them in an order that loses nothing: consumers first (in-flight
-messages finish and commit), then the relay flushes what was committed, then
-the database pool closes.
+The lifespan runs the migrations, the Kafka subscriber, the outbox relay and the
+periodic jobs, and stops them in an order that loses nothing: jobs first (a run
+in progress finishes), then consumers (in-flight messages finish and commit),
+then the relay flushes what was committed, then the database pool closes.
+
+Jobs (`jobs={"deadlines": fire_due_deadlines}`) are async functions whose first
+parameter is `uow`: each run gets a fresh unit of work, enters and commits it
+itself, and returns how much it did. Other parameters are injected by name like
+a handler's. Every service also runs the "mail" job (loketkit.mail). Tests run a
+job on demand: `await app.state.jobs["deadlines"]()`.
 """
 
 from __future__ import annotations
 
+import asyncio
+import contextlib
 import logging
-from collections.abc import AsyncIterator, Callable, Mapping, Sequence
+from collections.abc import AsyncIterator, Awaitable, Callable, Mapping, Sequence
 from contextlib import asynccontextmanager
 from dataclasses import dataclass
 from pathlib import Path
@@ -27,13 +35,15 @@ from sqlalchemy.ext.asyncio import AsyncEngine, AsyncSession, async_sessionmaker
 
 from contracts.topics import TopicSpec
 from loketkit import migrations
-from loketkit.bus import AnyHandler, CommandBus, inject_all
+from loketkit.bus import AnyHandler, CommandBus, inject, inject_all
 from loketkit.consumer import DeadLetterSink, EventConsumer
 from loketkit.db import database_reachable, make_engine, make_session_factory
 from loketkit.http import install_common_routes, install_error_handling
 from loketkit.ids import Clock, IdFactory, new_id, utcnow
 from loketkit.kafka import KafkaDeadLetters, make_broker, subscribe
 from loketkit.lag import ConsumerLagMonitor, subscribed_groups
+from loketkit.logs import describe_error
+from loketkit.mail import SmtpMailer, send_notices
 from loketkit.relay import OutboxRelay
 from loketkit.settings import ServiceSettings
 
@@ -104,12 +114,61 @@ class Infrastructure:
 
 @dataclass(frozen=True)
 class ServiceContext(Generic[S, U]):
-    """What routes get (via `Depends(app_context)`): settings, the command bus, and
-    units of work for reads."""
+    """What routes get (via `Depends(app_context)`): settings, the command bus,
+    units of work for reads, and the clock handlers get."""
 
     settings: S
     bus: CommandBus
     uow: Callable[[], U]
+    clock: Clock = utcnow
+
+
+Job = Callable[[], Awaitable[int]]
+
+
+class JobRunner:
+    """Runs each job every `interval` seconds, each in its own task, until stopped.
+    A failing run logs one line (the error's type) and the next run comes as usual."""
+
+    def __init__(self, jobs: Mapping[str, Job], interval: float, service: str) -> None:
+        self._jobs = dict(jobs)
+        self._interval = interval
+        self._service = service
+        self._stopping = asyncio.Event()
+        self._tasks: list[asyncio.Task[None]] = []
+
+    async def start(self) -> None:
+        self._stopping.clear()
+        self._tasks = [
+            asyncio.create_task(self._loop(name, job), name=f"job-{name}")
+            for name, job in self._jobs.items()
+        ]
+
+    async def stop(self, grace_seconds: float = 10.0) -> None:
+        self._stopping.set()
+        if not self._tasks:
+            return
+        _, late = await asyncio.wait(self._tasks, timeout=grace_seconds)
+        for task in late:
+            task.cancel()
+        for task in late:
+            with contextlib.suppress(asyncio.CancelledError):
+                await task
+        self._tasks = []
+
+    async def _loop(self, name: str, job: Job) -> None:
+        while not self._stopping.is_set():
+            await run_job_once(name, job)
+            with contextlib.suppress(TimeoutError):
+                await asyncio.wait_for(self._stopping.wait(), self._interval)
+
+
+async def run_job_once(name: str, job: Job) -> int:
+    try:
+        return await job()
+    except Exception as error:  # noqa: BLE001 - a job's failure must not end the loop
+        log.error("job %s failed: %s", name, describe_error(error))
+        return 0
 
 
 SqlUnitOfWorkFactory = Callable[[async_sessionmaker[AsyncSession], Callable[[], None]], Any]
@@ -131,17 +190,31 @@ def assemble(
     dead_letters: DeadLetterSink | None = None,
     clock: Clock = utcnow,
     id_factory: IdFactory = new_id,
+    jobs: Mapping[str, AnyHandler] | None = None,
 ) -> FastAPI:
     """The service's app. `sql_uow(session_factory, on_commit)` builds its SQL unit of
-    work; `dependencies` are injected into handlers by parameter name, besides
-    `clock` and `new_id`."""
+    work; `dependencies` are injected into handlers and jobs by parameter name, besides
+    `clock`, `new_id`, `settings` and `mailer`. `jobs` run periodically (see above)."""
     infra = None if uow_factory else Infrastructure.from_settings(settings)
     if infra is not None:
         session_factory, wake = infra.session_factory, infra.relay.wake
         uow_factory = lambda: sql_uow(session_factory, wake)  # noqa: E731
     assert uow_factory is not None
     injected = {"clock": clock, "new_id": id_factory, "settings": settings,
-                **(dependencies or {})}
+                "mailer": SmtpMailer(settings), **(dependencies or {})}
+    job_functions = {"mail": send_notices, **(jobs or {})}
+    made = uow_factory
+
+    def bind(job: AnyHandler) -> Job:
+        injected_job = inject(job, injected)
+
+        async def run() -> int:
+            return int(await injected_job(made()))
+
+        return run
+
+    runnable_jobs = {name: bind(job) for name, job in job_functions.items()}
+    runner = JobRunner(runnable_jobs, settings.jobs_interval_seconds, settings.service_name)
     sink = dead_letters or (infra.dead_letters() if infra else None)
     assert sink is not None, "give a dead-letter sink when running without Kafka"
     consumer = EventConsumer(
@@ -165,7 +238,12 @@ def assemble(
             yield
             return
         async with infra.running(migrations_dir):
-            yield
+            if settings.run_jobs:
+                await runner.start()
+            try:
+                yield
+            finally:
+                await runner.stop()
 
     async def no_infrastructure() -> dict[str, bool]:
         return {}
@@ -175,8 +253,11 @@ def assemble(
                           infra.readiness if infra else no_infrastructure)
     install_error_handling(app)
     app.state.context = ServiceContext(
-        settings, CommandBus(uow_factory, inject_all(command_handlers, injected)), uow_factory
+        settings, CommandBus(uow_factory, inject_all(command_handlers, injected)), uow_factory,
+        clock,
     )
+    app.state.jobs = runnable_jobs
+    app.state.job_runner = runner
     app.state.uow_factory = uow_factory
     app.state.consumer = consumer
     app.state.infra = infra

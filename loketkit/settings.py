@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from pydantic import SecretStr
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
 
@@ -32,6 +33,17 @@ class ServiceSettings(BaseSettings):
     outbox_poll_seconds: float = 0.2
     outbox_batch_size: int = 500
     log_level: str = "INFO"
+    # Periodic jobs (deadlines, the mail sender...) run this often in every process.
+    jobs_interval_seconds: float = 5.0
+    run_jobs: bool = True
+    # Outgoing mail (the notices outbox, see loketkit.mail).
+    smtp_host: str = "127.0.0.1"
+    smtp_port: int = 2525
+    smtp_starttls: bool = False
+    smtp_username: str | None = None
+    smtp_password: SecretStr | None = None
+    smtp_timeout_seconds: float = 10.0
+    mail_from: str = "Lokaal Loket Kinderopvang <loket@example.be>"
 
     @property
     def consumer_group(self) -> str:

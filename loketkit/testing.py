@@ -5,12 +5,18 @@ would bring it. Fakes, not mocks (cosmicpython's FakeUnitOfWork)."""
 from __future__ import annotations
 
 import itertools
+from collections.abc import Sequence
 from dataclasses import dataclass, field
+from datetime import datetime
+from email.message import EmailMessage
+from typing import Any
 
 from contracts import CloudEvent, EventData, new_event, parse_data, to_kafka
+from loketkit.area_settings import AreaSettingsVersion, pick_in_force
 from loketkit.consumer import EventConsumer, Origin
 from loketkit.db import StoredAnswer
 from loketkit.ids import utcnow
+from loketkit.mail import Notice
 from loketkit.uow import ANSWER_TTL, BaseUnitOfWork
 
 
@@ -36,6 +42,112 @@ class FakeAnswerStore:
         self._pending = {}
 
 
+class FakeAreaSettingsStore:
+    """Settings versions; an added version counts once its unit commits."""
+
+    def __init__(self) -> None:
+        self.rows: list[AreaSettingsVersion] = []
+        self._pending: list[AreaSettingsVersion] = []
+
+    def _all(self, service_area: str) -> list[AreaSettingsVersion]:
+        return [v for v in (*self.rows, *self._pending) if v.service_area == service_area]
+
+    async def in_force(self, service_area: str, at: datetime) -> AreaSettingsVersion | None:
+        return pick_in_force(self._all(service_area), at)
+
+    async def history(self, service_area: str) -> list[AreaSettingsVersion]:
+        return sorted(self._all(service_area), key=lambda v: v.version)
+
+    async def add(self, version: AreaSettingsVersion) -> None:
+        if any(v.version == version.version for v in self._all(version.service_area)):
+            raise ValueError("version already stored")  # the primary key, as in SQL
+        self._pending.append(version)
+
+    def put(self, service_area: str, body: dict[str, Any], effective_from: datetime,
+            recorded_by: str | None = None) -> AreaSettingsVersion:
+        """Test set-up: store the next version at once (committed)."""
+        version = AreaSettingsVersion(
+            service_area=service_area,
+            version=max((v.version for v in self._all(service_area)), default=0) + 1,
+            effective_from=effective_from, body=body, recorded_at=effective_from,
+            recorded_by=recorded_by,
+        )
+        self.rows.append(version)
+        return version
+
+    def commit(self) -> None:
+        self.rows.extend(self._pending)
+        self._pending = []
+
+    def rollback(self) -> None:
+        self._pending = []
+
+
+class FakeNoticeStore:
+    """The notices outbox: `rows` holds the committed notices, in order."""
+
+    def __init__(self) -> None:
+        self.rows: list[Notice] = []
+        self.attempts: dict[str, int] = {}
+        self.last_error_kind: dict[str, str] = {}
+        self._pending: list[Notice] = []
+        self._sent: dict[str, datetime] = {}
+        self._failed: list[tuple[str, str]] = []
+
+    def _current(self) -> list[Notice]:
+        return [
+            n.model_copy(update={"sent_at": self._sent[n.notice_id]})
+            if n.notice_id in self._sent and n.sent_at is None else n
+            for n in (*self.rows, *self._pending)
+        ]
+
+    async def add(self, notice: Notice) -> None:
+        if any(n.notice_id == notice.notice_id for n in (*self.rows, *self._pending)):
+            raise ValueError("notice_id already stored")
+        self._pending.append(notice)
+
+    async def claim_unsent(self, limit: int) -> list[Notice]:
+        unsent = [n for n in self._current() if n.sent_at is None]
+        return sorted(unsent, key=lambda n: (n.created_at, n.notice_id))[:limit]
+
+    async def mark_sent(self, notice_id: str, at: datetime) -> bool:
+        if any(n.notice_id == notice_id and n.sent_at is None for n in self._current()):
+            self._sent[notice_id] = at
+            return True
+        return False
+
+    async def mark_failed(self, notice_id: str, error_kind: str) -> None:
+        self._failed.append((notice_id, error_kind))
+
+    async def pending(self) -> int:
+        return sum(1 for n in self._current() if n.sent_at is None)
+
+    @property
+    def unsent(self) -> list[Notice]:
+        return [n for n in self.rows if n.sent_at is None]
+
+    def of_kind(self, kind: str) -> list[Notice]:
+        return [n for n in self.rows if n.kind == kind]
+
+    def commit(self) -> None:
+        self.rows = [
+            n.model_copy(update={"sent_at": self._sent[n.notice_id]})
+            if n.notice_id in self._sent and n.sent_at is None else n
+            for n in (*self.rows, *self._pending)
+        ]
+        for notice_id, kind in self._failed:
+            self.attempts[notice_id] = self.attempts.get(notice_id, 0) + 1
+            self.last_error_kind[notice_id] = kind
+        for notice_id in self._sent:
+            self.attempts[notice_id] = self.attempts.get(notice_id, 0) + 1
+        self.rollback()
+
+    def rollback(self) -> None:
+        self._pending = []
+        self._sent = {}
+        self._failed = []
+
+
 class FakeUnitOfWork(BaseUnitOfWork):
     """Services subclass it and attach fake repositories. Repositories keep their
     rows across units (one fake database per test), so `rollback` undoes only
@@ -49,6 +161,8 @@ class FakeUnitOfWork(BaseUnitOfWork):
         self.applied: set[tuple[str, str]] = set()  # (source, id) of applied events
         self._applied_pending: set[tuple[str, str]] = set()
         self.answers = FakeAnswerStore()
+        self.area_settings = FakeAreaSettingsStore()
+        self.notices = FakeNoticeStore()
         self.commits = 0
 
     async def already_applied(self, event: CloudEvent) -> bool:
@@ -62,11 +176,15 @@ class FakeUnitOfWork(BaseUnitOfWork):
         self.applied |= self._applied_pending
         self._applied_pending = set()
         self.answers.commit()
+        self.area_settings.commit()
+        self.notices.commit()
         self.commits += 1
 
     async def _rollback(self) -> None:
         self._applied_pending = set()
         self.answers.rollback()
+        self.area_settings.rollback()
+        self.notices.rollback()
 
     def published_data(self) -> list[EventData]:
         return [parse_data(event) for event in self.published]
@@ -118,3 +236,17 @@ async def deliver(
 ) -> str:
     """Wrap the payload in a fresh envelope and deliver it."""
     return await deliver_event(consumer, new_event(data, source=source, caused_by=caused_by))
+
+
+@dataclass
+class RecordingMailer:
+    """A mail server in memory: `sent` holds what it accepted; `down` refuses all."""
+
+    sent: list[EmailMessage] = field(default_factory=list)
+    down: bool = False
+
+    async def send(self, messages: Sequence[EmailMessage]) -> list[BaseException | None]:
+        if self.down:
+            raise ConnectionRefusedError("mail server down")
+        self.sent.extend(messages)
+        return [None] * len(messages)

@@ -26,8 +26,10 @@ from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 from sqlmodel import col
 
 from contracts import BY_TYPE, CloudEvent, EventData, new_event, to_kafka
+from loketkit.area_settings import AreaSettingsStore, SqlAreaSettingsStore
 from loketkit.db import OutboxMessage, ProcessedEvent, StoredAnswer
 from loketkit.ids import utcnow
+from loketkit.mail import NoticeStore, SqlNoticeStore
 
 # An Idempotency-Key is remembered this long; a retry after that is a new request.
 ANSWER_TTL = timedelta(days=1)
@@ -46,6 +48,16 @@ class UnitOfWork(Protocol):
 
     @property
     def answers(self) -> AnswerStore: ...
+
+    @property
+    def area_settings(self) -> AreaSettingsStore:
+        """Versioned per-area settings (loketkit.area_settings)."""
+        ...
+
+    @property
+    def notices(self) -> NoticeStore:
+        """E-mails to send, written with the state change (loketkit.mail)."""
+        ...
 
     async def __aenter__(self) -> Self: ...
 
@@ -171,6 +183,8 @@ class SqlUnitOfWork(BaseUnitOfWork):
 
     session: AsyncSession
     answers: SqlAnswerStore
+    area_settings: SqlAreaSettingsStore
+    notices: SqlNoticeStore
 
     def __init__(
         self,
@@ -188,6 +202,8 @@ class SqlUnitOfWork(BaseUnitOfWork):
     async def _begin(self) -> None:
         self.session = self._session_factory()
         self.answers = SqlAnswerStore(self.session)
+        self.area_settings = SqlAreaSettingsStore(self.session)
+        self.notices = SqlNoticeStore(self.session)
         self.open_repositories(self.session)
 
     async def _end(self) -> None:

@@ -11,7 +11,8 @@ from __future__ import annotations
 
 import asyncio
 import os
-from collections.abc import AsyncIterator
+import socket
+from collections.abc import AsyncIterator, Iterator
 from dataclasses import dataclass
 
 import pytest
@@ -27,6 +28,7 @@ from tools.infra import (
 )
 from tools.infra.kafka import broker_answers
 from tools.infra.postgres import port, server_ready
+from tools.mailsink import MailSink
 
 SERVICES = ("intake", "capacity", "matching", "reporting")
 
@@ -66,3 +68,18 @@ DATABASE_SUFFIX = os.environ.get("LOKET_TEST_DB_SUFFIX", "")
 @pytest.fixture(scope="session")
 async def infra(servers: Servers) -> Infra:
     return await fresh_infra(servers, f"_it{DATABASE_SUFFIX}")
+
+
+def free_port() -> int:
+    with socket.socket() as probe:
+        probe.bind(("127.0.0.1", 0))
+        return int(probe.getsockname()[1])
+
+
+@pytest.fixture(scope="session")
+def mail_sink() -> Iterator[MailSink]:
+    """An SMTP sink for the session (port from LOKET_TEST_SMTP_PORT, else a free one);
+    services under test get `SMTP_PORT=<mail_sink.port>`."""
+    sink = MailSink().start(int(os.environ.get("LOKET_TEST_SMTP_PORT") or free_port()))
+    yield sink
+    sink.stop()
