@@ -12,7 +12,7 @@ from pathlib import Path
 from fastapi import FastAPI
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
-from contracts.topics import CAPACITY_INBOUND
+from contracts.topics import CAPACITY_INBOUND, MATCHES, REQUESTS
 from loketkit.consumer import DeadLetterSink
 from loketkit.ids import Clock, IdFactory, new_id, utcnow
 from loketkit.service import assemble
@@ -43,12 +43,13 @@ def bootstrap(
     return assemble(
         settings or CapacitySettings(),
         title="Loket Kinderopvang: capacity",
-        description="Locations, free places and closures from organisers and Opgroeien.",
+        description="Locations, licences, free places, offers, enrolments and closures, for "
+        "organisers and Opgroeien.",
         migrations_dir=MIGRATIONS,
         sql_uow=sql_unit_of_work,
         command_handlers=COMMAND_HANDLERS,
         event_handlers=EVENT_HANDLERS,
-        input_topics=[CAPACITY_INBOUND],
+        input_topics=[CAPACITY_INBOUND, MATCHES, REQUESTS],
         routers=[router],
         uow_factory=uow_factory,
         dead_letters=dead_letters,

@@ -11,7 +11,14 @@ from datetime import datetime
 from typing import Protocol
 
 from loketkit.uow import UnitOfWork
-from services.capacity.domain.model import Closure, FreePlace, Location
+from services.capacity.domain.model import (
+    Closure,
+    Enrolment,
+    FreePlace,
+    Location,
+    Offer,
+    PlaceStatus,
+)
 
 
 class LocationRepository(Protocol):
@@ -25,7 +32,7 @@ class LocationRepository(Protocol):
         ...
 
     async def save(self, location: Location) -> None:
-        """Store whether the location is closed."""
+        """Store whether the location is closed, and its licence."""
         ...
 
     async def all(self) -> list[Location]:
@@ -38,13 +45,63 @@ class FreePlaceRepository(Protocol):
 
     async def exists(self, place_id: str) -> bool: ...
 
+    async def get(self, place_id: str) -> FreePlace | None: ...
+
+    async def open_at(self, location_id: str) -> list[FreePlace]:
+        """The location's open places, by id."""
+        ...
+
+    async def set_status(self, place_id: str, status: PlaceStatus) -> None: ...
+
     async def cancel_open_at(self, location_id: str) -> list[str]:
         """Cancel the location's open places; returns their ids, sorted."""
         ...
 
 
+class EnrolmentRepository(Protocol):
+    async def get(self, enrolment_id: str) -> Enrolment | None: ...
+
+    async def at_location(self, location_id: str) -> list[Enrolment]:
+        """Every enrolment of the location, ended ones too, by start date then id."""
+        ...
+
+    async def of_request(self, request_id: str) -> list[Enrolment]: ...
+
+    async def add(self, enrolment: Enrolment) -> None: ...
+
+    async def save(self, enrolment: Enrolment) -> None:
+        """Store how it ended."""
+        ...
+
+    async def replace_declared(self, location_id: str, enrolments: Iterable[Enrolment]) -> None:
+        """The location's declared enrolments become these (loket enrolments stay)."""
+        ...
+
+
+class OfferRepository(Protocol):
+    async def get(self, match_id: str) -> Offer | None: ...
+
+    async def save(self, offer: Offer) -> None:
+        """Insert or replace."""
+        ...
+
+    async def at_location(self, location_id: str) -> list[Offer]:
+        """The location's offers, by match id."""
+        ...
+
+
 class ClosureRepository(Protocol):
     async def add(self, closure: Closure) -> None: ...
+
+    async def get(self, closure_id: str, for_update: bool = True) -> Closure | None: ...
+
+    async def save(self, closure: Closure) -> None: ...
+
+    async def at_location(self, location_id: str) -> list[Closure]: ...
+
+    async def in_area(self, service_area: str | None) -> list[Closure]:
+        """The closures of a service area (all when None), newest registration first."""
+        ...
 
 
 class CapacityUnitOfWork(UnitOfWork, Protocol):
@@ -54,6 +111,12 @@ class CapacityUnitOfWork(UnitOfWork, Protocol):
 
     @property
     def places(self) -> FreePlaceRepository: ...
+
+    @property
+    def enrolments(self) -> EnrolmentRepository: ...
+
+    @property
+    def offers(self) -> OfferRepository: ...
 
     @property
     def closures(self) -> ClosureRepository: ...

@@ -5,7 +5,7 @@ unit tests trust behave like the SQL that ships."""
 from __future__ import annotations
 
 from collections.abc import AsyncIterator
-from datetime import UTC, date, datetime
+from datetime import UTC, date, datetime, timedelta
 
 import pytest
 from sqlalchemy import text
@@ -14,7 +14,18 @@ from loketkit import migrations
 from loketkit.db import make_engine, make_session_factory
 from services.capacity.adapters.uow import SqlCapacityUnitOfWork
 from services.capacity.bootstrap import MIGRATIONS
-from services.capacity.domain.model import FreePlace, Location, PlaceSource
+from services.capacity.domain.model import (
+    Closure,
+    ClosureStatus,
+    Enrolment,
+    EnrolmentSource,
+    FreePlace,
+    Location,
+    Offer,
+    OfferStatus,
+    PlaceSource,
+    PlaceStatus,
+)
 from services.capacity.ports import CapacityUnitOfWork
 from tests.unit.capacity.fakes import FakeCapacityUnitOfWork
 from tools.infra import Infra
@@ -43,7 +54,8 @@ async def uow(database_url: str | None) -> AsyncIterator[CapacityUnitOfWork]:
         MIGRATED.add(database_url)
     engine = make_engine(database_url)
     async with engine.begin() as connection:
-        await connection.execute(text("TRUNCATE closures, free_places, locations"))
+        await connection.execute(text(
+            "TRUNCATE closures, enrolments, offers, free_places, locations"))
     yield SqlCapacityUnitOfWork(make_session_factory(engine))
     await engine.dispose()
 
@@ -52,14 +64,15 @@ def location(location_id: str = "loc-a", name: str = "De Bolleboos") -> Location
     return Location(
         location_id=location_id, service_area="kempen-gml", name=name,
         municipality_nis="13008", postcode="2440", capacity=5, subsidy_tier="plus",
-        min_age_months=3, max_age_months=30,
+        min_age_months=3, max_age_months=30, organiser_email="opvang@example.org",
     )
 
 
 def place(place_id: str, location_id: str = "loc-a") -> FreePlace:
     return FreePlace(
         place_id=place_id, location_id=location_id, available_from=START,
-        min_age_months=6, max_age_months=24, source=PlaceSource.API,
+        day_parts=("mon_am", "wed_pm"), min_age_months=6, max_age_months=24,
+        source=PlaceSource.API,
     )
 
 
@@ -117,15 +130,113 @@ async def test_all_lists_by_name_then_id(uow: CapacityUnitOfWork) -> None:
     assert [each.location_id for each in listed] == ["loc-a", "loc-b", "loc-c"]
 
 
-async def test_a_saved_closure_keeps_the_location_closed(uow: CapacityUnitOfWork) -> None:
+async def test_a_saved_location_keeps_its_licence_and_closure(
+    uow: CapacityUnitOfWork,
+) -> None:
     await stored(uow, location())
     async with uow:
         site = await uow.locations.get("loc-a")
         assert site is not None
-        closure = site.close("closure-1", "bankruptcy", START, NOW)
+        site.declare_capacity(9)
+        site.close()
         await uow.locations.save(site)
-        await uow.closures.add(closure)
         await uow.commit()
     async with uow:
         found = await uow.locations.get("loc-a", for_update=False)
-    assert found is not None and found.closed
+    assert found is not None and (found.closed, found.licensed_places, found.capacity) == (
+        True, 9, 5)
+
+
+async def test_places_read_back_with_their_day_parts_and_status(
+    uow: CapacityUnitOfWork,
+) -> None:
+    await stored(uow, location())
+    async with uow:
+        await uow.places.add_all([place("p1"), place("p2")], recorded_at=NOW)
+        await uow.places.set_status("p1", PlaceStatus.WITHDRAWN)
+        await uow.commit()
+    async with uow:
+        withdrawn = await uow.places.get("p1")
+        still_open = await uow.places.open_at("loc-a")
+        missing = await uow.places.get("p9")
+    assert withdrawn == place("p1").model_copy(update={"status": PlaceStatus.WITHDRAWN})
+    assert (still_open, missing) == ([place("p2")], None)
+
+
+def enrolment(enrolment_id: str, source: EnrolmentSource = EnrolmentSource.DECLARED,
+              request_id: str | None = None, location_id: str = "loc-a") -> Enrolment:
+    return Enrolment(enrolment_id=enrolment_id, location_id=location_id,
+                     day_parts=("mon_am", "tue_am"), start_date=START, request_id=request_id,
+                     source=source, priority_group=True)
+
+
+async def test_enrolments_are_stored_ended_and_replaced_by_a_declaration(
+    uow: CapacityUnitOfWork,
+) -> None:
+    await stored(uow, location(), location("loc-b", name="Anders"))
+    placed = enrolment("enr-1", EnrolmentSource.LOKET, request_id="req-1")
+    async with uow:
+        await uow.enrolments.add(placed)
+        await uow.enrolments.add(enrolment("enr-2", EnrolmentSource.LOKET, "req-1", "loc-b"))
+        await uow.enrolments.replace_declared("loc-a", [enrolment("own-1"), enrolment("own-2")])
+        await uow.commit()
+    async with uow:
+        await uow.enrolments.replace_declared("loc-a", [enrolment("own-3")])
+        await uow.enrolments.save(placed.end(START + timedelta(days=30), "left"))
+        await uow.commit()
+    async with uow:
+        at_a = await uow.enrolments.at_location("loc-a")
+        of_request = await uow.enrolments.of_request("req-1")
+        found = await uow.enrolments.get("enr-1")
+        missing = await uow.enrolments.get("own-1")
+    assert [e.enrolment_id for e in at_a] == ["enr-1", "own-3"]
+    assert sorted(e.enrolment_id for e in of_request) == ["enr-1", "enr-2"]
+    assert found == placed.end(START + timedelta(days=30), "left")
+    assert missing is None
+
+
+async def test_offers_are_stored_and_replaced(uow: CapacityUnitOfWork) -> None:
+    await stored(uow, location())
+    proposed = Offer(
+        match_id="m2", request_id="r1", place_id="p1", location_id="loc-a", start_date=START,
+        day_parts=("mon_am", "mon_pm"), requested_day_parts=("mon_am",), priority_group=True,
+        family_answer_due=NOW, organiser_answer_due=NOW + timedelta(days=14),
+    )
+    stub = Offer(match_id="m1", request_id="r2", place_id="p2", location_id="loc-a",
+                 status=OfferStatus.ENDED, ended_reason="expired")
+    async with uow:
+        await uow.offers.save(proposed)
+        await uow.offers.save(stub)
+        await uow.commit()
+    accepted = proposed.moved_to(OfferStatus.ACCEPTED, keep_waiting_for_higher_choices=True)
+    async with uow:
+        await uow.offers.save(accepted)
+        await uow.commit()
+    async with uow:
+        listed = await uow.offers.at_location("loc-a")
+        missing = await uow.offers.get("m9")
+    assert (listed, missing) == ([stub, accepted], None)
+
+
+async def test_closures_read_back_registered_and_released(uow: CapacityUnitOfWork) -> None:
+    await stored(uow, location())
+    closure = Closure(closure_id="c1", location_id="loc-a", service_area="kempen-gml",
+                      reason="licence_suspended", effective_from=START,
+                      expected_end=START + timedelta(days=90), registered_at=NOW)
+    async with uow:
+        await uow.closures.add(closure)
+        await uow.commit()
+    async with uow:
+        registered = await uow.closures.get("c1")
+        assert registered == closure
+        offer = Offer(match_id="m1", request_id="r1", place_id="p1", location_id="loc-a")
+        released = closure.released(NOW, [enrolment("own-1")], [offer], ["p2"])
+        await uow.closures.save(released)
+        await uow.commit()
+    async with uow:
+        found = await uow.closures.get("c1", for_update=False)
+        in_area = await uow.closures.in_area("kempen-gml")
+        elsewhere = await uow.closures.in_area("elders")
+        at_location = await uow.closures.at_location("loc-a")
+    assert found == released and found.status is ClosureStatus.RELEASED
+    assert (in_area, elsewhere, at_location) == ([released], [], [released])

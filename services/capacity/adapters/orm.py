@@ -1,12 +1,22 @@
-"""Capacity's tables: locations, their free places and closures. No personal data."""
+"""Capacity's tables: locations, free places, offers, enrolments and closures.
+
+No personal data: offers and enrolments are pseudonymous (ids and day-parts), and
+the organiser's e-mail is a business address.
+"""
 
 from __future__ import annotations
 
 from datetime import date, datetime
+from typing import Any
 
-from sqlalchemy import DateTime, Index
+from sqlalchemy import ARRAY, Column, DateTime, Index, String
+from sqlalchemy.dialects.postgresql import JSONB
 from sqlalchemy.orm import registry
 from sqlmodel import Field, SQLModel
+
+
+def day_parts_column() -> Any:
+    return Field(sa_column=Column(ARRAY(String(6)), nullable=False))
 
 
 class CapacityTable(SQLModel, registry=registry()):
@@ -23,9 +33,11 @@ class LocationRecord(CapacityTable, table=True):
     municipality_nis: str = Field(max_length=5)
     postcode: str = Field(max_length=4)
     capacity: int
+    licensed_places: int
     subsidy_tier: str = Field(max_length=32)
     min_age_months: int
     max_age_months: int
+    organiser_email: str | None = Field(default=None, max_length=254)
     closed: bool = False
     registered_at: datetime = Field(sa_type=DateTime(timezone=True))
 
@@ -38,11 +50,46 @@ class FreePlaceRecord(CapacityTable, table=True):
     place_id: str = Field(primary_key=True, max_length=64)
     location_id: str = Field(foreign_key="locations.location_id", max_length=64)
     available_from: date
+    day_parts: list[str] = day_parts_column()
     min_age_months: int
     max_age_months: int
-    status: str = Field(max_length=16)  # open, cancelled
+    status: str = Field(max_length=16)  # open, filled, withdrawn, cancelled
     source: str = Field(max_length=16)  # api, organiser
     recorded_at: datetime = Field(sa_type=DateTime(timezone=True))
+
+
+class OfferRecord(CapacityTable, table=True):
+    __tablename__ = "offers"
+
+    match_id: str = Field(primary_key=True, max_length=64)
+    request_id: str = Field(max_length=64)
+    place_id: str = Field(max_length=64)
+    location_id: str = Field(max_length=64, index=True)
+    status: str = Field(max_length=16)
+    start_date: date | None = None
+    day_parts: list[str] = day_parts_column()
+    requested_day_parts: list[str] = day_parts_column()
+    priority_group: bool = False
+    family_answer_due: datetime | None = Field(default=None, sa_type=DateTime(timezone=True))
+    organiser_answer_due: datetime | None = Field(
+        default=None, sa_type=DateTime(timezone=True))
+    keep_waiting_for_higher_choices: bool = False
+    ended_reason: str | None = Field(default=None, max_length=32)
+
+
+class EnrolmentRecord(CapacityTable, table=True):
+    __tablename__ = "enrolments"
+
+    enrolment_id: str = Field(primary_key=True, max_length=64)
+    location_id: str = Field(foreign_key="locations.location_id", max_length=64, index=True)
+    request_id: str | None = Field(default=None, max_length=64, index=True)
+    match_id: str | None = Field(default=None, max_length=64)
+    day_parts: list[str] = day_parts_column()
+    start_date: date
+    ends_on: date | None = None
+    end_reason: str | None = Field(default=None, max_length=32)
+    priority_group: bool = False
+    source: str = Field(max_length=16)  # loket, declared
 
 
 class ClosureRecord(CapacityTable, table=True):
@@ -50,6 +97,12 @@ class ClosureRecord(CapacityTable, table=True):
 
     closure_id: str = Field(primary_key=True, max_length=64)
     location_id: str = Field(foreign_key="locations.location_id", max_length=64, index=True)
+    service_area: str = Field(max_length=64, index=True)
     reason: str = Field(max_length=32)
     effective_from: date
-    announced_at: datetime = Field(sa_type=DateTime(timezone=True))
+    expected_end: date | None = None
+    status: str = Field(max_length=16)  # registered, released
+    registered_at: datetime = Field(sa_type=DateTime(timezone=True))
+    released_at: datetime | None = Field(default=None, sa_type=DateTime(timezone=True))
+    # Once released: the affected enrolments and offers, and the cancelled places.
+    affected: dict[str, Any] | None = Field(default=None, sa_column=Column(JSONB))

@@ -1,17 +1,36 @@
-"""Locations, free places and closures over SQL, mapping records to the domain model."""
+"""Locations, free places, offers, enrolments and closures over SQL, mapping records to
+the domain model."""
 
 from __future__ import annotations
 
 from collections.abc import Iterable
 from datetime import datetime
+from typing import Any
 
-from sqlalchemy import func, select, update
+from pydantic import BaseModel
+from sqlalchemy import ColumnElement, delete, func, select, update
 from sqlalchemy.dialects.postgresql import insert
 from sqlalchemy.ext.asyncio import AsyncSession
 from sqlmodel import col
 
-from services.capacity.adapters.orm import ClosureRecord, FreePlaceRecord, LocationRecord
-from services.capacity.domain.model import Closure, FreePlace, Location, PlaceStatus
+from services.capacity.adapters.orm import (
+    ClosureRecord,
+    EnrolmentRecord,
+    FreePlaceRecord,
+    LocationRecord,
+    OfferRecord,
+)
+from services.capacity.domain.model import (
+    Closure,
+    Enrolment,
+    EnrolmentSource,
+    FreePlace,
+    Location,
+    Offer,
+    PlaceStatus,
+)
+
+CLOSURE_LISTS = ("affected_enrolments", "open_offers", "cancelled_place_ids")
 
 
 class SqlLocationRepository:
@@ -50,7 +69,7 @@ class SqlLocationRepository:
         await self._session.execute(
             update(LocationRecord)
             .where(col(LocationRecord.location_id) == location.location_id)
-            .values(closed=location.closed)
+            .values(closed=location.closed, licensed_places=location.licensed_places)
         )
 
     async def all(self) -> list[Location]:
@@ -74,14 +93,33 @@ class SqlFreePlaceRepository:
 
     async def add_all(self, places: Iterable[FreePlace], recorded_at: datetime) -> None:
         self._session.add_all(
-            FreePlaceRecord.model_validate(
-                place, from_attributes=True, update={"recorded_at": recorded_at}
-            )
+            FreePlaceRecord(**row(place), recorded_at=recorded_at)
             for place in places
         )
+        await self._session.flush()
 
     async def exists(self, place_id: str) -> bool:
         return await self._session.get(FreePlaceRecord, place_id) is not None
+
+    async def get(self, place_id: str) -> FreePlace | None:
+        record = await self._session.get(FreePlaceRecord, place_id)
+        return None if record is None else FreePlace.model_validate(record, from_attributes=True)
+
+    async def open_at(self, location_id: str) -> list[FreePlace]:
+        records = await self._session.scalars(
+            select(FreePlaceRecord)
+            .where(col(FreePlaceRecord.location_id) == location_id)
+            .where(col(FreePlaceRecord.status) == PlaceStatus.OPEN)
+            .order_by(col(FreePlaceRecord.place_id))
+        )
+        return [FreePlace.model_validate(r, from_attributes=True) for r in records]
+
+    async def set_status(self, place_id: str, status: PlaceStatus) -> None:
+        await self._session.execute(
+            update(FreePlaceRecord)
+            .where(col(FreePlaceRecord.place_id) == place_id)
+            .values(status=status)
+        )
 
     async def cancel_open_at(self, location_id: str) -> list[str]:
         cancelled = await self._session.execute(
@@ -94,15 +132,136 @@ class SqlFreePlaceRepository:
         return sorted(cancelled.scalars())
 
 
+class SqlEnrolmentRepository:
+    def __init__(self, session: AsyncSession) -> None:
+        self._session = session
+
+    async def get(self, enrolment_id: str) -> Enrolment | None:
+        record = await self._session.get(EnrolmentRecord, enrolment_id)
+        return None if record is None else Enrolment.model_validate(record, from_attributes=True)
+
+    async def _where(self, condition: ColumnElement[bool]) -> list[Enrolment]:
+        records = await self._session.scalars(
+            select(EnrolmentRecord).where(condition)
+            .order_by(col(EnrolmentRecord.start_date), col(EnrolmentRecord.enrolment_id))
+        )
+        return [Enrolment.model_validate(r, from_attributes=True) for r in records]
+
+    async def at_location(self, location_id: str) -> list[Enrolment]:
+        return await self._where(col(EnrolmentRecord.location_id) == location_id)
+
+    async def of_request(self, request_id: str) -> list[Enrolment]:
+        return await self._where(col(EnrolmentRecord.request_id) == request_id)
+
+    async def add(self, enrolment: Enrolment) -> None:
+        self._session.add(EnrolmentRecord(**row(enrolment)))
+        await self._session.flush()
+
+    async def save(self, enrolment: Enrolment) -> None:
+        await self._session.execute(
+            update(EnrolmentRecord)
+            .where(col(EnrolmentRecord.enrolment_id) == enrolment.enrolment_id)
+            .values(ends_on=enrolment.ends_on, end_reason=enrolment.end_reason)
+        )
+
+    async def replace_declared(self, location_id: str, enrolments: Iterable[Enrolment]) -> None:
+        await self._session.execute(
+            delete(EnrolmentRecord)
+            .where(col(EnrolmentRecord.location_id) == location_id)
+            .where(col(EnrolmentRecord.source) == EnrolmentSource.DECLARED)
+        )
+        self._session.add_all(EnrolmentRecord(**row(e)) for e in enrolments)
+        await self._session.flush()
+
+
+class SqlOfferRepository:
+    def __init__(self, session: AsyncSession) -> None:
+        self._session = session
+
+    async def get(self, match_id: str) -> Offer | None:
+        record = await self._session.get(OfferRecord, match_id)
+        return None if record is None else Offer.model_validate(record, from_attributes=True)
+
+    async def save(self, offer: Offer) -> None:
+        values = OfferRecord.model_validate(offer, from_attributes=True).model_dump()
+        await self._session.execute(
+            insert(OfferRecord)
+            .values(**values)
+            .on_conflict_do_update(index_elements=[col(OfferRecord.match_id)], set_=values)
+        )
+
+    async def at_location(self, location_id: str) -> list[Offer]:
+        records = await self._session.scalars(
+            select(OfferRecord)
+            .where(col(OfferRecord.location_id) == location_id)
+            .order_by(col(OfferRecord.match_id))
+        )
+        return [Offer.model_validate(r, from_attributes=True) for r in records]
+
+
 class SqlClosureRepository:
     def __init__(self, session: AsyncSession) -> None:
         self._session = session
 
     async def add(self, closure: Closure) -> None:
-        self._session.add(ClosureRecord.model_validate(closure, from_attributes=True))
+        self._session.add(to_record(closure))
+        await self._session.flush()
+
+    async def get(self, closure_id: str, for_update: bool = True) -> Closure | None:
+        query = select(ClosureRecord).where(col(ClosureRecord.closure_id) == closure_id)
+        record = (
+            await self._session.execute(query.with_for_update() if for_update else query)
+        ).scalar_one_or_none()
+        return None if record is None else closure_to_domain(record)
+
+    async def save(self, closure: Closure) -> None:
+        record = to_record(closure)
+        await self._session.execute(
+            update(ClosureRecord)
+            .where(col(ClosureRecord.closure_id) == closure.closure_id)
+            .values(status=record.status, released_at=record.released_at,
+                    affected=record.affected)
+        )
+
+    async def at_location(self, location_id: str) -> list[Closure]:
+        records = await self._session.scalars(
+            select(ClosureRecord).where(col(ClosureRecord.location_id) == location_id)
+            .order_by(col(ClosureRecord.registered_at), col(ClosureRecord.closure_id))
+        )
+        return [closure_to_domain(r) for r in records]
+
+    async def in_area(self, service_area: str | None) -> list[Closure]:
+        query = select(ClosureRecord)
+        if service_area is not None:
+            query = query.where(col(ClosureRecord.service_area) == service_area)
+        records = await self._session.scalars(
+            query.order_by(col(ClosureRecord.registered_at).desc(),
+                           col(ClosureRecord.closure_id))
+        )
+        return [closure_to_domain(r) for r in records]
+
+
+def row(model: BaseModel) -> dict[str, Any]:
+    """A model's fields as a record takes them: schedules as lists."""
+    facts = model.model_dump()
+    return {key: list(value) if isinstance(value, tuple) else value
+            for key, value in facts.items()}
 
 
 def to_domain(record: LocationRecord, open_free_places: int) -> Location:
     location = Location.model_validate(record, from_attributes=True)
     location.open_free_places = open_free_places
     return location
+
+
+def to_record(closure: Closure) -> ClosureRecord:
+    facts = closure.model_dump(mode="json")
+    lists = {name: facts.pop(name) for name in CLOSURE_LISTS}
+    record = ClosureRecord.model_validate(closure.model_dump(exclude=set(CLOSURE_LISTS)))
+    record.affected = lists if closure.released_at is not None else None
+    return record
+
+
+def closure_to_domain(record: ClosureRecord) -> Closure:
+    facts = record.model_dump(exclude={"affected"})
+    return Closure.model_validate(facts | (record.affected or {}))

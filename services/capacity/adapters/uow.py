@@ -1,5 +1,5 @@
-"""Capacity's unit of work: locations, places and closures, plus outbox and inbox, in one
-transaction."""
+"""Capacity's unit of work: locations, places, offers, enrolments and closures, plus
+outbox, inbox and notices, in one transaction."""
 
 from __future__ import annotations
 
@@ -10,14 +10,18 @@ from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 from loketkit.uow import SqlUnitOfWork
 from services.capacity.adapters.repository import (
     SqlClosureRepository,
+    SqlEnrolmentRepository,
     SqlFreePlaceRepository,
     SqlLocationRepository,
+    SqlOfferRepository,
 )
 
 
 class SqlCapacityUnitOfWork(SqlUnitOfWork):
     locations: SqlLocationRepository
     places: SqlFreePlaceRepository
+    enrolments: SqlEnrolmentRepository
+    offers: SqlOfferRepository
     closures: SqlClosureRepository
 
     def __init__(
@@ -30,4 +34,6 @@ class SqlCapacityUnitOfWork(SqlUnitOfWork):
     def open_repositories(self, session: AsyncSession) -> None:
         self.locations = SqlLocationRepository(session)
         self.places = SqlFreePlaceRepository(session)
+        self.enrolments = SqlEnrolmentRepository(session)
+        self.offers = SqlOfferRepository(session)
         self.closures = SqlClosureRepository(session)

@@ -1,4 +1,5 @@
-"""Capacity's HTTP API: register locations, announce free places, record closures.
+"""Capacity's HTTP API: locations and licences, free places, the organiser's answers
+to offers, enrolments, and confidential closures.
 
 Thin routes: body -> command -> bus -> public schema. Domain errors become 404,
 409 or 422 in loketkit.http; the unit of work wakes the relay after a commit.
@@ -6,28 +7,65 @@ Thin routes: body -> command -> bus -> public schema. Domain errors become 404,
 
 from __future__ import annotations
 
-from fastapi import APIRouter
+from datetime import date
+from typing import Annotated
+
+from fastapi import APIRouter, Query
 from fastapi.responses import JSONResponse
 
 from loketkit.idempotency import IdempotencyDep
 from services.capacity import views
-from services.capacity.domain.commands import CloseLocation, OfferFreePlaces, RegisterLocation
-from services.capacity.domain.model import Closure, FreePlace, Location
+from services.capacity.domain.commands import (
+    ConfirmPlacement,
+    DeclareCapacity,
+    DeclareEnrolments,
+    EndEnrolment,
+    OfferFreePlaces,
+    RefuseMatch,
+    RegisterClosure,
+    RegisterLocation,
+    ReleaseClosure,
+    WithdrawPlace,
+)
+from services.capacity.domain.model import Closure, Enrolment, FreePlace, Location, Offer
 from services.capacity.entrypoints.deps import ContextDep
 from services.capacity.entrypoints.schemas import (
+    CapacityUpdate,
     ClosureCreate,
     ClosurePublic,
+    ConfirmCreate,
+    DayPartPublic,
+    EnrolmentEnd,
+    EnrolmentPublic,
+    EnrolmentsUpdate,
+    FreePlacePublic,
     FreePlacesCreate,
     FreePlacesPublic,
     LocationCreate,
     LocationPublic,
+    OccupancyPublic,
+    OfferPublic,
+    RefuseCreate,
 )
 
 router = APIRouter(tags=["locations"])
+AREA = Query(max_length=64, pattern=r"^[a-z0-9][a-z0-9-]*$")
 
 
 def to_public(location: Location) -> LocationPublic:
     return LocationPublic.model_validate(location, from_attributes=True)
+
+
+def offer_public(offer: Offer) -> OfferPublic:
+    return OfferPublic.model_validate(offer, from_attributes=True)
+
+
+def enrolment_public(enrolment: Enrolment) -> EnrolmentPublic:
+    return EnrolmentPublic.model_validate(enrolment, from_attributes=True)
+
+
+def closure_public(closure: Closure) -> ClosurePublic:
+    return ClosurePublic.model_validate(closure.model_dump())
 
 
 @router.post("/locations", status_code=201, response_model=LocationPublic,
@@ -42,7 +80,7 @@ async def register_location(
 
 
 @router.get("/locations", response_model=list[LocationPublic],
-            summary="All locations, with their open free places")
+            summary="All locations, with their licence and open free places")
 async def list_locations(ctx: ContextDep) -> list[LocationPublic]:
     return [to_public(location) for location in await views.locations(ctx.uow())]
 
@@ -52,13 +90,38 @@ async def get_location(location_id: str, ctx: ContextDep) -> LocationPublic:
     return to_public(await views.location_by_id(ctx.uow(), location_id))
 
 
+@router.put("/locations/{location_id}/capacity", response_model=LocationPublic,
+            summary="Declare the licensed capacity; published as CapacityDeclared")
+async def declare_capacity(
+    location_id: str, body: CapacityUpdate, ctx: ContextDep
+) -> LocationPublic:
+    command = DeclareCapacity(location_id=location_id, licensed_places=body.licensed_places)
+    return to_public(await ctx.bus.handle(command))
+
+
+@router.get("/locations/{location_id}/occupancy", response_model=OccupancyPublic,
+            summary="Per day-part: licensed, enrolled, free (open places) and available")
+async def get_occupancy(
+    location_id: str, ctx: ContextDep, on: Annotated[date | None, Query()] = None
+) -> OccupancyPublic:
+    day = on or date.today()
+    location, parts = await views.occupancy_on(ctx.uow(), location_id, day)
+    return OccupancyPublic(
+        location_id=location.location_id, on=day,
+        day_parts=[DayPartPublic(**part.model_dump(), available=part.available)
+                   for part in parts],
+    )
+
+
 @router.post("/locations/{location_id}/free-places", status_code=201,
              response_model=FreePlacesPublic, tags=["places"],
              summary="Announce free places; each is published as PlaceFreed")
 async def offer_free_places(
     location_id: str, body: FreePlacesCreate, ctx: ContextDep, once: IdempotencyDep
 ) -> JSONResponse:
-    command = OfferFreePlaces(location_id=location_id, **body.model_dump())
+    facts = body.model_dump()
+    facts["day_parts"] = tuple(body.day_parts)
+    command = OfferFreePlaces(location_id=location_id, **facts)
 
     def present(places: list[FreePlace]) -> FreePlacesPublic:
         return FreePlacesPublic(location_id=location_id, place_ids=[p.place_id for p in places])
@@ -68,17 +131,96 @@ async def offer_free_places(
     )
 
 
-@router.post("/locations/{location_id}/closure", status_code=201, response_model=ClosurePublic,
-             tags=["closures"],
-             summary="Close a location (licence suspended or revoked, bankruptcy, force majeure)")
-async def close_location(
+@router.post("/locations/{location_id}/free-places/{place_id}/withdraw",
+             response_model=FreePlacePublic, tags=["places"],
+             summary="Take back a free place that is not offered; published as PlaceWithdrawn")
+async def withdraw_place(location_id: str, place_id: str, ctx: ContextDep) -> FreePlacePublic:
+    place = await ctx.bus.handle(WithdrawPlace(location_id=location_id, place_id=place_id))
+    return FreePlacePublic.model_validate(place, from_attributes=True)
+
+
+@router.get("/locations/{location_id}/offers", response_model=list[OfferPublic],
+            tags=["offers"], summary="The organiser's work list: offers at this location")
+async def list_offers(location_id: str, ctx: ContextDep) -> list[OfferPublic]:
+    return [offer_public(offer) for offer in await views.offers_at(ctx.uow(), location_id)]
+
+
+@router.post("/offers/{match_id}/confirm", status_code=201, response_model=EnrolmentPublic,
+             tags=["offers"],
+             summary="Admit the child the family accepted; published as PlacementConfirmed")
+async def confirm_placement(
+    match_id: str, body: ConfirmCreate, ctx: ContextDep, once: IdempotencyDep
+) -> JSONResponse:
+    command = ConfirmPlacement(
+        match_id=match_id, start_date=body.start_date,
+        day_parts=None if body.day_parts is None else tuple(body.day_parts),
+    )
+    return await once.run(
+        body, lambda uow: ctx.bus.handle(command, uow), enrolment_public, status_code=201
+    )
+
+
+@router.post("/offers/{match_id}/refuse", response_model=OfferPublic, tags=["offers"],
+             summary="Refuse an offer with a reason; published as MatchRefused")
+async def refuse_match(match_id: str, body: RefuseCreate, ctx: ContextDep) -> OfferPublic:
+    return offer_public(await ctx.bus.handle(RefuseMatch(match_id=match_id, reason=body.reason)))
+
+
+@router.put("/locations/{location_id}/enrolments", response_model=list[EnrolmentPublic],
+            tags=["enrolments"],
+            summary="Declare the enrolments admitted outside the loket (replaces the last "
+                    "declaration); published as EnrolmentsDeclared")
+async def declare_enrolments(
+    location_id: str, body: EnrolmentsUpdate, ctx: ContextDep
+) -> list[EnrolmentPublic]:
+    command = DeclareEnrolments(location_id=location_id, enrolments=tuple(body.enrolments))
+    return [enrolment_public(e) for e in await ctx.bus.handle(command)]
+
+
+@router.get("/locations/{location_id}/enrolments", response_model=list[EnrolmentPublic],
+            tags=["enrolments"], summary="The location's enrolments, ended ones too")
+async def list_enrolments(location_id: str, ctx: ContextDep) -> list[EnrolmentPublic]:
+    return [enrolment_public(e) for e in await views.enrolments_at(ctx.uow(), location_id)]
+
+
+@router.post("/enrolments/{enrolment_id}/end", response_model=EnrolmentPublic,
+             tags=["enrolments"], summary="A child leaves; published as EnrolmentEnded")
+async def end_enrolment(
+    enrolment_id: str, body: EnrolmentEnd, ctx: ContextDep
+) -> EnrolmentPublic:
+    command = EndEnrolment(enrolment_id=enrolment_id, ended_on=body.ended_on, reason=body.reason)
+    return enrolment_public(await ctx.bus.handle(command))
+
+
+@router.post("/locations/{location_id}/closures", status_code=201,
+             response_model=ClosurePublic, tags=["closures"],
+             summary="Register a closure, confidentially: nothing is published until it is "
+                     "released")
+async def register_closure(
     location_id: str, body: ClosureCreate, ctx: ContextDep, once: IdempotencyDep
 ) -> JSONResponse:
-    command = CloseLocation(location_id=location_id, **body.model_dump())
-
-    def present(closure: Closure) -> ClosurePublic:
-        return ClosurePublic.model_validate(closure, from_attributes=True)
-
+    command = RegisterClosure(location_id=location_id, **body.model_dump())
     return await once.run(
-        body, lambda uow: ctx.bus.handle(command, uow), present, status_code=201
+        body, lambda uow: ctx.bus.handle(command, uow), closure_public, status_code=201
     )
+
+
+@router.get("/closures", response_model=list[ClosurePublic], tags=["closures"],
+            summary="The coordinator's view: closures of a service area")
+async def list_closures(
+    ctx: ContextDep, service_area: Annotated[str | None, AREA] = None
+) -> list[ClosurePublic]:
+    return [closure_public(c) for c in await views.closures(ctx.uow(), service_area)]
+
+
+@router.get("/closures/{closure_id}", response_model=ClosurePublic, tags=["closures"],
+            summary="One closure; once released, the children it reaches")
+async def get_closure(closure_id: str, ctx: ContextDep) -> ClosurePublic:
+    return closure_public(await views.closure_by_id(ctx.uow(), closure_id))
+
+
+@router.post("/closures/{closure_id}/release", response_model=ClosurePublic,
+             tags=["closures"],
+             summary="The parents were told: close the location and publish CrisisClosure")
+async def release_closure(closure_id: str, ctx: ContextDep) -> ClosurePublic:
+    return closure_public(await ctx.bus.handle(ReleaseClosure(closure_id=closure_id)))

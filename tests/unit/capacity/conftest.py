@@ -11,6 +11,8 @@ import httpx
 import pytest
 from fastapi import FastAPI
 
+from contracts.events import MatchAccepted, MatchProposed
+from contracts.schedule import FULL_WEEK
 from loketkit.bus import CommandBus
 from loketkit.testing import RecordingDeadLetters
 from services.capacity.bootstrap import bootstrap
@@ -64,3 +66,28 @@ async def client(app: FastAPI) -> AsyncIterator[httpx.AsyncClient]:
     transport = httpx.ASGITransport(app=app)
     async with httpx.AsyncClient(transport=transport, base_url="http://capacity") as client:
         yield client
+
+
+def proposal(
+    match_id: str = "match-1", place_id: str = "place-1", request_id: str = "req-1",
+    location_id: str = "loc-a", **changes: object,
+) -> MatchProposed:
+    """An offer as matching publishes it (pseudonymous)."""
+    facts: dict[str, object] = {
+        "service_area": "kempen-gml", "match_id": match_id, "request_id": request_id,
+        "place_id": place_id, "location_id": location_id,
+        "location_municipality_nis": "13008", "request_municipality_nis": "13008",
+        "urgency": "normal", "ordering": "first in line", "start_date": NEXT_MONTH,
+        "day_parts": list(FULL_WEEK), "requested_day_parts": ["mon_am", "mon_pm", "tue_am"],
+        "family_answer_due": NOW + timedelta(days=7),
+        "organiser_answer_due": NOW + timedelta(days=14), "proposed_at": NOW,
+    }
+    return MatchProposed.model_validate(facts | changes)
+
+
+def acceptance(offer: MatchProposed, keep_waiting: bool = False) -> MatchAccepted:
+    return MatchAccepted(
+        service_area=offer.service_area, match_id=offer.match_id, request_id=offer.request_id,
+        place_id=offer.place_id, location_id=offer.location_id, municipality_nis="13008",
+        keep_waiting_for_higher_choices=keep_waiting, accepted_at=NOW,
+    )

@@ -64,27 +64,60 @@ async def test_long_text_is_refused_naming_the_field(client: httpx.AsyncClient) 
     assert (too_long.status_code, fields(too_long)) == (422, ["name"])
 
 
-async def test_free_places_and_closure(client: httpx.AsyncClient) -> None:
+async def test_free_places_licence_and_occupancy(client: httpx.AsyncClient) -> None:
     await client.post("/locations", json=LOCATION)
     freed = await client.post(PLACES, json={"available_from": str(NEXT_MONTH), "count": 2})
     assert freed.status_code == 201
     assert len(freed.json()["place_ids"]) == 2
     full = await client.post(PLACES, json={"available_from": str(NEXT_MONTH)})
-    assert (full.status_code, fields(full)) == (409, ["count"])
+    assert (full.status_code, fields(full)) == (409, ["day_parts"])
     too_many = await client.post(PLACES, json={"available_from": str(NEXT_MONTH), "count": 51})
     assert (too_many.status_code, fields(too_many)) == (422, ["count"])
-    closure = {"reason": "licence_revoked", "effective_from": str(NEXT_MONTH)}
-    closed = await client.post("/locations/loc-a/closure", json=closure)
-    assert closed.status_code == 201
-    assert closed.json()["cancelled_place_ids"] == sorted(freed.json()["place_ids"])
-    assert (await client.get("/locations/loc-a")).json()["closed"] is True
-    again = await client.post("/locations/loc-a/closure", json=closure)
-    assert (again.status_code, fields(again)) == (409, ["location_id"])
-    nowhere = await client.post("/locations/loc-x/closure", json=closure)
+    bad_part = await client.post(PLACES, json={"available_from": str(NEXT_MONTH),
+                                               "day_parts": ["sat_am"]})
+    assert (bad_part.status_code, fields(bad_part)) == (422, ["day_parts.0"])
+    raised = await client.put("/locations/loc-a/capacity", json={"licensed_places": 3})
+    assert (raised.status_code, raised.json()["licensed_places"]) == (200, 3)
+    assert raised.json()["capacity"] == 2  # as registered
+    morning = await client.post(PLACES, json={"available_from": str(NEXT_MONTH),
+                                              "day_parts": ["mon_am"]})
+    assert morning.status_code == 201
+    occupancy = (await client.get(f"/locations/loc-a/occupancy?on={NEXT_MONTH}")).json()
+    by_part = {p["day_part"]: p for p in occupancy["day_parts"]}
+    assert by_part["mon_am"] == {"day_part": "mon_am", "licensed": 3, "enrolled": 0,
+                                 "free": 3, "available": 0}
+    assert by_part["mon_pm"]["available"] == 1
+    listed = (await client.get("/locations")).json()
+    assert (listed[0]["licensed_places"], listed[0]["open_free_places"]) == (3, 3)
+    zero = await client.put("/locations/loc-a/capacity", json={"licensed_places": 0})
+    assert (zero.status_code, fields(zero)) == (422, ["licensed_places"])
+    bad_day = await client.get("/locations/loc-a/occupancy?on=someday")
+    assert (bad_day.status_code, fields(bad_day)) == (422, ["on"])
+    nowhere = await client.put("/locations/loc-x/capacity", json={"licensed_places": 3})
     assert (nowhere.status_code, fields(nowhere)) == (404, ["location_id"])
     unknown = await client.post("/locations/loc-x/free-places",
                                 json={"available_from": str(NEXT_MONTH)})
     assert (unknown.status_code, fields(unknown)) == (404, ["location_id"])
+
+
+async def test_enrolments_declared_listed_and_ended(client: httpx.AsyncClient) -> None:
+    await client.post("/locations", json=LOCATION)
+    own = {"enrolment_id": "own-1", "start_date": str(NEXT_MONTH), "day_parts": ["mon_am"]}
+    declared = await client.put("/locations/loc-a/enrolments", json={"enrolments": [own]})
+    assert declared.status_code == 200
+    assert [e["source"] for e in declared.json()] == ["declared"]
+    ended = await client.post("/enrolments/own-1/end",
+                              json={"ended_on": str(NEXT_MONTH), "reason": "left"})
+    assert (ended.status_code, ended.json()["ends_on"]) == (200, str(NEXT_MONTH))
+    listed = (await client.get("/locations/loc-a/enrolments")).json()
+    assert [(e["enrolment_id"], e["end_reason"]) for e in listed] == [("own-1", "left")]
+    unknown = await client.post("/enrolments/own-9/end",
+                                json={"ended_on": str(NEXT_MONTH), "reason": "left"})
+    assert (unknown.status_code, fields(unknown)) == (404, ["enrolment_id"])
+    nul = own | {"enrolment_id": "own\u0000"}
+    refused = await client.put("/locations/loc-a/enrolments", json={"enrolments": [nul]})
+    assert refused.status_code == 422
+    assert fields(refused) == ["enrolments.0.enrolment_id"]
 
 
 async def test_a_retried_registration_returns_the_first_answer_and_publishes_once(
@@ -117,11 +150,14 @@ async def test_retried_free_places_return_the_first_answer_and_publish_once(
     assert (await client.get("/locations/loc-a")).json()["open_free_places"] == 2
 
 
-async def test_a_retried_closure_returns_the_first_answer(client: httpx.AsyncClient) -> None:
+async def test_a_retried_closure_registration_returns_the_first_answer(
+    client: httpx.AsyncClient,
+) -> None:
     await client.post("/locations", json=LOCATION)
     closure = {"reason": "bankruptcy", "effective_from": str(NEXT_MONTH)}
-    first = await client.post("/locations/loc-a/closure", json=closure, headers=keyed("k-3"))
-    retried = await client.post("/locations/loc-a/closure", json=closure, headers=keyed("k-3"))
+    first = await client.post("/locations/loc-a/closures", json=closure, headers=keyed("k-3"))
+    retried = await client.post("/locations/loc-a/closures", json=closure,
+                                headers=keyed("k-3"))
     assert (first.status_code, retried.status_code) == (201, 201)
     assert retried.json() == first.json()
 

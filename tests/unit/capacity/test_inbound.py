@@ -1,4 +1,5 @@
-"""Organisers' PlaceFreed on loket.capacity.inbound.v1, through the real app's
+"""Organisers' events on loket.capacity.inbound.v1 (PlaceFreed, PlaceWithdrawn,
+CapacityDeclared, EnrolmentsDeclared, EnrolmentEnded), through the real app's
 consumer (inbox, dead letters) into the handler, in memory."""
 
 from __future__ import annotations
@@ -9,12 +10,21 @@ from typing import Any
 import pytest
 from fastapi import FastAPI
 
-from contracts import CloudEvent, new_event, to_kafka
-from contracts.events import PlaceFreed
+from contracts import CloudEvent, EventData, new_event, to_kafka
+from contracts.events import (
+    CapacityDeclared,
+    DeclaredEnrolment,
+    EnrolmentEnded,
+    EnrolmentsDeclared,
+    PlaceFreed,
+    PlaceFreedV1,
+    PlaceWithdrawn,
+)
+from contracts.schedule import FULL_WEEK
 from contracts.topics import CAPACITY_INBOUND
 from loketkit.testing import RecordingDeadLetters, deliver, deliver_raw
 from services.capacity.domain.model import Location, PlaceSource
-from tests.unit.capacity.conftest import NEXT_MONTH
+from tests.unit.capacity.conftest import NEXT_MONTH, NOW
 from tests.unit.capacity.fakes import FakeCapacityUnitOfWork
 
 AREA = "kempen-gml"
@@ -25,6 +35,7 @@ def announced(place_id: str = "org-17", **changes: Any) -> PlaceFreed:
     facts: dict[str, object] = {
         "service_area": AREA, "place_id": place_id, "location_id": "loc-a",
         "municipality_nis": "13053", "available_from": NEXT_MONTH, "min_age_months": 6,
+        "day_parts": ["mon_am", "mon_pm"],
         "max_age_months": 30, "freed_at": datetime(2026, 11, 1, tzinfo=UTC),
     }
     return PlaceFreed.model_validate(facts | changes)
@@ -40,7 +51,7 @@ def known_location(uow: FakeCapacityUnitOfWork) -> Location:
     return location
 
 
-async def from_organiser(app: FastAPI, data: PlaceFreed) -> tuple[str, CloudEvent]:
+async def from_organiser(app: FastAPI, data: EventData) -> tuple[str, CloudEvent]:
     """The announcement as it arrives on the inbound topic; returns what happened."""
     event = new_event(data, source=ORGANISER)
     key, value, headers = to_kafka(event)
@@ -118,12 +129,81 @@ async def test_a_closed_or_full_location_rejects_announcements(
     app: FastAPI, uow: FakeCapacityUnitOfWork, dead_letters: RecordingDeadLetters,
     known_location: Location,
 ) -> None:
-    known_location.capacity = 1
+    known_location.licensed_places = 1
     await deliver(app.state.consumer, announced("org-1"), source=ORGANISER)
     outcome = await deliver(app.state.consumer, announced("org-2"), source=ORGANISER)
     assert outcome == "dead-lettered"
-    assert dead_letters.reasons[-1].startswith("field 'data.location_id':")
+    assert dead_letters.reasons[-1].startswith("field 'data.day_parts': mon_am")
+    # Another day-part still has room.
+    assert await deliver(app.state.consumer, announced("org-4", day_parts=["fri_am"]),
+                         source=ORGANISER) == "applied"
     known_location.closed = True
     await deliver(app.state.consumer, announced("org-3"), source=ORGANISER)
     assert "closed" in dead_letters.reasons[-1]
-    assert len(uow.published) == 1
+    assert len(uow.published) == 2
+
+
+async def test_a_v1_announcement_is_a_full_week_place(
+    app: FastAPI, uow: FakeCapacityUnitOfWork
+) -> None:
+    old = PlaceFreedV1.model_validate(announced().model_dump(exclude={"day_parts"}))
+    outcome, _ = await from_organiser(app, old)
+    assert outcome == "applied"
+    assert uow.places.places["org-17"].day_parts == FULL_WEEK
+    [republished] = uow.published_data()
+    assert isinstance(republished, PlaceFreed) and republished.day_parts == list(FULL_WEEK)
+
+
+async def test_an_organiser_withdraws_its_place_once_and_a_stray_withdrawal_is_refused(
+    app: FastAPI, uow: FakeCapacityUnitOfWork, dead_letters: RecordingDeadLetters
+) -> None:
+    await from_organiser(app, announced())
+    withdrawal = PlaceWithdrawn(service_area=AREA, place_id="org-17", location_id="loc-a",
+                                municipality_nis="13053", withdrawn_at=NOW)
+    assert (await from_organiser(app, withdrawal))[0] == "applied"
+    assert isinstance(uow.published_data()[-1], PlaceWithdrawn)
+    assert (await from_organiser(app, withdrawal))[0] == "applied"  # again: nothing more
+    assert len(uow.published) == 2
+    stray = withdrawal.model_copy(update={"place_id": "org-99"})
+    assert (await from_organiser(app, stray))[0] == "dead-lettered"
+    assert dead_letters.reasons == [
+        "field 'data.place_id': no free place with this id at this location"]
+
+
+async def test_an_organisers_licence_is_checked_and_republished(
+    app: FastAPI, uow: FakeCapacityUnitOfWork, dead_letters: RecordingDeadLetters
+) -> None:
+    declared = CapacityDeclared(service_area=AREA, location_id="loc-a",
+                                municipality_nis="13053", licensed_places=12, declared_at=NOW)
+    assert (await from_organiser(app, declared))[0] == "applied"
+    assert uow.locations.locations["loc-a"].licensed_places == 12
+    assert uow.published_data() == [declared]
+    elsewhere = declared.model_copy(update={"municipality_nis": "13008"})
+    assert (await from_organiser(app, elsewhere))[0] == "dead-lettered"
+    assert dead_letters.reasons[-1].startswith("field 'data.municipality_nis':")
+
+
+async def test_an_organisers_enrolments_count_against_its_licence(
+    app: FastAPI, uow: FakeCapacityUnitOfWork, dead_letters: RecordingDeadLetters
+) -> None:
+    children = [DeclaredEnrolment(enrolment_id=f"own-{n}", start_date=NEXT_MONTH,
+                                  day_parts=["mon_am"]) for n in range(8)]
+    declaration = EnrolmentsDeclared(service_area=AREA, location_id="loc-a",
+                                     municipality_nis="13053", enrolments=children,
+                                     declared_at=NOW)
+    assert (await from_organiser(app, declaration))[0] == "applied"
+    assert isinstance(uow.published_data()[-1], EnrolmentsDeclared)
+    outcome, _ = await from_organiser(app, announced("org-1"))
+    assert outcome == "dead-lettered"  # Monday morning is full
+    ended = EnrolmentEnded(service_area=AREA, enrolment_id="own-3", location_id="loc-a",
+                           municipality_nis="13053", ended_on=NEXT_MONTH, reason="left",
+                           recorded_at=NOW)
+    assert (await from_organiser(app, ended))[0] == "applied"
+    assert (await from_organiser(app, ended))[0] == "applied"  # again: nothing more
+    assert (await from_organiser(app, announced("org-2")))[0] == "applied"
+    stray = ended.model_copy(update={"enrolment_id": "own-99"})
+    assert (await from_organiser(app, stray))[0] == "dead-lettered"
+    assert dead_letters.reasons[-1] == (
+        "field 'data.enrolment_id': no such enrolment at this location")
+    assert [type(e).__name__ for e in uow.published_data()] == [
+        "EnrolmentsDeclared", "EnrolmentEnded", "PlaceFreed"]
