@@ -1,5 +1,6 @@
 """Composition root: matching's handlers, storage and routes, assembled into one app.
 
+Jobs: "deadlines" fires the offers' answer deadlines and reminders (see handlers).
 Give `uow_factory` (a fake) and `dead_letters` to run it without PostgreSQL or
 Kafka; `clock` and `id_factory` fix the timestamps and ids handlers make.
 """
@@ -13,12 +14,14 @@ from fastapi import FastAPI
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
 from contracts.topics import CAPACITY, REQUESTS
+from loketkit.area_settings import area_settings_router
 from loketkit.consumer import DeadLetterSink
 from loketkit.ids import Clock, IdFactory, new_id, utcnow
 from loketkit.service import assemble
 from services.matching.adapters.uow import SqlMatchingUnitOfWork
+from services.matching.domain.area_settings import OfferSettings
 from services.matching.entrypoints.http import router
-from services.matching.handlers import COMMAND_HANDLERS, EVENT_HANDLERS
+from services.matching.handlers import COMMAND_HANDLERS, EVENT_HANDLERS, JOBS
 from services.matching.ports import MatchingUnitOfWork
 from services.matching.settings import MatchingSettings
 
@@ -49,9 +52,11 @@ def bootstrap(
         command_handlers=COMMAND_HANDLERS,
         event_handlers=EVENT_HANDLERS,
         input_topics=[REQUESTS, CAPACITY],
-        routers=[router],
+        routers=[router, area_settings_router(OfferSettings, "offer settings")],
         uow_factory=uow_factory,
         dead_letters=dead_letters,
         clock=clock,
         id_factory=id_factory,
+        jobs=JOBS,
     )
+

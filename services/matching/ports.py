@@ -6,14 +6,16 @@ tests both satisfy these Protocols; mypy checks it.
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Sequence, Set
 from datetime import datetime
 from typing import Protocol
 
 from loketkit.uow import UnitOfWork
 from services.matching.domain.model import (
+    Addressee,
     FreePlace,
     Match,
+    MatchStatus,
     PlaceStatus,
     RequestStatus,
     WaitingRequest,
@@ -27,14 +29,21 @@ class RequestRepository(Protocol):
 
     async def add(self, request: WaitingRequest) -> None: ...
 
-    async def set_status(self, request_id: str, status: RequestStatus) -> None: ...
+    async def save(self, request: WaitingRequest) -> None:
+        """Stores the request's new state and refreshes its candidate index rows
+        (one per chosen location, with its rank and whether it waits there)."""
+        ...
 
     async def candidates_for(self, place: FreePlace) -> list[WaitingRequest]:
-        """Waiting requests that chose the place's location and are of an age the place
+        """Requests that wait at the place's location and are of an age the place
         takes on its start date. The cost must not grow with all waiting requests."""
         ...
 
     async def count_by_status(self, service_area: str) -> dict[RequestStatus, int]: ...
+
+    async def urgent_without_offer(self, service_area: str) -> list[WaitingRequest]:
+        """Urgent and crisis requests of the area that hold no offer or placement."""
+        ...
 
 
 class PlaceRepository(Protocol):
@@ -55,11 +64,38 @@ class PlaceRepository(Protocol):
 
 class MatchRepository(Protocol):
     async def add(self, match: Match) -> None:
-        """Refuses a second live match of one place (in PostgreSQL: a partial unique index)."""
+        """Refuses a second live (proposed or accepted) offer of one place
+        (in PostgreSQL: a partial unique index)."""
         ...
 
-    async def end_live_match_of(self, request_id: str) -> Match | None:
-        """Deactivates the request's live match and returns it, or None if it has none."""
+    async def get(self, match_id: str) -> Match | None: ...
+
+    async def of_request(self, request_id: str, statuses: Set[MatchStatus]) -> list[Match]: ...
+
+    async def live_at(self, location_id: str) -> list[Match]: ...
+
+    async def live_of_place(self, place_id: str) -> Match | None: ...
+
+    async def transition(
+        self, match_id: str, from_statuses: Set[MatchStatus], to: MatchStatus,
+        *, keep_waiting: bool | None = None,
+    ) -> Match | None:
+        """Moves the offer to `to` only if it is in one of `from_statuses` (a conditional
+        update); returns the changed offer, or None when it was not in such a status."""
+        ...
+
+    async def mark_reminded(self, match_id: str, addressee: Addressee, at: datetime) -> bool:
+        """Records a reminder once: False when one was recorded already."""
+        ...
+
+    async def claim_due(self, now: datetime, limit: int) -> list[Match]:
+        """Offers with a deadline or reminder due at `now` that no one fired yet, locked
+        for this transaction (in PostgreSQL: FOR UPDATE SKIP LOCKED, so concurrent runs
+        take different rows)."""
+        ...
+
+    async def organiser_overdue(self, service_area: str, now: datetime) -> list[Match]:
+        """Live offers of the area whose organiser deadline has passed, oldest due first."""
         ...
 
 

@@ -3,8 +3,10 @@
 from __future__ import annotations
 
 from dataclasses import dataclass
+from datetime import datetime
 
-from services.matching.domain.model import PlaceStatus, RequestStatus
+from loketkit.calendar import brussels_date
+from services.matching.domain.model import Match, PlaceStatus, RequestStatus, WaitingRequest
 from services.matching.ports import MatchingUnitOfWork
 
 
@@ -23,4 +25,57 @@ async def queue(uow: MatchingUnitOfWork, service_area: str) -> Queue:
             service_area=service_area,
             requests=await uow.requests.count_by_status(service_area),
             places=await uow.places.count_by_status(service_area),
+        )
+
+
+@dataclass(frozen=True)
+class OverdueOffer:
+    """An offer an organiser has not answered by its deadline (the place is kept)."""
+
+    match_id: str
+    request_id: str
+    place_id: str
+    location_id: str
+    status: str
+    organiser_answer_due: datetime
+    days_overdue: int  # calendar days, Brussels time; 0 on the day it fell due
+
+
+@dataclass(frozen=True)
+class UrgentRequest:
+    request_id: str
+    urgency: str
+    submitted_at: datetime
+
+
+@dataclass(frozen=True)
+class Worklist:
+    service_area: str
+    organiser_overdue: list[OverdueOffer]
+    urgent_without_offer: list[UrgentRequest]
+
+
+def overdue(match: Match, now: datetime) -> OverdueOffer:
+    days = (brussels_date(now) - brussels_date(match.organiser_answer_due)).days
+    return OverdueOffer(
+        match_id=match.match_id, request_id=match.request_id, place_id=match.place_id,
+        location_id=match.location_id, status=match.status,
+        organiser_answer_due=match.organiser_answer_due, days_overdue=max(days, 0))
+
+
+def urgent(request: WaitingRequest) -> UrgentRequest:
+    return UrgentRequest(request_id=request.request_id, urgency=request.urgency,
+                         submitted_at=request.submitted_at)
+
+
+async def worklist(uow: MatchingUnitOfWork, service_area: str, now: datetime) -> Worklist:
+    """What the loket must chase: organisers past their deadline, and urgent or crisis
+    requests that hold no offer."""
+    async with uow:
+        return Worklist(
+            service_area=service_area,
+            organiser_overdue=[overdue(match, now) for match in
+                               await uow.matches.organiser_overdue(service_area, now)],
+            urgent_without_offer=[urgent(request) for request in
+                                  await uow.requests.urgent_without_offer(service_area)],
         )

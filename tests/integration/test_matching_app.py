@@ -4,6 +4,7 @@ refuses a second live proposal of a place, and the queue route reads SQL."""
 
 from __future__ import annotations
 
+import asyncio
 import itertools
 import uuid
 from collections.abc import AsyncIterator
@@ -18,7 +19,15 @@ from sqlalchemy.exc import IntegrityError
 from sqlmodel import col
 
 from contracts import new_event
-from contracts.events import MatchProposed, PlaceFreed, PriorityFacts, RequestSubmitted
+from contracts.events import (
+    MatchExpired,
+    MatchProposed,
+    MatchReminderDue,
+    PlaceFreed,
+    PriorityFacts,
+    RequestSubmitted,
+)
+from contracts.schedule import full_days
 from loketkit import migrations
 from loketkit.db import OutboxMessage, ProcessedEvent
 from loketkit.testing import RecordingDeadLetters, deliver, deliver_event
@@ -50,14 +59,14 @@ class Area:
         return RequestSubmitted(
             service_area=self.name, request_id=request_id, child_ref="c" * 64,
             municipality_nis="13008", birth_month="2026-10", desired_start_date=START,
-            days_per_week=4, preferred_location_ids=[self.location_id],
+            day_parts=full_days(4), preferred_location_ids=[self.location_id],
             priority=PriorityFacts(), submitted_at=NOW)
 
     def freed(self, place_id: str) -> PlaceFreed:
         return PlaceFreed(service_area=self.name, place_id=place_id,
                           location_id=self.location_id, municipality_nis="13053",
                           available_from=START, min_age_months=0, max_age_months=36,
-                          freed_at=NOW)
+                          day_parts=full_days(5), freed_at=NOW)
 
 
 @pytest.fixture(scope="module")
@@ -120,8 +129,11 @@ async def test_the_database_refuses_a_second_live_proposal_of_one_place(app: Fas
     uow = SqlMatchingUnitOfWork(app.state.infra.session_factory)
 
     def match(match_id: str, request_id: str) -> Match:
-        return Match(match_id=f"{match_id}-{area.name}", request_id=request_id,
-                     place_id="p-" + area.name, location_id=area.location_id, proposed_at=NOW)
+        return Match(match_id=f"{match_id}-{area.name}", service_area=area.name,
+                     request_id=request_id, place_id="p-" + area.name,
+                     location_id=area.location_id, location_municipality_nis="13053",
+                     request_municipality_nis="13008", proposed_at=NOW,
+                     family_answer_due=NOW, family_reminder_due=NOW, organiser_answer_due=NOW)
 
     async with uow:
         await uow.matches.add(match("m1", "r1"))
@@ -130,3 +142,57 @@ async def test_the_database_refuses_a_second_live_proposal_of_one_place(app: Fas
         async with uow:
             await uow.matches.add(match("m2", "r2"))
             await uow.commit()
+
+
+async def outbox_types(app: FastAPI, area: Area) -> list[str]:
+    async with app.state.infra.session_factory() as session:
+        rows = (await session.execute(
+            select(OutboxMessage).where(col(OutboxMessage.key) == area.name.encode())
+        )).scalars().all()
+    return [dict(row.headers)["ce_type"] for row in rows]
+
+
+def app_with_clock(infra: Infra, now: list[datetime]) -> FastAPI:
+    return bootstrap(
+        MatchingSettings(database_url=infra.database_urls["matching"],
+                         handler_backoff_seconds=0),
+        dead_letters=RecordingDeadLetters(),
+        clock=lambda: now[0],
+        id_factory=lambda prefix: f"{prefix}-{uuid.uuid4().hex[:12]}",
+    )
+
+
+async def test_two_job_runs_at_once_fire_each_deadline_once_and_a_restart_fires_none(
+    app: FastAPI, infra: Infra,
+) -> None:
+    area = Area.fresh()
+    now = [NOW]
+    first = app_with_clock(infra, now)
+    for number in range(3):
+        assert await deliver(first.state.consumer,
+                             area.submitted(f"r{number}-{area.name}")) == "applied"
+        assert await deliver(first.state.consumer,
+                             area.freed(f"p{number}-{area.name}")) == "applied"
+    assert await outbox_types(first, area) == [MatchProposed.event_type()] * 3
+    jobs = first.state.jobs
+
+    async def both_at_once() -> None:
+        await asyncio.gather(jobs["deadlines"](), jobs["deadlines"]())
+
+    # Monday 2 November: the family is reminded on Friday 6 November, the offer
+    # expires at the end of Monday 9 November (Brussels time).
+    now[0] = datetime(2026, 11, 7, tzinfo=UTC)
+    await both_at_once()
+    assert (await outbox_types(first, area)).count(MatchReminderDue.event_type()) == 3
+    now[0] = datetime(2026, 11, 10, tzinfo=UTC)
+    await both_at_once()
+    await both_at_once()
+    fired = await outbox_types(first, area)
+    assert fired.count(MatchExpired.event_type()) == 3
+    assert fired.count(MatchReminderDue.event_type()) == 3
+
+    restarted = app_with_clock(infra, now)  # a new process over the same database
+    await restarted.state.jobs["deadlines"]()
+    assert await outbox_types(restarted, area) == fired
+    for made in (first, restarted):
+        await made.state.infra.engine.dispose()

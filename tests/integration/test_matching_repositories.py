@@ -5,7 +5,7 @@ candidates is the SQL that is tested."""
 from __future__ import annotations
 
 from collections.abc import AsyncIterator, Awaitable, Callable
-from datetime import UTC, date, datetime
+from datetime import UTC, date, datetime, timedelta
 from typing import TypeVar
 
 import pytest
@@ -17,8 +17,11 @@ from loketkit.db import make_engine, make_session_factory
 from services.matching.adapters.uow import SqlMatchingUnitOfWork
 from services.matching.bootstrap import MIGRATIONS
 from services.matching.domain.model import (
+    HOLDING,
+    LIVE,
     FreePlace,
     Match,
+    MatchStatus,
     PlaceStatus,
     RequestStatus,
     WaitingRequest,
@@ -87,8 +90,9 @@ def waiting(request_id: str, *, born: str = "2026-10", locations: tuple[str, ...
     return WaitingRequest(
         request_id=request_id, service_area=area, municipality_nis="13008",
         birth_month=date.fromisoformat(f"{born}-01"), desired_start_date=START,
-        preferred_location_ids=locations, sibling_location_ids=("loc-b",), priority_facts=2,
-        urgency="urgent", submitted_at=T0,
+        day_parts=("mon_am", "mon_pm", "fri_am"), accepts_partial_fit=True,
+        preferred_location_ids=locations, sibling_location_ids=("loc-b",),
+        sibling_request_ids=("r-sister",), priority_facts=2, urgency="urgent", submitted_at=T0,
     )
 
 
@@ -97,7 +101,8 @@ def place(place_id: str, location_id: str = "loc-a", *, min_age: int = 0, max_ag
           area: str = AREA) -> FreePlace:
     return FreePlace(place_id=place_id, service_area=area, location_id=location_id,
                      municipality_nis="13053", available_from=available,
-                     min_age_months=min_age, max_age_months=max_age, status=status)
+                     min_age_months=min_age, max_age_months=max_age,
+                     day_parts=("tue_am", "wed_pm"), status=status)
 
 
 async def ids_of_candidates(uow: MatchingUnitOfWork, free: FreePlace) -> set[str]:
@@ -113,11 +118,37 @@ async def test_a_request_is_stored_as_given_and_waits(uow: MatchingUnitOfWork) -
     assert await in_unit(uow, lambda: uow.requests.get("unknown")) is None
 
 
-async def test_a_status_change_is_kept(uow: MatchingUnitOfWork) -> None:
+async def set_status(uow: MatchingUnitOfWork, request_id: str, status: RequestStatus,
+                     holding: tuple[str, ...] = ()) -> None:
+    async with uow:
+        found = await uow.requests.get(request_id)
+        assert found is not None
+        await uow.requests.save(found.model_copy(update={"status": status,
+                                                         "holding_location_ids": holding}))
+        await uow.commit()
+
+
+async def test_a_saved_change_is_kept(uow: MatchingUnitOfWork) -> None:
     await in_unit(uow, lambda: uow.requests.add(waiting("r1")))
-    await in_unit(uow, lambda: uow.requests.set_status("r1", RequestStatus.PROPOSED))
+    await set_status(uow, "r1", RequestStatus.PROPOSED, holding=("loc-a",))
     found = await in_unit(uow, lambda: uow.requests.get("r1"))
     assert found is not None and found.status is RequestStatus.PROPOSED
+    assert found.holding_location_ids == ("loc-a",)
+
+
+async def test_a_request_waits_only_at_open_choices_ranked_above_what_it_holds(
+    uow: MatchingUnitOfWork,
+) -> None:
+    await add_requests(uow, waiting("r1", locations=("loc-a", "loc-b", "loc-c", "loc-d")))
+    async with uow:
+        found = await uow.requests.get("r1")
+        assert found is not None
+        await uow.requests.save(found.model_copy(update={
+            "status": RequestStatus.PROPOSED, "holding_location_ids": ("loc-c",),
+            "closed_location_ids": ("loc-a",)}))
+        await uow.commit()
+    assert [location for location in ("loc-a", "loc-b", "loc-c", "loc-d")
+            if await ids_of_candidates(uow, place(f"p-{location}", location))] == ["loc-b"]
 
 
 async def test_candidates_chose_the_place_location(uow: MatchingUnitOfWork) -> None:
@@ -146,12 +177,11 @@ async def test_candidates_are_of_an_age_the_place_takes_in_whole_months(
 async def test_only_waiting_requests_are_candidates(uow: MatchingUnitOfWork) -> None:
     await add_requests(uow, *(waiting(request_id)
                               for request_id in ("waits", "proposed", "withdrawn", "back")))
-    for request_id, status in (("proposed", RequestStatus.PROPOSED),
-                               ("withdrawn", RequestStatus.WITHDRAWN),
-                               ("back", RequestStatus.PROPOSED), ("back", RequestStatus.WAITING)):
-        async with uow:
-            await uow.requests.set_status(request_id, status)
-            await uow.commit()
+    for request_id, status, holding in (
+            ("proposed", RequestStatus.PROPOSED, ("loc-a",)),
+            ("withdrawn", RequestStatus.WITHDRAWN, ()),
+            ("back", RequestStatus.PROPOSED, ("loc-a",)), ("back", RequestStatus.WAITING, ())):
+        await set_status(uow, request_id, status, holding)
     candidates = await in_unit(uow, lambda: uow.requests.candidates_for(place("p1")))
     assert sorted(request.request_id for request in candidates) == ["back", "waits"]
     assert {request.status for request in candidates} == {RequestStatus.WAITING}
@@ -160,7 +190,7 @@ async def test_only_waiting_requests_are_candidates(uow: MatchingUnitOfWork) -> 
 async def test_requests_are_counted_per_status_in_their_area(uow: MatchingUnitOfWork) -> None:
     await add_requests(uow, waiting("r1"), waiting("r2"), waiting("r3"),
                        waiting("r4", area="other"))
-    await in_unit(uow, lambda: uow.requests.set_status("r3", RequestStatus.WITHDRAWN))
+    await set_status(uow, "r3", RequestStatus.WITHDRAWN)
     assert await in_unit(uow, lambda: uow.requests.count_by_status(AREA)) == {
         RequestStatus.WAITING: 2, RequestStatus.WITHDRAWN: 1}
     assert await in_unit(uow, lambda: uow.requests.count_by_status("nowhere")) == {}
@@ -195,21 +225,109 @@ async def test_a_closure_cancels_open_and_proposed_places_of_its_location(
     assert await in_unit(uow, lambda: uow.places.count_by_status("nowhere")) == {}
 
 
-async def test_ending_a_match_returns_it_once_and_frees_the_place_for_another(
+def offer(match_id: str, place_id: str = "p1", request_id: str = "r1", *,
+          location_id: str = "loc-a", status: MatchStatus = MatchStatus.PROPOSED,
+          due: datetime = T0 + timedelta(days=7), area: str = AREA) -> Match:
+    return Match(match_id=match_id, service_area=area, request_id=request_id,
+                 place_id=place_id, location_id=location_id,
+                 location_municipality_nis="13053", request_municipality_nis="13008",
+                 proposed_at=T0, status=status, fit="partial", day_parts=("mon_am", "tue_pm"),
+                 family_answer_due=due, family_reminder_due=due - timedelta(days=1),
+                 organiser_answer_due=due + timedelta(days=7))
+
+
+async def add_offers(uow: MatchingUnitOfWork, *offers: Match) -> None:
+    async with uow:
+        for match in offers:
+            await uow.matches.add(match)
+        await uow.commit()
+
+
+async def test_an_offer_is_stored_as_given_and_found_by_request_place_and_location(
     uow: MatchingUnitOfWork,
 ) -> None:
-    first = Match(match_id="m1", request_id="r1", place_id="p1", location_id="loc-a",
-                  proposed_at=T0)
-    await in_unit(uow, lambda: uow.matches.add(first))
-    ended = await in_unit(uow, lambda: uow.matches.end_live_match_of("r1"))
-    assert ended == first.model_copy(update={"active": False})
-    assert await in_unit(uow, lambda: uow.matches.end_live_match_of("r1")) is None
-    # the unique index covers live matches only: the place may be proposed again
-    second = Match(match_id="m2", request_id="r2", place_id="p1", location_id="loc-a",
-                   proposed_at=T0)
-    await in_unit(uow, lambda: uow.matches.add(second))
-    assert await in_unit(uow, lambda: uow.matches.end_live_match_of("r2")) == second.model_copy(
-        update={"active": False})
+    first = offer("m1")
+    await add_offers(uow, first, offer("m2", "p2", location_id="loc-b"),
+                     offer("m3", "p3", status=MatchStatus.CONFIRMED),
+                     offer("m4", "p4", "r2", status=MatchStatus.DECLINED))
+    assert await in_unit(uow, lambda: uow.matches.get("m1")) == first
+    assert await in_unit(uow, lambda: uow.matches.get("unknown")) is None
+    live = await in_unit(uow, lambda: uow.matches.of_request("r1", LIVE))
+    assert sorted(m.match_id for m in live) == ["m1", "m2"]
+    holding = await in_unit(uow, lambda: uow.matches.of_request("r1", HOLDING))
+    assert sorted(m.match_id for m in holding) == ["m1", "m2", "m3"]
+    assert [m.match_id for m in await in_unit(uow, lambda: uow.matches.live_at("loc-a"))] == [
+        "m1"]
+    assert await in_unit(uow, lambda: uow.matches.live_of_place("p1")) == first
+    assert await in_unit(uow, lambda: uow.matches.live_of_place("p3")) is None
+
+
+async def test_an_offer_moves_only_from_the_statuses_given_once(
+    uow: MatchingUnitOfWork,
+) -> None:
+    await add_offers(uow, offer("m1"))
+    accepted = await in_unit(uow, lambda: uow.matches.transition(
+        "m1", {MatchStatus.PROPOSED}, MatchStatus.ACCEPTED, keep_waiting=True))
+    assert accepted is not None
+    assert (accepted.status, accepted.keep_waiting) == (MatchStatus.ACCEPTED, True)
+    assert await in_unit(uow, lambda: uow.matches.transition(
+        "m1", {MatchStatus.PROPOSED}, MatchStatus.EXPIRED)) is None
+    found = await in_unit(uow, lambda: uow.matches.get("m1"))
+    assert found is not None and found.status is MatchStatus.ACCEPTED
+    # an ended offer frees the place for another live one
+    await in_unit(uow, lambda: uow.matches.transition("m1", LIVE, MatchStatus.CANCELLED))
+    await add_offers(uow, offer("m2", request_id="r2"))
+    assert await in_unit(uow, lambda: uow.matches.live_of_place("p1")) == offer(
+        "m2", request_id="r2")
+
+
+async def test_a_reminder_is_recorded_once(uow: MatchingUnitOfWork) -> None:
+    await add_offers(uow, offer("m1"))
+    assert await in_unit(uow, lambda: uow.matches.mark_reminded("m1", "family", T0))
+    assert not await in_unit(uow, lambda: uow.matches.mark_reminded("m1", "family", T0))
+    assert await in_unit(uow, lambda: uow.matches.mark_reminded("m1", "organiser", T0))
+    found = await in_unit(uow, lambda: uow.matches.get("m1"))
+    assert found is not None
+    assert (found.family_reminded_at, found.organiser_reminded_at) == (T0, T0)
+
+
+async def test_due_offers_are_claimed_until_their_deadlines_fired(
+    uow: MatchingUnitOfWork,
+) -> None:
+    now = T0 + timedelta(days=10)
+    await add_offers(
+        uow,
+        offer("expires", "p1", due=now),
+        offer("reminded", "p2", due=now + timedelta(hours=1)),
+        offer("later", "p3", due=now + timedelta(days=2)),
+        offer("organiser", "p4", status=MatchStatus.ACCEPTED, due=now - timedelta(days=7)),
+        offer("ended", "p5", status=MatchStatus.DECLINED, due=now - timedelta(days=9)),
+    )
+    due = await in_unit(uow, lambda: uow.matches.claim_due(now, 10))
+    assert sorted(m.match_id for m in due) == ["expires", "organiser", "reminded"]
+    assert len(await in_unit(uow, lambda: uow.matches.claim_due(now, 2))) == 2
+    await in_unit(uow, lambda: uow.matches.mark_reminded("reminded", "family", now))
+    await in_unit(uow, lambda: uow.matches.mark_reminded("organiser", "organiser", now))
+    await in_unit(uow, lambda: uow.matches.transition("expires", LIVE, MatchStatus.EXPIRED))
+    assert await in_unit(uow, lambda: uow.matches.claim_due(now, 10)) == []
+
+
+async def test_offers_past_the_organiser_deadline_of_one_area(uow: MatchingUnitOfWork) -> None:
+    now = T0 + timedelta(days=20)
+    await add_offers(uow, offer("late", "p1", status=MatchStatus.ACCEPTED),
+                     offer("in-time", "p2", due=now),
+                     offer("done", "p3", status=MatchStatus.CONFIRMED),
+                     offer("elsewhere", "p4", area="other"))
+    found = await in_unit(uow, lambda: uow.matches.organiser_overdue(AREA, now))
+    assert [m.match_id for m in found] == ["late"]
+
+
+async def test_urgent_requests_without_an_offer(uow: MatchingUnitOfWork) -> None:
+    await add_requests(uow, waiting("urgent"), waiting("offered"),
+                       waiting("normal").model_copy(update={"urgency": "normal"}))
+    await set_status(uow, "offered", RequestStatus.PROPOSED, ("loc-a",))
+    found = await in_unit(uow, lambda: uow.requests.urgent_without_offer(AREA))
+    assert [request.request_id for request in found] == ["urgent"]
 
 
 async def test_a_closed_location_stays_closed(uow: MatchingUnitOfWork) -> None:

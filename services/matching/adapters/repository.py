@@ -6,10 +6,10 @@ Records and domain models have the same fields, so each side validates the other
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Sequence, Set
 from datetime import datetime
 
-from sqlalchemy import func, select, update
+from sqlalchemy import Select, and_, delete, func, or_, select, update
 from sqlalchemy.ext.asyncio import AsyncSession
 from sqlmodel import col
 
@@ -21,8 +21,11 @@ from services.matching.adapters.orm import (
     WaitingRequestRecord,
 )
 from services.matching.domain.model import (
+    LIVE,
+    Addressee,
     FreePlace,
     Match,
+    MatchStatus,
     PlaceStatus,
     RequestStatus,
     WaitingRequest,
@@ -41,21 +44,25 @@ class SqlRequestRepository:
     async def add(self, request: WaitingRequest) -> None:
         self._session.add(WaitingRequestRecord.model_validate(request, from_attributes=True))
         await self._session.flush()  # the candidate rows below refer to it
-        waiting = request.status is RequestStatus.WAITING
-        self._session.add_all(
-            RequestLocationRecord(request_id=request.request_id, location_id=location_id,
-                                  birth_month=request.birth_month, waiting=waiting)
-            for location_id in request.preferred_location_ids
-        )
+        self._session.add_all(self._index_rows(request))
 
-    async def set_status(self, request_id: str, status: RequestStatus) -> None:
+    async def save(self, request: WaitingRequest) -> None:
+        await self._session.merge(
+            WaitingRequestRecord.model_validate(request, from_attributes=True))
         await self._session.execute(
-            update(WaitingRequestRecord)
-            .where(col(WaitingRequestRecord.request_id) == request_id).values(status=status))
-        await self._session.execute(
-            update(RequestLocationRecord)
-            .where(col(RequestLocationRecord.request_id) == request_id)
-            .values(waiting=status is RequestStatus.WAITING))
+            delete(RequestLocationRecord)
+            .where(col(RequestLocationRecord.request_id) == request.request_id))
+        await self._session.flush()
+        self._session.add_all(self._index_rows(request))
+
+    @staticmethod
+    def _index_rows(request: WaitingRequest) -> list[RequestLocationRecord]:
+        return [
+            RequestLocationRecord(request_id=request.request_id, location_id=location_id,
+                                  rank=rank, birth_month=request.birth_month,
+                                  waiting=request.waits_at(location_id))
+            for rank, location_id in enumerate(request.preferred_location_ids)
+        ]
 
     async def candidates_for(self, place: FreePlace) -> list[WaitingRequest]:
         # The age window, as a birth-month range: one index scan per freed place.
@@ -77,6 +84,17 @@ class SqlRequestRepository:
             select(status, func.count())
             .where(col(WaitingRequestRecord.service_area) == service_area).group_by(status))
         return {RequestStatus(found): count for found, count in rows.all()}
+
+    async def urgent_without_offer(self, service_area: str) -> list[WaitingRequest]:
+        rows = await self._session.execute(
+            select(WaitingRequestRecord)
+            .where(col(WaitingRequestRecord.service_area) == service_area)
+            .where(col(WaitingRequestRecord.status) == RequestStatus.WAITING)
+            .where(col(WaitingRequestRecord.urgency).in_(("urgent", "crisis")))
+            .order_by(col(WaitingRequestRecord.submitted_at),
+                      col(WaitingRequestRecord.request_id)))
+        return [WaitingRequest.model_validate(record, from_attributes=True)
+                for record in rows.scalars()]
 
 
 class SqlPlaceRepository:
@@ -121,18 +139,95 @@ class SqlMatchRepository:
     def __init__(self, session: AsyncSession) -> None:
         self._session = session
 
+    @staticmethod
+    def _match(record: MatchRecord) -> Match:
+        return Match.model_validate(record, from_attributes=True)
+
+    async def _many(self, statement: Select[MatchRecord]) -> list[Match]:
+        rows = await self._session.execute(statement)
+        return [self._match(record) for record in rows.scalars()]
+
     async def add(self, match: Match) -> None:
         self._session.add(MatchRecord.model_validate(match, from_attributes=True))
+        await self._session.flush()  # the unique index speaks now, not at commit
 
-    async def end_live_match_of(self, request_id: str) -> Match | None:
-        record = (await self._session.execute(
+    async def get(self, match_id: str) -> Match | None:
+        record = await self._session.get(MatchRecord, match_id, with_for_update=True,
+                                         populate_existing=True)
+        return self._match(record) if record else None
+
+    async def of_request(self, request_id: str, statuses: Set[MatchStatus]) -> list[Match]:
+        return await self._many(
             select(MatchRecord)
-            .where(col(MatchRecord.request_id) == request_id, col(MatchRecord.active))
+            .where(col(MatchRecord.request_id) == request_id)
+            .where(col(MatchRecord.status).in_(list(statuses)))
+            .order_by(col(MatchRecord.proposed_at), col(MatchRecord.match_id)))
+
+    async def live_at(self, location_id: str) -> list[Match]:
+        return await self._many(
+            select(MatchRecord)
+            .where(col(MatchRecord.location_id) == location_id)
+            .where(col(MatchRecord.status).in_(list(LIVE)))
+            .order_by(col(MatchRecord.proposed_at), col(MatchRecord.match_id)))
+
+    async def live_of_place(self, place_id: str) -> Match | None:
+        found = await self._many(
+            select(MatchRecord)
+            .where(col(MatchRecord.place_id) == place_id)
+            .where(col(MatchRecord.status).in_(list(LIVE))))
+        return found[0] if found else None
+
+    async def transition(
+        self, match_id: str, from_statuses: Set[MatchStatus], to: MatchStatus,
+        *, keep_waiting: bool | None = None,
+    ) -> Match | None:
+        values: dict[str, object] = {"status": to}
+        if keep_waiting is not None:
+            values["keep_waiting"] = keep_waiting
+        record = (await self._session.execute(
+            update(MatchRecord)
+            .where(col(MatchRecord.match_id) == match_id)
+            .where(col(MatchRecord.status).in_(list(from_statuses)))
+            .values(**values)
+            .returning(MatchRecord)
+            .execution_options(populate_existing=True)
         )).scalars().first()
-        if record is None:
-            return None
-        record.active = False
-        return Match.model_validate(record, from_attributes=True)
+        return self._match(record) if record else None
+
+    async def mark_reminded(self, match_id: str, addressee: Addressee, at: datetime) -> bool:
+        column = (MatchRecord.family_reminded_at if addressee == "family"
+                  else MatchRecord.organiser_reminded_at)
+        result = await self._session.execute(
+            update(MatchRecord)
+            .where(col(MatchRecord.match_id) == match_id, col(column).is_(None))
+            .values({column: at})
+            .returning(col(MatchRecord.match_id)))
+        return result.first() is not None
+
+    async def claim_due(self, now: datetime, limit: int) -> list[Match]:
+        proposed = col(MatchRecord.status) == MatchStatus.PROPOSED
+        family = and_(proposed, or_(
+            col(MatchRecord.family_answer_due) <= now,
+            and_(col(MatchRecord.family_reminded_at).is_(None),
+                 col(MatchRecord.family_reminder_due) <= now)))
+        organiser = and_(col(MatchRecord.status).in_(list(LIVE)),
+                         col(MatchRecord.organiser_reminded_at).is_(None),
+                         col(MatchRecord.organiser_answer_due) <= now)
+        return await self._many(
+            select(MatchRecord)
+            .where(or_(family, organiser))
+            .order_by(col(MatchRecord.family_answer_due), col(MatchRecord.match_id))
+            .limit(limit)
+            .with_for_update(skip_locked=True)
+            .execution_options(populate_existing=True))
+
+    async def organiser_overdue(self, service_area: str, now: datetime) -> list[Match]:
+        return await self._many(
+            select(MatchRecord)
+            .where(col(MatchRecord.service_area) == service_area)
+            .where(col(MatchRecord.status).in_(list(LIVE)))
+            .where(col(MatchRecord.organiser_answer_due) <= now)
+            .order_by(col(MatchRecord.organiser_answer_due), col(MatchRecord.match_id)))
 
 
 class SqlClosureRepository:

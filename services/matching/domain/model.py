@@ -1,12 +1,18 @@
 """Who gets a free place: eligibility and a simple, documented ordering.
 
-Eligible: the place's location is among the family's chosen locations, the
-child's age (from the birth month) at the place's start date lies in the
-place's age range, and the start date fits: from 31 days before to 92 days
-after the desired start date. Crisis requests (children of a closed location)
-skip the start-date window: they need a place now.
+Eligible: the request still waits at the place's location (an open choice ranked
+above every offer or placement it holds), the child's age (from the birth month)
+at the place's start date lies in the place's age range, and the start date
+fits: from 31 days before to 92 days after the desired start date. Crisis
+requests (children of a closed location) skip the start-date window: they need
+a place now.
 
-Order, best first (the full, versioned priority rules come in their own issue):
+Fit: the place covers the asked day-parts ("full"), or, where the service area
+allows it and the family accepts it, covers at least the area's minimum share
+("partial").
+
+Order of requests for a place, best first (the full, versioned priority rules
+come in their own issue):
   1. urgency: crisis, then urgent, then normal;
   2. more priority facts (parents working or in training, single parent, low
      income, foster child, a sibling at this location);
@@ -22,25 +28,55 @@ from typing import Literal
 
 from pydantic import BaseModel, ConfigDict
 
+from contracts.events.matching import Fit
+from contracts.schedule import FULL_WEEK, DayPart, covers, overlap_share
+from services.matching.domain.area_settings import OfferSettings
+
 Urgency = Literal["normal", "urgent", "crisis"]
+Addressee = Literal["family", "organiser"]
 URGENCY_RANK: dict[str, int] = {"crisis": 0, "urgent": 1, "normal": 2}
 EARLIEST_BEFORE_START = timedelta(days=31)
 LATEST_AFTER_START = timedelta(days=92)
 
 
 class RequestStatus(StrEnum):
-    WAITING = "waiting"
-    PROPOSED = "proposed"  # has a live proposal: waits no more
+    WAITING = "waiting"  # no live offer, no placement
+    PROPOSED = "proposed"  # holds a proposed offer
+    ACCEPTED = "accepted"  # accepted an offer; the organiser has not confirmed yet
+    PLACED = "placed"  # an organiser confirmed a placement
     WITHDRAWN = "withdrawn"
+    EXPIRED = "expired"  # the family did not confirm its request in time
+
+
+ENDED_REQUEST = frozenset({RequestStatus.WITHDRAWN, RequestStatus.EXPIRED})
 
 
 class PlaceStatus(StrEnum):
     OPEN = "open"
-    PROPOSED = "proposed"
+    PROPOSED = "proposed"  # has a live (proposed or accepted) offer
+    FILLED = "filled"  # a placement was confirmed
+    WITHDRAWN = "withdrawn"  # the organiser took it back
     CANCELLED = "cancelled"  # its location closed
 
 
+class MatchStatus(StrEnum):
+    PROPOSED = "proposed"
+    ACCEPTED = "accepted"
+    DECLINED = "declined"
+    EXPIRED = "expired"
+    REFUSED = "refused"
+    CANCELLED = "cancelled"
+    CONFIRMED = "confirmed"
+
+
+LIVE = frozenset({MatchStatus.PROPOSED, MatchStatus.ACCEPTED})
+HOLDING = LIVE | {MatchStatus.CONFIRMED}
+
+
 class WaitingRequest(BaseModel):
+    """A request as matching knows it: what it asks, which choices are still open, and
+    which locations it holds an offer or a placement at (it waits only above those)."""
+
     model_config = ConfigDict(frozen=True)
 
     request_id: str
@@ -48,12 +84,37 @@ class WaitingRequest(BaseModel):
     municipality_nis: str
     birth_month: date  # first day of the birth month
     desired_start_date: date
-    preferred_location_ids: tuple[str, ...]
+    day_parts: tuple[DayPart, ...] = FULL_WEEK
+    accepts_partial_fit: bool = False
+    preferred_location_ids: tuple[str, ...]  # most wanted first
     sibling_location_ids: tuple[str, ...]
+    sibling_request_ids: tuple[str, ...] = ()
     priority_facts: int  # family facts, without siblings (those depend on the location)
     urgency: Urgency
     submitted_at: datetime
     status: RequestStatus = RequestStatus.WAITING
+    closed_location_ids: tuple[str, ...] = ()  # declined, expired, refused, or closed
+    holding_location_ids: tuple[str, ...] = ()  # live offers and confirmed placements
+
+    def rank(self, location_id: str) -> int:
+        """0 for the most wanted location; past the end for one no longer chosen."""
+        if location_id in self.preferred_location_ids:
+            return self.preferred_location_ids.index(location_id)
+        return len(self.preferred_location_ids)
+
+    def waits_at(self, location_id: str) -> bool:
+        """An open choice ranked above every offer or placement the request holds."""
+        if self.status in ENDED_REQUEST:
+            return False
+        if location_id not in self.preferred_location_ids:
+            return False
+        if location_id in self.closed_location_ids:
+            return False
+        rank = self.rank(location_id)
+        return all(rank < self.rank(held) for held in self.holding_location_ids)
+
+    def waiting_location_ids(self) -> tuple[str, ...]:
+        return tuple(loc for loc in self.preferred_location_ids if self.waits_at(loc))
 
 
 class FreePlace(BaseModel):
@@ -66,20 +127,50 @@ class FreePlace(BaseModel):
     available_from: date
     min_age_months: int
     max_age_months: int
+    day_parts: tuple[DayPart, ...] = FULL_WEEK
     status: PlaceStatus = PlaceStatus.OPEN
 
 
 class Match(BaseModel):
-    """A proposal of one place to one request; `active` until the request is withdrawn."""
+    """One offer of one place to one request, with its answer deadlines."""
 
     model_config = ConfigDict(frozen=True)
 
     match_id: str
+    service_area: str
     request_id: str
     place_id: str
     location_id: str
+    location_municipality_nis: str
+    request_municipality_nis: str
     proposed_at: datetime
-    active: bool = True
+    status: MatchStatus = MatchStatus.PROPOSED
+    fit: Fit = "full"
+    day_parts: tuple[DayPart, ...] = FULL_WEEK
+    family_answer_due: datetime
+    family_reminder_due: datetime
+    organiser_answer_due: datetime
+    family_reminded_at: datetime | None = None
+    organiser_reminded_at: datetime | None = None
+    keep_waiting: bool = False
+
+    @property
+    def live(self) -> bool:
+        return self.status in LIVE
+
+
+def status_of(request: WaitingRequest, holding: list[Match]) -> RequestStatus:
+    """A request's status from the offers and placements it holds."""
+    if request.status in ENDED_REQUEST:
+        return request.status
+    found = {match.status for match in holding}
+    if MatchStatus.CONFIRMED in found:
+        return RequestStatus.PLACED
+    if MatchStatus.ACCEPTED in found:
+        return RequestStatus.ACCEPTED
+    if MatchStatus.PROPOSED in found:
+        return RequestStatus.PROPOSED
+    return RequestStatus.WAITING
 
 
 def age_in_months(birth_month: date, on: date) -> int:
@@ -87,7 +178,8 @@ def age_in_months(birth_month: date, on: date) -> int:
 
 
 def is_eligible(request: WaitingRequest, place: FreePlace) -> bool:
-    if place.location_id not in request.preferred_location_ids:
+    """Age and start-date rules, at a location the request still waits at."""
+    if not request.waits_at(place.location_id):
         return False
     age = age_in_months(request.birth_month, place.available_from)
     if not place.min_age_months <= age <= place.max_age_months:
@@ -98,11 +190,41 @@ def is_eligible(request: WaitingRequest, place: FreePlace) -> bool:
     return earliest <= place.available_from <= request.desired_start_date + LATEST_AFTER_START
 
 
+def schedule_fit(request: WaitingRequest, place: FreePlace, rules: OfferSettings) -> Fit | None:
+    """Full when the place covers every asked day-part; partial when the area allows it,
+    the family accepts it and the place covers enough; otherwise no fit."""
+    if covers(place.day_parts, request.day_parts):
+        return "full"
+    if (rules.partial_fit_allowed and request.accepts_partial_fit
+            and overlap_share(place.day_parts, request.day_parts) >= rules.partial_fit_min_share):
+        return "partial"
+    return None
+
+
+def fit_of(request: WaitingRequest, place: FreePlace, rules: OfferSettings) -> Fit | None:
+    """How a place fits a request (None: not at all)."""
+    return schedule_fit(request, place, rules) if is_eligible(request, place) else None
+
+
+def still_fits(request: WaitingRequest, match: Match, place: FreePlace,
+               rules: OfferSettings) -> bool:
+    """After a change to the request: does its offer still fit (location still chosen,
+    age, dates and day-parts)? The offer's own location counts as waited at."""
+    if match.location_id not in request.preferred_location_ids:
+        return False
+    holding = tuple(loc for loc in request.holding_location_ids if loc != match.location_id)
+    free = request.model_copy(update={
+        "status": RequestStatus.WAITING, "holding_location_ids": holding,
+        "closed_location_ids": tuple(loc for loc in request.closed_location_ids
+                                     if loc != match.location_id)})
+    return fit_of(free, place, rules) is not None
+
+
 def ordering_key(request: WaitingRequest, place: FreePlace) -> tuple[int, int, int, datetime, str]:
     return (
         URGENCY_RANK[request.urgency],
         -priority_points(request, place),
-        request.preferred_location_ids.index(place.location_id),
+        request.rank(place.location_id),
         request.submitted_at,
         request.request_id,
     )
@@ -112,20 +234,28 @@ def priority_points(request: WaitingRequest, place: FreePlace) -> int:
     return request.priority_facts + (place.location_id in request.sibling_location_ids)
 
 
-def best_request(candidates: list[WaitingRequest], place: FreePlace) -> WaitingRequest | None:
-    eligible = [request for request in candidates if is_eligible(request, place)]
-    return min(eligible, key=lambda request: ordering_key(request, place), default=None)
+def best_request(candidates: list[WaitingRequest], place: FreePlace,
+                 rules: OfferSettings) -> tuple[WaitingRequest, Fit] | None:
+    """For a free place: the first fitting candidate in the ordering."""
+    fitting = [(request, fit) for request in candidates
+               if (fit := fit_of(request, place, rules)) is not None]
+    best = min(fitting, key=lambda pair: ordering_key(pair[0], place), default=None)
+    return best
 
 
-def best_place(places: list[FreePlace], request: WaitingRequest) -> FreePlace | None:
-    """For a new request: the open place it fits, its most wanted location first."""
-    eligible = [place for place in places if is_eligible(request, place)]
+def best_place(places: list[FreePlace], request: WaitingRequest,
+               rules: OfferSettings) -> tuple[FreePlace, Fit] | None:
+    """For a request: full fits before partial ones, then its most wanted location,
+    then the earliest start."""
+    fitting = [(place, fit) for place in places
+               if (fit := fit_of(request, place, rules)) is not None]
     return min(
-        eligible,
-        key=lambda place: (
-            request.preferred_location_ids.index(place.location_id),
-            place.available_from,
-            place.place_id,
+        fitting,
+        key=lambda pair: (
+            pair[1] != "full",
+            request.rank(pair[0].location_id),
+            pair[0].available_from,
+            pair[0].place_id,
         ),
         default=None,
     )
@@ -134,7 +264,7 @@ def best_place(places: list[FreePlace], request: WaitingRequest) -> FreePlace | 
 def explain(request: WaitingRequest, place: FreePlace) -> str:
     return (
         f"urgency {request.urgency}; priority points {priority_points(request, place)}; "
-        f"choice {request.preferred_location_ids.index(place.location_id) + 1}; "
+        f"choice {request.rank(place.location_id) + 1}; "
         f"registered {request.submitted_at.date().isoformat()}"
     )
 

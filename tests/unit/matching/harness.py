@@ -4,30 +4,41 @@ from __future__ import annotations
 
 import itertools
 from datetime import UTC, date, datetime, timedelta
+from typing import TypeVar
 
 import httpx
 
 from contracts import CloudEvent, EventData
 from contracts.events import MatchProposed, PlaceFreed, PriorityFacts, RequestSubmitted
 from contracts.events.requests import Urgency
+from contracts.schedule import FULL_WEEK, DayPart, full_days
 from loketkit.testing import RecordingDeadLetters, deliver, deliver_event
 from services.matching.bootstrap import bootstrap
+from services.matching.domain.model import Match
 from services.matching.settings import MatchingSettings
 from tests.unit.matching.fakes import FakeMatchingUnitOfWork
 
+E = TypeVar("E", bound=EventData)
 AREA = "kempen-gml"
 START = date(2027, 9, 1)
 T0 = datetime(2026, 11, 1, tzinfo=UTC)
 NOW = datetime(2026, 11, 2, 9, 30, tzinfo=UTC)  # what the injected clock says
 
 
+WEEK: list[DayPart] = list(FULL_WEEK)
+MORNINGS: list[DayPart] = ["mon_am", "tue_am", "wed_am", "thu_am", "fri_am"]
+
+
 def submitted(request_id: str, *, locations: tuple[str, ...] = ("loc-a",), minutes: int = 0,
               urgency: Urgency = "normal", working: bool = False,
-              siblings: tuple[str, ...] = (), area: str = AREA) -> RequestSubmitted:
+              siblings: tuple[str, ...] = (), area: str = AREA,
+              day_parts: list[DayPart] | None = None, partial: bool = False,
+              sibling_requests: tuple[str, ...] = ()) -> RequestSubmitted:
     return RequestSubmitted(
         service_area=area, request_id=request_id, child_ref="c" * 64,
         municipality_nis="13008", birth_month="2026-10", desired_start_date=START,
-        days_per_week=4, preferred_location_ids=list(locations),
+        day_parts=day_parts or full_days(4), accepts_partial_fit=partial,
+        preferred_location_ids=list(locations), sibling_request_ids=list(sibling_requests),
         priority=PriorityFacts(parents_working_or_training=working,
                                sibling_location_ids=list(siblings)),
         urgency=urgency, submitted_at=T0 + timedelta(minutes=minutes),
@@ -35,11 +46,11 @@ def submitted(request_id: str, *, locations: tuple[str, ...] = ("loc-a",), minut
 
 
 def freed(place_id: str, location_id: str = "loc-a", available: date = START,
-          area: str = AREA) -> PlaceFreed:
+          area: str = AREA, day_parts: list[DayPart] | None = None) -> PlaceFreed:
     return PlaceFreed(
         service_area=area, place_id=place_id, location_id=location_id,
         municipality_nis="13053", available_from=available, min_age_months=0,
-        max_age_months=36, freed_at=T0,
+        max_age_months=36, day_parts=day_parts or WEEK, freed_at=T0,
     )
 
 
@@ -48,6 +59,7 @@ class Matching:
     the handlers, over one fake database; ids come out as match-1, match-2, ..."""
 
     def __init__(self) -> None:
+        self.now = NOW
         self.uow = FakeMatchingUnitOfWork()
         self.dead_letters = RecordingDeadLetters()
         numbers = itertools.count(1)
@@ -55,7 +67,7 @@ class Matching:
             MatchingSettings(handler_backoff_seconds=0),
             uow_factory=lambda: self.uow,
             dead_letters=self.dead_letters,
-            clock=lambda: NOW,
+            clock=lambda: self.now,
             id_factory=lambda prefix: f"{prefix}-{next(numbers)}",
         )
 
@@ -68,7 +80,21 @@ class Matching:
         ]
 
     def proposals(self) -> list[MatchProposed]:
-        return [data for data in self.uow.published_data() if isinstance(data, MatchProposed)]
+        return self.published(MatchProposed)
+
+    def published(self, kind: type[E]) -> list[E]:
+        return [data for data in self.uow.published_data() if isinstance(data, kind)]
+
+    def offered(self) -> list[tuple[str, str]]:
+        """(request, place) of every proposal, in order."""
+        return [(p.request_id, p.place_id) for p in self.proposals()]
+
+    def match(self, match_id: str) -> Match:
+        return self.uow.matches.rows[match_id]
+
+    async def run_deadlines(self) -> int:
+        fired: int = await self.app.state.jobs["deadlines"]()
+        return fired
 
     def client(self) -> httpx.AsyncClient:
         return httpx.AsyncClient(transport=httpx.ASGITransport(app=self.app),

@@ -5,9 +5,9 @@ from __future__ import annotations
 from datetime import timedelta
 
 from contracts import new_event
-from contracts.events import CrisisClosure, PlaceFreed, RequestWithdrawn
+from contracts.events import CrisisClosure, MatchCancelled, PlaceFreed, RequestWithdrawn
 from loketkit.consumer import Origin
-from services.matching.domain.model import PlaceStatus, RequestStatus
+from services.matching.domain.model import MatchStatus, PlaceStatus, RequestStatus
 from tests.unit.matching.harness import AREA, NOW, START, T0, Matching, freed, submitted
 
 
@@ -36,7 +36,7 @@ async def test_the_proposal_takes_its_id_and_time_from_the_injected_factories(
     await matching.feed(submitted("r1"), freed("p1"))
     [proposal] = matching.proposals()
     assert (proposal.match_id, proposal.proposed_at) == ("match-1", NOW)
-    [match] = matching.uow.matches.rows
+    [match] = matching.uow.matches.rows.values()
     assert (match.match_id, match.request_id, match.place_id, match.proposed_at) == (
         "match-1", "r1", "p1", NOW)
     assert matching.uow.requests.rows["r1"].status is RequestStatus.PROPOSED
@@ -92,8 +92,10 @@ async def test_a_withdrawn_proposal_goes_to_the_next_in_line(matching: Matching)
     await matching.feed(withdrawn("r1"))
     assert [(p.request_id, p.place_id) for p in matching.proposals()] == [
         ("r1", "p1"), ("r2", "p1")]
-    assert [(m.request_id, m.active) for m in matching.uow.matches.rows] == [
-        ("r1", False), ("r2", True)]
+    assert [(m.request_id, m.status) for m in matching.uow.matches.rows.values()] == [
+        ("r1", MatchStatus.CANCELLED), ("r2", MatchStatus.PROPOSED)]
+    [cancelled] = matching.published(MatchCancelled)
+    assert (cancelled.request_id, cancelled.reason) == ("r1", "request_withdrawn")
     assert matching.uow.requests.rows["r1"].status is RequestStatus.WITHDRAWN
 
 
