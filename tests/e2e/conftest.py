@@ -14,6 +14,7 @@ from tests.conftest import DATABASE_SUFFIX, Servers, fresh_infra
 from tests.e2e.support import TOPIC_PREFIX
 from tests.kafka_helpers import delete_topics
 from tools.infra import Infra, ensure_topics
+from tools.mailsink import MailSink
 from tools.processes import ServiceProcess, service_processes, start_all, stop_all
 
 # LOKET_E2E_PORT_BASE lets two test runs on one machine use different ports.
@@ -33,12 +34,14 @@ async def e2e_infra(servers: Servers) -> AsyncIterator[Infra]:
 
 
 @pytest.fixture(scope="session")
-def system(e2e_infra: Infra) -> Iterator[dict[str, ServiceProcess]]:
+def system(e2e_infra: Infra, mail_sink: MailSink) -> Iterator[dict[str, ServiceProcess]]:
     services = service_processes(
         e2e_infra, LOG_DIR, E2E_PORTS,
-        # short backoff so dead-letter tests stay quick; outbox polls often
+        # short backoff so dead-letter tests stay quick; outbox polls often; deadlines and
+        # mail are looked at every half second; mail goes to the session's SMTP sink
         {"HANDLER_BACKOFF_SECONDS": "0.05", "OUTBOX_POLL_SECONDS": "0.1",
-         "KAFKA_TOPIC_PREFIX": TOPIC_PREFIX},
+         "KAFKA_TOPIC_PREFIX": TOPIC_PREFIX, "JOBS_INTERVAL_SECONDS": "0.5",
+         "SMTP_PORT": str(mail_sink.port)},
     )
     for log in LOG_DIR.glob("*.log"):
         log.unlink()

@@ -33,13 +33,21 @@ def eventually(probe: Callable[[], T | None], timeout: float = 45.0, what: str =
     raise TimeoutError(f"not reached within {timeout:.0f}s: {what}")
 
 
+ORGANISER_EMAIL = "opvang@kdv-test.example.be"
+FULL_WEEK = ["mon_am", "mon_pm", "tue_am", "tue_pm", "wed_am", "wed_pm", "thu_am", "thu_pm",
+             "fri_am", "fri_pm"]
+MON_TO_WED = FULL_WEEK[:6]
+THU_FRI = FULL_WEEK[6:]
+
+
 def register_location(http: httpx.Client, system: dict[str, ServiceProcess],
-                      municipality_nis: str = "13053", postcode: str = "2430") -> str:
+                      municipality_nis: str = "13053", postcode: str = "2430",
+                      capacity: int = 40) -> str:
     location_id = f"loc-{uuid.uuid4().hex[:10]}"
     response = http.post(f"{system['capacity'].url}/locations", json={
         "location_id": location_id, "name": f"KDV test {location_id}",
-        "municipality_nis": municipality_nis, "postcode": postcode, "capacity": 40,
-        "subsidy_tier": "income_related"})
+        "municipality_nis": municipality_nis, "postcode": postcode, "capacity": capacity,
+        "subsidy_tier": "income_related", "organiser_email": ORGANISER_EMAIL})
     assert response.status_code == 201, response.text
     eventually(lambda: any(loc["location_id"] == location_id for loc in
                            http.get(f"{system['intake'].url}/locations").json()),
@@ -56,7 +64,8 @@ def request_body(location_ids: list[str], **overrides: Any) -> dict[str, Any]:
                    "phone": "+32 470 12 34 56", "street": "Markt 1", "postcode": "2440"},
         "municipality_nis": "13008",
         "desired_start_date": START.isoformat(),
-        "days_per_week": 4,
+        "day_parts": MON_TO_WED,
+        "share_contact_with_organiser": True,
         "preferred_location_ids": location_ids,
         "priority": {"parents_working_or_training": True},
     }
@@ -72,9 +81,11 @@ def submit_request(http: httpx.Client, system: dict[str, ServiceProcess],
 
 
 def free_places(http: httpx.Client, system: dict[str, ServiceProcess], location_id: str,
-                count: int = 1, available_from: date = START) -> list[str]:
+                count: int = 1, available_from: date = START,
+                day_parts: list[str] | None = None) -> list[str]:
     response = http.post(f"{system['capacity'].url}/locations/{location_id}/free-places",
-                         json={"available_from": available_from.isoformat(), "count": count})
+                         json={"available_from": available_from.isoformat(), "count": count,
+                               "day_parts": day_parts or FULL_WEEK})
     assert response.status_code == 201, response.text
     body = response.json()
     return list(body["place_ids"] if isinstance(body, dict) else body)
@@ -91,3 +102,60 @@ def figures_for(http: httpx.Client, system: dict[str, ServiceProcess], nis: str
                 ) -> dict[str, Any]:
     figures = http.get(f"{system['reporting'].url}/figures").json()
     return next((row for row in figures["municipalities"] if row["municipality_nis"] == nis), {})
+
+
+def offers(http: httpx.Client, system: dict[str, ServiceProcess], request_id: str
+           ) -> list[dict[str, Any]]:
+    return list(request_status(http, system, request_id).get("offers", []))
+
+
+def open_offer(http: httpx.Client, system: dict[str, ServiceProcess], request_id: str,
+               timeout: float = 45.0) -> dict[str, Any]:
+    """Waits until intake shows the family an offer it can answer."""
+    return eventually(
+        lambda: next((o for o in offers(http, system, request_id) if o["status"] == "open"),
+                     None),
+        timeout=timeout, what=f"an open offer for {request_id}")
+
+
+def answer(http: httpx.Client, system: dict[str, ServiceProcess], request_id: str,
+           match_id: str, verb: str, **body: Any) -> dict[str, Any]:
+    """The family accepts or declines an offer (verb: accept, decline)."""
+    response = http.post(
+        f"{system['intake'].url}/requests/{request_id}/offers/{match_id}/{verb}", json=body)
+    assert response.status_code == 200, response.text
+    return dict(response.json())
+
+
+def organiser_answer(http: httpx.Client, system: dict[str, ServiceProcess], match_id: str,
+                     verb: str, **body: Any) -> httpx.Response:
+    """The organiser confirms or refuses an offer at its location (verb: confirm, refuse),
+    once capacity has learnt the family's answer."""
+    url = f"{system['capacity'].url}/offers/{match_id}/{verb}"
+    return eventually(lambda: (r := http.post(url, json=body)).status_code in (200, 201) and r,
+                      what=f"organiser can {verb} {match_id}")
+
+
+def occupancy(http: httpx.Client, system: dict[str, ServiceProcess], location_id: str,
+              on: date = START) -> dict[str, Any]:
+    response = http.get(f"{system['capacity'].url}/locations/{location_id}/occupancy",
+                        params={"on": on.isoformat()})
+    assert response.status_code == 200, response.text
+    return dict(response.json())
+
+
+def post(http: httpx.Client, url: str, body: dict[str, Any] | None = None) -> httpx.Response:
+    """A plain POST (the async tests call it between awaits: nothing else runs on their loop)."""
+    return http.post(url, json=body if body is not None else {})
+
+
+def close_location(http: httpx.Client, system: dict[str, ServiceProcess], location_id: str,
+                   effective_from: date = START) -> str:
+    """The coordinator registers a closure (confidential) and releases it at once."""
+    registered = post(http, f"{system['capacity'].url}/locations/{location_id}/closures",
+                      {"reason": "licence_suspended", "effective_from": effective_from.isoformat()})
+    assert registered.status_code == 201, registered.text
+    closure_id = str(registered.json()["closure_id"])
+    released = post(http, f"{system['capacity'].url}/closures/{closure_id}/release")
+    assert released.status_code in (200, 201), released.text
+    return closure_id

@@ -98,8 +98,8 @@ async def test_an_organisers_place_at_an_unknown_location_is_dead_lettered_with_
 @pytest.mark.parametrize(
     ("service", "method", "path", "body", "status", "field"),
     [
-        ("intake", "POST", "/requests", {**request_body(["x"]), "days_per_week": 9}, 422,
-         "days_per_week"),
+        ("intake", "POST", "/requests", {**request_body(["x"]), "day_parts": ["sat_am"]}, 422,
+         "day_parts.0"),
         ("intake", "POST", "/requests",
          {**request_body(["x"]), "child": {"first_name": "A", "last_name": "B",
                                            "birth_date": "2026-02-30"}}, 422, "child.birth_date"),
@@ -117,7 +117,7 @@ async def test_an_organisers_place_at_an_unknown_location_is_dead_lettered_with_
           "subsidy_tier": "gold"}, 422, "subsidy_tier"),
         ("capacity", "POST", "/locations/loc-unknown/free-places",
          {"available_from": START.isoformat()}, 404, "location_id"),
-        ("capacity", "POST", "/locations/loc-unknown/closure",
+        ("capacity", "POST", "/locations/loc-unknown/closures",
          {"reason": "licence_suspended", "effective_from": START.isoformat()}, 404,
          "location_id"),
         ("reporting", "GET", "/figures?municipality_nis=abc", None, 422, "municipality_nis"),

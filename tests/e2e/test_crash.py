@@ -22,7 +22,7 @@ async def test_killing_matching_neither_loses_nor_doubles_a_proposal(
 ) -> None:
     location_id = register_location(http, system)
     request_ids = {submit_request(http, system, [location_id]) for _ in range(REQUESTS)}
-    mine = lambda r: r.headers.get("ce_type") == "be.loket.MatchProposed.v1" and (  # noqa: E731
+    mine = lambda r: r.headers.get("ce_type") == MatchProposed.event_type() and (  # noqa: E731
         getattr(r.data(), "location_id", None) == location_id)
 
     place_ids = free_places(http, system, location_id, count=REQUESTS // 2)

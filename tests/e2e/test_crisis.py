@@ -5,7 +5,7 @@ from __future__ import annotations
 import httpx
 
 from tests.e2e.support import (
-    START,
+    close_location,
     eventually,
     figures_for,
     free_places,
@@ -27,9 +27,7 @@ def test_children_of_a_closed_location_are_re_placed_first(
                what="a proposal at the location that will close")
     closures_before = figures_for(http, system, "13021").get("closures", 0)
 
-    response = http.post(f"{system['capacity'].url}/locations/{closing}/closure",
-                         json={"reason": "licence_suspended", "effective_from": START.isoformat()})
-    assert response.status_code == 201, response.text
+    close_location(http, system, closing)
 
     old = eventually(lambda: (s := request_status(http, system, request_id))["status"]
                      == "replaced_after_closure" and s, what="intake replaces the request")

@@ -18,7 +18,7 @@ import pytest
 from contracts.topics import DEAD_LETTER
 from tests.e2e.conftest import LOG_DIR
 from tests.e2e.support import (
-    START,
+    close_location,
     eventually,
     free_places,
     register_location,
@@ -133,10 +133,7 @@ async def test_database_errors_leave_no_personal_data_in_logs_or_dead_letters(
         await refuse_rows(intake_db, refusals[1],
                           f"NEW.urgency = 'crisis' AND NEW.child_first_name = "
                           f"'{on_consumer.first_name}'")
-        response = await post(f"{system['capacity'].url}/locations/{closing}/closure",
-                              json={"reason": "licence_suspended",
-                                    "effective_from": START.isoformat()})
-        assert response.status_code == 201, response.text
+        close_location(http, system, closing)
         [dead] = await collect(
             e2e_infra.bootstrap_servers, topic(DEAD_LETTER),
             match=lambda r: r.headers.get("dlq_service") == "intake"
