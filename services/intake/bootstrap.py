@@ -14,14 +14,16 @@ from pathlib import Path
 from fastapi import FastAPI
 
 from contracts.topics import CAPACITY, MATCHES
+from loketkit.area_settings import area_settings_router
 from loketkit.consumer import DeadLetterSink
 from loketkit.ids import Clock, IdFactory, new_id, utcnow
 from loketkit.service import assemble
 from services.intake.adapters.postcodes import postcode_coordinates
 from services.intake.adapters.uow import SqlIntakeUnitOfWork
+from services.intake.domain.area_settings import RequestSettings
 from services.intake.domain.model import child_reference
 from services.intake.entrypoints.http import router
-from services.intake.handlers import COMMAND_HANDLERS, EVENT_HANDLERS
+from services.intake.handlers import COMMAND_HANDLERS, EVENT_HANDLERS, JOBS
 from services.intake.ports import IntakeUnitOfWork
 from services.intake.settings import DEVELOPMENT_KEY, IntakeSettings
 
@@ -50,7 +52,7 @@ def bootstrap(
         command_handlers=COMMAND_HANDLERS,
         event_handlers=EVENT_HANDLERS,
         input_topics=[CAPACITY, MATCHES],
-        routers=[router],
+        routers=[router, area_settings_router(RequestSettings, "settings")],
         dependencies={
             "child_ref": functools.partial(child_reference, key.encode()),
             "postcode_coordinates": postcode_coordinates(),
@@ -59,4 +61,5 @@ def bootstrap(
         dead_letters=dead_letters,
         clock=clock,
         id_factory=id_factory,
+        jobs=JOBS,
     )

@@ -2,34 +2,81 @@
 
 Collaborators are injected by parameter name (see `bootstrap`): `clock`, `new_id`,
 `settings`, `child_ref` (the keyed HMAC) and `postcode_coordinates`.
+Notices go to the family's own e-mail only (none when it has none: staff serve it).
 """
 
 from __future__ import annotations
 
 import logging
-from datetime import datetime
-from typing import Literal
+from datetime import datetime, timedelta
+from pathlib import Path
+from typing import Any, Literal
 
 from contracts import CloudEvent
 from contracts.events import (
     CrisisClosure,
+    EnrolmentEnded,
     LocationRegistered,
+    MatchAccepted,
+    MatchCancelled,
+    MatchDeclined,
+    MatchExpired,
     MatchProposed,
+    MatchRefused,
+    MatchReminderDue,
+    PlacementConfirmed,
     PriorityFacts,
+    RequestExpired,
     RequestSubmitted,
+    RequestUpdated,
     RequestWithdrawn,
 )
+from contracts.schedule import DayPart
+from loketkit.area_settings import settings_in_force
 from loketkit.bus import AnyHandler
+from loketkit.calendar import BRUSSELS, Period
 from loketkit.consumer import RejectedEvent
-from loketkit.errors import NotFound
+from loketkit.errors import Invalid, NotFound
 from loketkit.ids import Clock, IdFactory
-from services.intake.domain.commands import ErasePersonalData, SubmitRequest, WithdrawRequest
+from loketkit.mail import compose
+from services.intake.domain.area_settings import RequestSettings
+from services.intake.domain.commands import (
+    AnswerOffer,
+    ConfirmRequest,
+    ErasePersonalData,
+    ImportWaitingList,
+    LinkSiblings,
+    SubmitRequest,
+    UpdateRequest,
+    WithdrawRequest,
+)
 from services.intake.domain.locations import Coordinates, Location, crisis_choices
-from services.intake.domain.model import Request, check_new_request
+from services.intake.domain.model import (
+    AuditEntry,
+    ImportBatch,
+    Offer,
+    OfferNotOpen,
+    OfferStatus,
+    Request,
+    RequestRuleError,
+    Status,
+    check_new_request,
+    check_wishes,
+)
 from services.intake.ports import ChildRef, IntakeUnitOfWork
 from services.intake.settings import IntakeSettings
 
 log = logging.getLogger(__name__)
+
+NOTICES = Path(__file__).parent / "notices"
+CLAIM_BATCH = 100
+MAX_IMPORT_ROWS = 5000
+DAYS = {"mon": "maandag", "tue": "dinsdag", "wed": "woensdag", "thu": "donderdag",
+        "fri": "vrijdag"}
+HALVES = {"am": "voormiddag", "pm": "namiddag"}
+
+
+# --- what may leave intake -----------------------------------------------------------
 
 
 def submitted_event(request: Request, child_ref: str) -> RequestSubmitted:
@@ -42,12 +89,28 @@ def submitted_event(request: Request, child_ref: str) -> RequestSubmitted:
         neighbourhood_code=request.neighbourhood_code,
         birth_month=request.birth_month,
         desired_start_date=request.desired_start_date,
-        days_per_week=request.days_per_week,
+        day_parts=list(request.day_parts),
+        accepts_partial_fit=request.accepts_partial_fit,
         preferred_location_ids=list(request.preferred_location_ids),
+        sibling_request_ids=list(request.sibling_request_ids),
         priority=PriorityFacts.model_validate(request.priority, from_attributes=True),
         urgency=request.urgency,
         replaces_request_id=request.replaces_request_id,
         submitted_at=request.submitted_at,
+    )
+
+
+def updated_event(request: Request, now: datetime) -> RequestUpdated:
+    return RequestUpdated(
+        service_area=request.service_area,
+        request_id=request.request_id,
+        municipality_nis=request.municipality_nis,
+        desired_start_date=request.desired_start_date,
+        day_parts=list(request.day_parts),
+        accepts_partial_fit=request.accepts_partial_fit,
+        preferred_location_ids=list(request.preferred_location_ids),
+        sibling_request_ids=list(request.sibling_request_ids),
+        updated_at=now,
     )
 
 
@@ -63,6 +126,70 @@ def withdrawn_event(
     )
 
 
+# --- notices ---------------------------------------------------------------------------
+
+
+def day_parts_text(parts: tuple[DayPart, ...] | list[DayPart]) -> str:
+    """"maandag voormiddag, maandag namiddag" in Dutch, week order."""
+    return ", ".join(f"{DAYS[part[:3]]} {HALVES[part[4:]]}" for part in parts)
+
+
+def moment_text(moment: datetime) -> str:
+    return moment.astimezone(BRUSSELS).strftime("%d/%m/%Y om %H:%M")
+
+
+async def notify(
+    uow: IntakeUnitOfWork, request: Request, kind: str, new_id: IdFactory, now: datetime,
+    **context: Any,
+) -> bool:
+    """A notice to the family itself, in the transaction of the change; none without
+    e-mail (or after erasure): loket staff serve those families."""
+    if request.contact.email is None or request.erased_at is not None:
+        return False
+    await uow.notices.add(compose(
+        notice_id=new_id("ntc"), recipient=request.contact.email, kind=kind, created_at=now,
+        template_dir=NOTICES, child_first_name=request.child.first_name,
+        request_id=request.request_id, **context,
+    ))
+    return True
+
+
+async def offer_context(uow: IntakeUnitOfWork, offer: Offer) -> dict[str, Any]:
+    location = await uow.locations.get(offer.location_id)
+    return {
+        "location_name": location.name if location else offer.location_id,
+        "match_id": offer.match_id,
+        "start_date": offer.start_date.strftime("%d/%m/%Y"),
+        "day_parts": day_parts_text(offer.day_parts),
+        "partial": offer.fit == "partial",
+        "answer_due": moment_text(offer.family_answer_due),
+    }
+
+
+# --- commands ----------------------------------------------------------------------------
+
+
+def new_request(command: SubmitRequest, request_id: str, service_area: str,
+                submitted_at: datetime, now: datetime) -> Request:
+    return Request(
+        request_id=request_id,
+        service_area=service_area,
+        child=command.child,
+        contact=command.contact,
+        municipality_nis=command.municipality_nis,
+        neighbourhood_code=command.neighbourhood_code,
+        desired_start_date=command.desired_start_date,
+        day_parts=command.day_parts,
+        preferred_location_ids=tuple(dict.fromkeys(command.preferred_location_ids)),
+        priority=command.priority,
+        urgency=command.urgency,
+        submitted_at=submitted_at,
+        accepts_partial_fit=command.accepts_partial_fit,
+        share_contact_with_organiser=command.share_contact_with_organiser,
+        last_confirmed_at=now,
+    )
+
+
 async def submit_request(
     command: SubmitRequest,
     uow: IntakeUnitOfWork,
@@ -71,20 +198,8 @@ async def submit_request(
     clock: Clock,
     new_id: IdFactory,
 ) -> Request:
-    request = Request(
-        request_id=new_id("req"),
-        service_area=settings.service_area,
-        child=command.child,
-        contact=command.contact,
-        municipality_nis=command.municipality_nis,
-        neighbourhood_code=command.neighbourhood_code,
-        desired_start_date=command.desired_start_date,
-        days_per_week=command.days_per_week,
-        preferred_location_ids=tuple(dict.fromkeys(command.preferred_location_ids)),
-        priority=command.priority,
-        urgency=command.urgency,
-        submitted_at=clock(),
-    )
+    now = clock()
+    request = new_request(command, new_id("req"), settings.service_area, now, now)
     async with uow:
         known = {location.location_id for location in await uow.locations.open_in(
             request.service_area)}
@@ -93,6 +208,43 @@ async def submit_request(
         uow.emit(submitted_event(request, child_ref(request.child)))
         await uow.commit()
     return request
+
+
+async def import_waiting_list(
+    command: ImportWaitingList,
+    uow: IntakeUnitOfWork,
+    settings: IntakeSettings,
+    child_ref: ChildRef,
+    clock: Clock,
+    new_id: IdFactory,
+) -> ImportBatch:
+    """A loket going live brings its waiting list: every row valid, or nothing stored.
+    Each row keeps its original registration date."""
+    if not command.rows:
+        raise Invalid("csv", "no rows to import")
+    if len(command.rows) > MAX_IMPORT_ROWS:
+        raise Invalid("csv", f"at most {MAX_IMPORT_ROWS} rows per import")
+    now = clock()
+    batch = ImportBatch(new_id("imp"), len(command.rows), now, command.imported_by)
+    async with uow:
+        known = {location.location_id for location in await uow.locations.open_in(
+            settings.service_area)}
+        requests = []
+        for row in command.rows:
+            request = new_request(row.request, new_id("req"), settings.service_area,
+                                  row.registered_at, now)
+            request.import_id = batch.import_id
+            try:
+                check_new_request(request, settings.municipalities, known)
+            except RequestRuleError as error:
+                raise Invalid(f"line {row.line}.{error.field}", error.message) from error
+            requests.append(request)
+        for request in requests:
+            await uow.requests.add(request)
+            uow.emit(submitted_event(request, child_ref(request.child)))
+        await uow.imports.add(batch)
+        await uow.commit()
+    return batch
 
 
 async def known_request(uow: IntakeUnitOfWork, request_id: str) -> Request:
@@ -114,18 +266,181 @@ async def withdraw_request(
     return request
 
 
-async def erase_personal_data(
-    command: ErasePersonalData, uow: IntakeUnitOfWork, clock: Clock
+async def update_request(
+    command: UpdateRequest, uow: IntakeUnitOfWork, clock: Clock
 ) -> Request:
-    """Erasure: personal data goes, the pseudonymous facts (and so the figures) stay."""
     async with uow:
         request = await known_request(uow, command.request_id)
+        request.update(
+            command.desired_start_date or request.desired_start_date,
+            command.day_parts or request.day_parts,
+            request.accepts_partial_fit if command.accepts_partial_fit is None
+            else command.accepts_partial_fit,
+            command.preferred_location_ids or request.preferred_location_ids,
+        )
+        known = {location.location_id for location in await uow.locations.open_in(
+            request.service_area)}
+        check_wishes(request, known)
+        await uow.requests.save(request)
+        uow.emit(updated_event(request, clock()))
+        await uow.commit()
+    return request
+
+
+async def link_siblings(command: LinkSiblings, uow: IntakeUnitOfWork, clock: Clock) -> Request:
+    """Staff link brothers and sisters (each has its own request), both ways."""
+    if command.sibling_request_id == command.request_id:
+        raise RequestRuleError("request_id", "a request cannot be its own sibling")
+    async with uow:
+        # Lock both in one order, so two links made at once cannot deadlock.
+        found = {request_id: await uow.requests.get_for_update(request_id)
+                 for request_id in sorted((command.request_id, command.sibling_request_id))}
+        request, sibling = found[command.request_id], found[command.sibling_request_id]
+        if request is None:
+            raise NotFound("request_id", "no request with this id")
+        if sibling is None:
+            raise NotFound("request_id", "no sibling request with this id")
+        request.require_waiting()
+        if sibling.status is not Status.WAITING:
+            raise OfferNotOpen("request_id", "the sibling's request is not waiting")
         now = clock()
-        if request.erase_personal_data(now):
-            uow.emit(withdrawn_event(request, "by_family", now))
+        for one, other in ((request, sibling), (sibling, request)):
+            if one.link_sibling(other.request_id):
+                await uow.requests.save(one)
+                uow.emit(updated_event(one, now))
+        await uow.commit()
+    return request
+
+
+async def confirm_request(
+    command: ConfirmRequest, uow: IntakeUnitOfWork, clock: Clock
+) -> Request:
+    async with uow:
+        request = await known_request(uow, command.request_id)
+        request.confirm(clock())
         await uow.requests.save(request)
         await uow.commit()
     return request
+
+
+async def answer_offer(
+    command: AnswerOffer, uow: IntakeUnitOfWork, clock: Clock, new_id: IdFactory
+) -> Request:
+    """The family's answer (or loket staff's for it, audited): accept or decline."""
+    if command.answered_by == "loket_staff" and not command.staff_member:
+        raise Invalid("staff_member", "name the staff member who answers for the family")
+    async with uow:
+        request = await known_request(uow, command.request_id)
+        offer = request.offer(command.match_id)
+        if offer is None:
+            raise NotFound("match_id", "no offer with this id for this request")
+        if not request.is_open:
+            raise OfferNotOpen("match_id", f"the request is {request.status.value}")
+        now = clock()
+        offer.answer(command.accept, command.answered_by, now,
+                     command.keep_waiting_for_higher_choices)
+        await uow.requests.save(request)
+        common = {"service_area": request.service_area, "match_id": offer.match_id,
+                  "request_id": request.request_id, "place_id": offer.place_id,
+                  "location_id": offer.location_id,
+                  "municipality_nis": request.municipality_nis,
+                  "answered_by": command.answered_by}
+        if command.accept:
+            uow.emit(MatchAccepted(**common, accepted_at=now,
+                                   keep_waiting_for_higher_choices=(
+                                       offer.keep_waiting_for_higher_choices)))
+        else:
+            uow.emit(MatchDeclined(**common, declined_at=now))
+        await uow.audit.add(AuditEntry(
+            audit_id=new_id("aud"), request_id=request.request_id, match_id=offer.match_id,
+            action="offer_accepted" if command.accept else "offer_declined",
+            actor=command.answered_by, staff_member=command.staff_member, at=now,
+        ))
+        await uow.commit()
+    return request
+
+
+async def chain(uow: IntakeUnitOfWork, request: Request) -> list[Request]:
+    """The request, those it replaced and those made from it after crisis closures."""
+    found = {request.request_id: request}
+    todo = [request]
+    while todo:
+        current = todo.pop()
+        for linked_id in (current.replaces_request_id, current.replaced_by_request_id):
+            if linked_id and linked_id not in found:
+                linked = await uow.requests.get_for_update(linked_id)
+                if linked:
+                    found[linked_id] = linked
+                    todo.append(linked)
+    return list(found.values())
+
+
+async def erase_personal_data(
+    command: ErasePersonalData, uow: IntakeUnitOfWork, clock: Clock
+) -> Request:
+    """Erasure: personal data goes, in every copy made for crisis requests too; the
+    pseudonymous facts (and so the figures) stay."""
+    async with uow:
+        request = await known_request(uow, command.request_id)
+        now = clock()
+        for one in await chain(uow, request):
+            if one.erase_personal_data(now):
+                uow.emit(withdrawn_event(one, "by_family", now))
+            await uow.requests.save(one)
+        await uow.commit()
+        erased = await uow.requests.get(command.request_id)
+    assert erased is not None
+    return erased
+
+
+# --- jobs --------------------------------------------------------------------------------
+
+
+def at_least(period: Period) -> timedelta:
+    """A lower bound of any `period.after(start) - start`: narrows the claim in SQL."""
+    if period.seconds is not None:
+        return timedelta(seconds=period.seconds)
+    return timedelta(days=period.days if period.days is not None else period.working_days or 0)
+
+
+async def ask_for_confirmations(
+    uow: IntakeUnitOfWork, clock: Clock, new_id: IdFactory, settings: IntakeSettings
+) -> int:
+    """Waiting families confirm their request every so often (area settings); one that
+    does not in time no longer waits (RequestExpired). Several instances run this:
+    rows are claimed FOR UPDATE SKIP LOCKED and changed in the same transaction."""
+    done = 0
+    async with uow:
+        now = clock()
+        rules = await settings_in_force(uow, RequestSettings, settings.service_area, now)
+        for request in await uow.requests.claim_to_expire(
+                settings.service_area, now - at_least(rules.confirm_within), CLAIM_BATCH):
+            asked = request.confirmation_asked_at
+            assert asked is not None
+            if rules.confirm_within.after(asked) > now:
+                break
+            request.expire()
+            await uow.requests.save(request)
+            uow.emit(RequestExpired(
+                service_area=request.service_area, request_id=request.request_id,
+                municipality_nis=request.municipality_nis, confirmation_asked_at=asked,
+                expired_at=now))
+            await notify(uow, request, "request_expired", new_id, now)
+            done += 1
+        for request in await uow.requests.claim_to_ask(
+                settings.service_area, now - at_least(rules.confirm_every), CLAIM_BATCH):
+            if rules.confirm_every.after(request.confirmation_base()) > now:
+                break
+            request.confirmation_asked_at = now
+            await uow.requests.save(request)
+            await notify(uow, request, "confirm_request", new_id, now,
+                         confirm_due=moment_text(rules.confirm_within.after(now)))
+            done += 1
+        await uow.commit()
+    return done
+
+
+# --- events ------------------------------------------------------------------------------
 
 
 async def on_location_registered(
@@ -134,12 +449,184 @@ async def on_location_registered(
     await uow.locations.upsert(Location.model_validate(data, from_attributes=True))
 
 
-async def on_match_proposed(event: CloudEvent, data: MatchProposed, uow: IntakeUnitOfWork) -> None:
-    request = await uow.requests.get_for_update(data.request_id)
+async def offered_request(uow: IntakeUnitOfWork, request_id: str | None) -> Request:
+    request = await uow.requests.get_for_update(request_id) if request_id else None
     if request is None:
-        raise RejectedEvent("field 'data.request_id': proposal for a request intake does not know")
-    if request.propose(data.match_id, data.location_id, data.place_id):
-        await uow.requests.save(request)
+        raise RejectedEvent("field 'data.request_id': a request intake does not know")
+    return request
+
+
+async def replace_child(
+    uow: IntakeUnitOfWork,
+    old: Request,
+    location: Location,
+    event: CloudEvent,
+    child_ref: ChildRef,
+    postcode_coordinates: Coordinates,
+    now: datetime,
+    new_id: IdFactory,
+) -> None:
+    """A child affected by a released closure gets a crisis request (once per closure):
+    its family's other open choices, or else the nearest open locations."""
+    assert location.closure_id is not None and location.closed_from is not None
+    if old.needs_loket_for_closure_id == location.closure_id:
+        await uow.requests.save(old)
+        return
+    for offer in old.offers:
+        if offer.location_id == location.location_id:
+            offer.end(OfferStatus.CANCELLED, "location_closed")
+    open_locations = await uow.locations.open_in(old.service_area)
+    choices = crisis_choices(old.open_choices(location.location_id), location.location_id,
+                             old.contact.postcode, open_locations, postcode_coordinates)
+    if not choices:
+        # Nothing left to offer in the area: the loket takes it up by hand.
+        old.needs_loket_for_closure_id = location.closure_id
+        await uow.requests.save(old)
+        log.warning("crisis closure %s: no open location left, request on the loket's list",
+                    location.closure_id)
+        return
+    new = old.replace_after_closure(new_id("req"), choices, location.closed_from, now)
+    await uow.requests.save(old)
+    await uow.requests.add(new)
+    uow.emit(withdrawn_event(old, "replaced_after_closure", now), caused_by=event)
+    uow.emit(submitted_event(new, child_ref(new.child)), caused_by=event)
+
+
+async def closed_location(uow: IntakeUnitOfWork, location_id: str) -> Location | None:
+    location = await uow.locations.get(location_id)
+    return location if location and location.closure_id and location.closed_from else None
+
+
+async def on_match_proposed(
+    event: CloudEvent,
+    data: MatchProposed,
+    uow: IntakeUnitOfWork,
+    child_ref: ChildRef,
+    postcode_coordinates: Coordinates,
+    clock: Clock,
+    new_id: IdFactory,
+) -> None:
+    request = await offered_request(uow, data.request_id)
+    offer = Offer(
+        match_id=data.match_id, request_id=data.request_id, location_id=data.location_id,
+        place_id=data.place_id, start_date=data.start_date, day_parts=tuple(data.day_parts),
+        fit=data.fit, family_answer_due=data.family_answer_due,
+        organiser_answer_due=data.organiser_answer_due, proposed_at=data.proposed_at,
+    )
+    if not request.record_offer(offer):
+        return
+    now = clock()
+    closed = await closed_location(uow, data.location_id)
+    if closed:  # read after the closure: re-place the child at once
+        await replace_child(uow, request, closed, event, child_ref, postcode_coordinates,
+                            now, new_id)
+        return
+    await uow.requests.save(request)
+    await notify(uow, request, "offer_made", new_id, now, **await offer_context(uow, offer))
+
+
+async def ended_offer(
+    uow: IntakeUnitOfWork, request_id: str, match_id: str, status: OfferStatus,
+    reason: str | None = None,
+) -> tuple[Request, Offer] | None:
+    """Marks the offer ended; None for an offer intake never saw or one already past."""
+    request = await offered_request(uow, request_id)
+    offer = request.offer(match_id)
+    if offer is None or not offer.end(status, reason):
+        return None
+    await uow.requests.save(request)
+    return request, offer
+
+
+async def on_match_expired(
+    event: CloudEvent, data: MatchExpired, uow: IntakeUnitOfWork, clock: Clock,
+    new_id: IdFactory,
+) -> None:
+    ended = await ended_offer(uow, data.request_id, data.match_id, OfferStatus.EXPIRED)
+    if ended and ended[0].is_open:
+        request, offer = ended
+        await notify(uow, request, "offer_expired", new_id, clock(),
+                     **await offer_context(uow, offer))
+
+
+async def on_match_refused(
+    event: CloudEvent, data: MatchRefused, uow: IntakeUnitOfWork, clock: Clock,
+    new_id: IdFactory,
+) -> None:
+    ended = await ended_offer(uow, data.request_id, data.match_id, OfferStatus.REFUSED,
+                              data.reason)
+    if ended and ended[0].is_open:
+        request, offer = ended
+        await notify(uow, request, "offer_refused", new_id, clock(),
+                     **await offer_context(uow, offer))
+
+
+async def on_match_cancelled(
+    event: CloudEvent, data: MatchCancelled, uow: IntakeUnitOfWork
+) -> None:
+    """Remembered: a cancellation for a closed location, read before the closure itself,
+    still lets the closure re-place the child."""
+    await ended_offer(uow, data.request_id, data.match_id, OfferStatus.CANCELLED, data.reason)
+
+
+async def on_match_reminder_due(
+    event: CloudEvent, data: MatchReminderDue, uow: IntakeUnitOfWork, clock: Clock,
+    new_id: IdFactory,
+) -> None:
+    if data.addressee != "family":
+        return  # the organiser's reminder is capacity's and the loket's to give
+    request = await offered_request(uow, data.request_id)
+    offer = request.offer(data.match_id)
+    if offer and offer.status is OfferStatus.OPEN and request.is_open:
+        await notify(uow, request, "offer_reminder", new_id, clock(),
+                     **await offer_context(uow, offer))
+
+
+async def on_placement_confirmed(
+    event: CloudEvent,
+    data: PlacementConfirmed,
+    uow: IntakeUnitOfWork,
+    child_ref: ChildRef,
+    postcode_coordinates: Coordinates,
+    clock: Clock,
+    new_id: IdFactory,
+) -> None:
+    request = await offered_request(uow, data.request_id)
+    if not request.is_open:
+        return
+    offer = request.offer(data.match_id)
+    if offer is None:  # read before the offer itself (another topic)
+        offer = Offer(
+            match_id=data.match_id, request_id=data.request_id, location_id=data.location_id,
+            place_id=data.place_id, start_date=data.start_date,
+            day_parts=tuple(data.day_parts), fit="full", family_answer_due=data.confirmed_at,
+            organiser_answer_due=data.confirmed_at, proposed_at=data.confirmed_at,
+            status=OfferStatus.ACCEPTED, answered_by="family", answered_at=data.confirmed_at,
+        )
+        request.offers.append(offer)
+    if not offer.place(data.enrolment_id, data.start_date, tuple(data.day_parts)):
+        return
+    request.mark_placed()
+    now = clock()
+    closed = await closed_location(uow, data.location_id)
+    if closed and closed.closed_from and offer.present_from(closed.closed_from):
+        await replace_child(uow, request, closed, event, child_ref, postcode_coordinates,
+                            now, new_id)
+        return
+    await uow.requests.save(request)
+    await notify(uow, request, "placed", new_id, now, **await offer_context(uow, offer))
+
+
+async def on_enrolment_ended(
+    event: CloudEvent, data: EnrolmentEnded, uow: IntakeUnitOfWork
+) -> None:
+    if data.request_id is None:
+        return  # a child the organiser admitted outside the loket
+    request = await offered_request(uow, data.request_id)
+    for offer in request.offers:
+        if offer.enrolment_id == data.enrolment_id and offer.ended_on is None:
+            offer.ended_on = data.ended_on
+            await uow.requests.save(request)
 
 
 async def on_crisis_closure(
@@ -151,24 +638,21 @@ async def on_crisis_closure(
     clock: Clock,
     new_id: IdFactory,
 ) -> None:
-    """Every child with a proposal at the closed location gets a new crisis request:
-    for the family's remaining choices, or else the nearest open locations."""
-    await uow.locations.close(data.location_id)
-    open_locations = await uow.locations.open_in(data.service_area)
+    """Every child at the closed location from `effective_from`, or holding an offer
+    there, gets a crisis request."""
+    await uow.locations.close(data.location_id, data.closure_id, data.effective_from)
+    location = await closed_location(uow, data.location_id)
+    if location is None:  # a location intake never heard of: remember it closed anyway
+        location = Location(
+            location_id=data.location_id, service_area=data.service_area, name=data.location_id,
+            municipality_nis=data.municipality_nis, postcode="0000", subsidy_tier="basic",
+            closed=True, closure_id=data.closure_id, closed_from=data.effective_from)
+        await uow.locations.upsert(location)
     now = clock()
-    for old in await uow.requests.proposed_at(data.location_id):
-        choices = crisis_choices(old.preferred_location_ids, data.location_id,
-                                 old.contact.postcode, open_locations, postcode_coordinates)
-        if not choices:
-            # Nothing left to offer in the area: the loket takes it up by hand.
-            log.warning("crisis closure %s: no open location left for a request",
-                        data.closure_id)
-            continue
-        new = old.replace_after_closure(new_id("req"), choices, now)
-        await uow.requests.save(old)
-        await uow.requests.add(new)
-        uow.emit(withdrawn_event(old, "replaced_after_closure", now), caused_by=event)
-        uow.emit(submitted_event(new, child_ref(new.child)), caused_by=event)
+    for old in await uow.requests.with_offers_at(data.location_id):
+        if old.affected_by_closure(data.location_id, data.effective_from):
+            await replace_child(uow, old, location, event, child_ref, postcode_coordinates,
+                                now, new_id)
 
 
 # The one place that says which handler answers what.
@@ -176,9 +660,21 @@ COMMAND_HANDLERS: dict[type, AnyHandler] = {
     SubmitRequest: submit_request,
     WithdrawRequest: withdraw_request,
     ErasePersonalData: erase_personal_data,
+    UpdateRequest: update_request,
+    LinkSiblings: link_siblings,
+    ConfirmRequest: confirm_request,
+    AnswerOffer: answer_offer,
+    ImportWaitingList: import_waiting_list,
 }
 EVENT_HANDLERS: dict[type, AnyHandler] = {
     LocationRegistered: on_location_registered,
     MatchProposed: on_match_proposed,
+    MatchExpired: on_match_expired,
+    MatchRefused: on_match_refused,
+    MatchCancelled: on_match_cancelled,
+    MatchReminderDue: on_match_reminder_due,
+    PlacementConfirmed: on_placement_confirmed,
+    EnrolmentEnded: on_enrolment_ended,
     CrisisClosure: on_crisis_closure,
 }
+JOBS: dict[str, AnyHandler] = {"confirmations": ask_for_confirmations}

@@ -7,17 +7,20 @@ satisfy these Protocols; mypy checks it.
 from __future__ import annotations
 
 from collections.abc import Callable
+from datetime import date, datetime
 from typing import Protocol
 
 from loketkit.uow import UnitOfWork
 from services.intake.domain.locations import Location
-from services.intake.domain.model import Child, Request
+from services.intake.domain.model import AuditEntry, Child, ImportBatch, Request
 
 # Turns a child into its pseudonymous reference (a keyed HMAC; the key stays in intake).
 ChildRef = Callable[[Child], str]
 
 
 class RequestRepository(Protocol):
+    """Requests with their offers (one aggregate): `save` writes both."""
+
     async def add(self, request: Request) -> None: ...
 
     async def get(self, request_id: str) -> Request | None: ...
@@ -28,15 +31,45 @@ class RequestRepository(Protocol):
 
     async def save(self, request: Request) -> None: ...
 
-    async def proposed_at(self, location_id: str) -> list[Request]:
-        """Requests with an open proposal at the location, locked like `get_for_update`."""
+    async def by_match(self, match_id: str) -> Request | None:
+        """The request an offer was made to."""
+        ...
+
+    async def with_offers_at(self, location_id: str) -> list[Request]:
+        """Open requests holding any offer (or placement) at the location, locked like
+        `get_for_update`, by id."""
+        ...
+
+    async def claim_to_ask(
+        self, service_area: str, based_until: datetime, limit: int
+    ) -> list[Request]:
+        """Waiting requests not asked to confirm whose last confirmation (or registration)
+        is at or before `based_until`, oldest first, locked and skipping rows another
+        transaction holds (FOR UPDATE SKIP LOCKED)."""
+        ...
+
+    async def claim_to_expire(
+        self, service_area: str, asked_until: datetime, limit: int
+    ) -> list[Request]:
+        """Waiting requests asked to confirm at or before `asked_until`, oldest question
+        first, locked and skipping rows another transaction holds."""
+        ...
+
+    async def listing(
+        self, *, without_email: bool, has_open_offer: bool, needs_loket: bool, limit: int
+    ) -> list[Request]:
+        """Open requests for the loket's worklists, by registration date."""
         ...
 
 
 class LocationRepository(Protocol):
-    async def upsert(self, location: Location) -> None: ...
+    async def upsert(self, location: Location) -> None:
+        """Add or update a location; a closed one stays closed."""
+        ...
 
-    async def close(self, location_id: str) -> None: ...
+    async def get(self, location_id: str) -> Location | None: ...
+
+    async def close(self, location_id: str, closure_id: str, closed_from: date) -> None: ...
 
     async def open_in(self, service_area: str) -> list[Location]:
         """The area's locations that are not closed, by id."""
@@ -47,6 +80,20 @@ class LocationRepository(Protocol):
         ...
 
 
+class AuditRepository(Protocol):
+    async def add(self, entry: AuditEntry) -> None: ...
+
+    async def for_request(self, request_id: str) -> list[AuditEntry]:
+        """Oldest first."""
+        ...
+
+
+class ImportRepository(Protocol):
+    async def add(self, batch: ImportBatch) -> None: ...
+
+    async def get(self, import_id: str) -> ImportBatch | None: ...
+
+
 class IntakeUnitOfWork(UnitOfWork, Protocol):
     # Read-only here, so an adapter may hold a more specific repository.
     @property
@@ -54,3 +101,9 @@ class IntakeUnitOfWork(UnitOfWork, Protocol):
 
     @property
     def locations(self) -> LocationRepository: ...
+
+    @property
+    def audit(self) -> AuditRepository: ...
+
+    @property
+    def imports(self) -> ImportRepository: ...

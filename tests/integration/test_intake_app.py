@@ -5,6 +5,7 @@ from __future__ import annotations
 
 from collections.abc import AsyncIterator
 from dataclasses import dataclass
+from datetime import timedelta
 
 import httpx
 import pytest
@@ -17,6 +18,7 @@ from contracts.events import EventData, LocationRegistered, RequestSubmitted
 from loketkit import migrations
 from loketkit.consumer import EventConsumer
 from loketkit.db import (
+    NoticeRow,
     OutboxMessage,
     ProcessedEvent,
     StoredAnswer,
@@ -24,11 +26,26 @@ from loketkit.db import (
     make_session_factory,
 )
 from loketkit.testing import RecordingDeadLetters, deliver
-from services.intake.adapters.orm import LocationRecord, RequestRecord
+from services.intake.adapters.orm import (
+    AuditRecord,
+    ImportRecord,
+    LocationRecord,
+    OfferRecord,
+    RequestRecord,
+)
 from services.intake.adapters.uow import SqlIntakeUnitOfWork
 from services.intake.bootstrap import MIGRATIONS, bootstrap
 from services.intake.settings import IntakeSettings
-from tests.unit.intake.harness import AREA, AROUND_GEEL, CHILD, NOW, REQUEST, closure, proposal
+from tests.unit.intake.harness import (
+    AREA,
+    AROUND_GEEL,
+    CHILD,
+    NOW,
+    REQUEST,
+    closure,
+    placed,
+    proposal,
+)
 from tools.infra import Infra
 
 pytestmark = pytest.mark.integration
@@ -64,7 +81,8 @@ async def sessions(infra: Infra) -> AsyncIterator[async_sessionmaker[AsyncSessio
 @pytest.fixture
 async def intake(sessions: async_sessionmaker[AsyncSession]) -> AsyncIterator[SqlIntake]:
     async with sessions() as session:
-        for table in (RequestRecord, LocationRecord, OutboxMessage, ProcessedEvent, StoredAnswer):
+        for table in (RequestRecord, LocationRecord, OfferRecord, AuditRecord, ImportRecord,
+                      OutboxMessage, ProcessedEvent, StoredAnswer, NoticeRow):
             await session.execute(delete(table))
         await session.commit()
     dead_letters = RecordingDeadLetters()
@@ -107,7 +125,7 @@ async def test_idempotent_submission_and_clean_text_over_sql(intake: SqlIntake) 
     headers = {"Idempotency-Key": "sql-1"}
     first = await intake.client.post("/requests", json=REQUEST, headers=headers)
     again = await intake.client.post("/requests", json=REQUEST, headers=headers)
-    other = await intake.client.post("/requests", json=REQUEST | {"days_per_week": 2},
+    other = await intake.client.post("/requests", json=REQUEST | {"day_parts": ["wed_am"]},
                                      headers=headers)
     assert (first.status_code, again.status_code, other.status_code) == (201, 201, 422)
     assert again.json()["request_id"] == first.json()["request_id"]
@@ -117,3 +135,92 @@ async def test_idempotent_submission_and_clean_text_over_sql(intake: SqlIntake) 
         "/requests", json=REQUEST | {"child": CHILD | {"first_name": "An\u0000"}})
     assert nul.status_code == 422
     assert [f["field"] for f in nul.json()["fields"]] == ["child.first_name"]
+
+
+async def test_offer_answer_placement_and_notices_over_sql(intake: SqlIntake) -> None:
+    await register(intake, "loc-a", "2440")
+    await register(intake, "loc-b", "2440")
+    created = await intake.client.post(
+        "/requests", json=REQUEST | {"preferred_location_ids": ["loc-a", "loc-b"]})
+    request_id = created.json()["request_id"]
+    assert await intake.deliver(proposal(request_id, "loc-a")) == "applied"
+    accepted = await intake.client.post(
+        f"/requests/{request_id}/offers/m-{request_id}-loc-a/accept",
+        json={"answered_by": "loket_staff", "staff_member": "Els"})
+    assert accepted.status_code == 200, accepted.json()
+    contact = await intake.client.get(f"/offers/m-{request_id}-loc-a/contact")
+    assert contact.status_code == 200 and contact.json()["child_first_name"] == "Lotte"
+    assert await intake.deliver(placed(request_id, "loc-a")) == "applied"
+
+    followed = (await intake.client.get(f"/requests/{request_id}")).json()
+    assert followed["status"] == "placed"
+    assert [c["state"] for c in followed["choices"]] == ["placed", "closed"]
+    assert [e.__class__.__name__ for e in await intake.outbox()] == [
+        "RequestSubmitted", "MatchAccepted"]
+    audit = (await intake.client.get(f"/requests/{request_id}/audit")).json()
+    assert [(a["actor"], a["staff_member"]) for a in audit] == [("loket_staff", "Els")]
+    async with intake.sessions() as session:
+        kinds = (await session.execute(
+            select(col(NoticeRow.kind)).order_by(col(NoticeRow.created_at)))).scalars().all()
+    assert sorted(kinds) == ["offer_made", "placed"]
+
+
+async def test_a_closure_replaces_a_placed_child_over_sql(intake: SqlIntake) -> None:
+    await register(intake, "loc-a", "2440")
+    await register(intake, "loc-b", "2440")
+    created = await intake.client.post("/requests", json=REQUEST)
+    request_id = created.json()["request_id"]
+    await intake.deliver(placed(request_id, "loc-a"))  # read before its offer
+    assert await intake.deliver(closure("loc-a")) == "applied"
+    [crisis] = [e for e in await intake.outbox()
+                if isinstance(e, RequestSubmitted) and e.urgency == "crisis"]
+    assert (crisis.replaces_request_id, crisis.preferred_location_ids) == (
+        request_id, ["loc-b"])
+    erased = await intake.client.delete(f"/requests/{crisis.request_id}/personal-data")
+    assert erased.status_code == 200
+    async with intake.sessions() as session:
+        names = (await session.execute(select(col(RequestRecord.child_first_name)))).scalars().all()
+    assert set(names) == {"(gewist)"}
+
+
+async def test_an_import_over_sql_is_all_or_nothing(intake: SqlIntake) -> None:
+    await register(intake, "loc-a", "2440")
+    header = ("child_first_name,child_last_name,child_birth_date,parent_name,postcode,"
+              "municipality_nis,desired_start_date,day_parts,preferred_location_ids,"
+              "registered_at")
+    good = "Lotte,Peeters,2026-10-12,An Peeters,2440,13008,2027-09-01,mon_am,loc-a,2026-01-05"
+    bad = good.replace("loc-a", "loc-z")
+    refused = await intake.client.post("/imports", content=f"{header}\n{good}\n{bad}\n",
+                                       headers={"content-type": "text/csv"})
+    assert refused.status_code == 422
+    assert [f["field"] for f in refused.json()["fields"]] == ["line 3.preferred_location_ids"]
+    assert await intake.outbox() == []
+    imported = await intake.client.post("/imports", content=f"{header}\n{good}\n{good}\n",
+                                        headers={"content-type": "text/csv"})
+    assert imported.status_code == 201 and imported.json()["rows"] == 2
+    assert len(await intake.outbox()) == 2
+
+
+async def test_the_confirmation_job_asks_then_expires_over_sql(
+    sessions: async_sessionmaker[AsyncSession],
+) -> None:
+    async with sessions() as session:
+        for table in (RequestRecord, LocationRecord, OfferRecord, OutboxMessage, NoticeRow):
+            await session.execute(delete(table))
+        await session.commit()
+    moments = [NOW]
+    app = bootstrap(IntakeSettings(), uow_factory=lambda: SqlIntakeUnitOfWork(sessions),
+                    dead_letters=RecordingDeadLetters(), clock=lambda: moments[-1])
+    transport = httpx.ASGITransport(app=app)
+    async with httpx.AsyncClient(transport=transport, base_url="http://intake") as client:
+        await deliver(app.state.consumer, LocationRegistered(
+            service_area=AREA, location_id="loc-a", name="KDV", municipality_nis="13008",
+            postcode="2440", capacity=10, subsidy_tier="basic", registered_at=NOW))
+        request_id = (await client.post("/requests", json=REQUEST)).json()["request_id"]
+        confirmations = app.state.jobs["confirmations"]
+        moments.append(NOW + timedelta(days=92))
+        assert await confirmations() == 1
+        assert await confirmations() == 0
+        moments.append(NOW + timedelta(days=123))
+        assert await confirmations() == 1
+        assert (await client.get(f"/requests/{request_id}")).json()["status"] == "expired"

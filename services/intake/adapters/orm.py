@@ -1,4 +1,5 @@
-"""Intake's tables. Personal data lives in `requests` and nowhere else."""
+"""Intake's tables. Personal data lives in `requests` and nowhere else
+(`audit_log.staff_member` names loket staff, not families)."""
 
 from __future__ import annotations
 
@@ -35,16 +36,72 @@ class RequestRecord(IntakeTable, table=True):
     municipality_nis: str = Field(max_length=5, index=True)
     neighbourhood_code: str | None = Field(default=None, max_length=32)
     desired_start_date: date
-    days_per_week: int
+    day_parts: list[str] = Field(sa_column=Column(JSON, nullable=False))
+    accepts_partial_fit: bool = False
+    share_contact_with_organiser: bool = False
+    sibling_request_ids: list[str] = Field(sa_column=Column(JSON, nullable=False))
     preferred_location_ids: list[str] = Field(sa_column=Column(JSON, nullable=False))
     priority: dict[str, object] = Field(sa_column=Column(JSON, nullable=False))
     submitted_at: datetime = Field(sa_type=DateTime(timezone=True))
     replaces_request_id: str | None = Field(default=None, max_length=64)
     replaced_by_request_id: str | None = Field(default=None, max_length=64)
     erased_at: datetime | None = Field(default=None, sa_type=DateTime(timezone=True))
+    last_confirmed_at: datetime | None = Field(default=None, sa_type=DateTime(timezone=True))
+    confirmation_asked_at: datetime | None = Field(
+        default=None, sa_type=DateTime(timezone=True), index=True)
+    needs_loket_for_closure_id: str | None = Field(default=None, max_length=64, index=True)
+    import_id: str | None = Field(default=None, max_length=64)
+
+
+class OfferRecord(IntakeTable, table=True):
+    """Offers matching made to a request, and what became of them; a placed one is the
+    child's placement. Pseudonymous: the personal data stays in `requests`."""
+
+    __tablename__ = "offers"
+
+    match_id: str = Field(primary_key=True, max_length=64)
+    request_id: str = Field(max_length=64, index=True)
+    location_id: str = Field(max_length=64, index=True)
+    place_id: str = Field(max_length=64)
+    start_date: date
+    day_parts: list[str] = Field(sa_column=Column(JSON, nullable=False))
+    fit: str = Field(max_length=16)
+    family_answer_due: datetime = Field(sa_type=DateTime(timezone=True))
+    organiser_answer_due: datetime = Field(sa_type=DateTime(timezone=True))
+    proposed_at: datetime = Field(sa_type=DateTime(timezone=True))
+    status: str = Field(max_length=16)
+    cancel_reason: str | None = Field(default=None, max_length=32)
+    refusal_reason: str | None = Field(default=None, max_length=32)
+    keep_waiting_for_higher_choices: bool = False
+    answered_by: str | None = Field(default=None, max_length=16)
+    answered_at: datetime | None = Field(default=None, sa_type=DateTime(timezone=True))
+    enrolment_id: str | None = Field(default=None, max_length=64)
+    ended_on: date | None = None
+
+
+class AuditRecord(IntakeTable, table=True):
+    """Who did what for a request, when: staff answering for a family without e-mail."""
+
+    __tablename__ = "audit_log"
+
+    audit_id: str = Field(primary_key=True, max_length=64)
+    request_id: str = Field(max_length=64, index=True)
     match_id: str | None = Field(default=None, max_length=64)
-    proposed_location_id: str | None = Field(default=None, max_length=64, index=True)
-    proposed_place_id: str | None = Field(default=None, max_length=64)
+    action: str = Field(max_length=32)
+    actor: str = Field(max_length=16)
+    staff_member: str | None = Field(default=None, max_length=200)
+    at: datetime = Field(sa_type=DateTime(timezone=True))
+
+
+class ImportRecord(IntakeTable, table=True):
+    """One imported waiting list (an audited batch); its requests name it."""
+
+    __tablename__ = "imports"
+
+    import_id: str = Field(primary_key=True, max_length=64)
+    rows: int
+    imported_at: datetime = Field(sa_type=DateTime(timezone=True))
+    imported_by: str | None = Field(default=None, max_length=200)
 
 
 class LocationRecord(IntakeTable, table=True):
@@ -59,3 +116,5 @@ class LocationRecord(IntakeTable, table=True):
     postcode: str = Field(max_length=4)
     subsidy_tier: str = Field(max_length=32)
     closed: bool = False
+    closure_id: str | None = Field(default=None, max_length=64)
+    closed_from: date | None = None

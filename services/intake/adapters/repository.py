@@ -1,50 +1,146 @@
-"""Requests and known locations over SQL, mapping records to the domain model."""
+"""Requests (with their offers), known locations, the audit log and imports over SQL,
+mapping records to the domain model."""
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from dataclasses import asdict
+from datetime import date, datetime
 from typing import cast
 
 from pydantic import TypeAdapter
-from sqlalchemy import select
+from sqlalchemy import exists, func, select
 from sqlalchemy.ext.asyncio import AsyncSession
 from sqlmodel import col
 
-from services.intake.adapters.orm import LocationRecord, RequestRecord
+from contracts.schedule import DayPart
+from services.intake.adapters.orm import (
+    AuditRecord,
+    ImportRecord,
+    LocationRecord,
+    OfferRecord,
+    RequestRecord,
+)
 from services.intake.domain.locations import Location
-from services.intake.domain.model import Child, Contact, Priority, Request, Status, Urgency
+from services.intake.domain.model import (
+    AnsweredBy,
+    AuditEntry,
+    Child,
+    Contact,
+    Fit,
+    ImportBatch,
+    Offer,
+    OfferStatus,
+    Priority,
+    Request,
+    Status,
+    Urgency,
+)
 
 PRIORITY = TypeAdapter(Priority)
+OPEN_STATUSES = (Status.WAITING.value, Status.PLACED.value)
 
 
 class SqlRequestRepository:
     def __init__(self, session: AsyncSession) -> None:
         self._session = session
 
+    async def _with_offers(self, records: Sequence[RequestRecord]) -> list[Request]:
+        if not records:
+            return []
+        ids = [record.request_id for record in records]
+        rows = await self._session.execute(
+            select(OfferRecord).where(col(OfferRecord.request_id).in_(ids))
+            .order_by(col(OfferRecord.proposed_at), col(OfferRecord.match_id))
+        )
+        offers: dict[str, list[Offer]] = {}
+        for offer in rows.scalars():
+            offers.setdefault(offer.request_id, []).append(offer_to_domain(offer))
+        return [to_domain(record, offers.get(record.request_id, [])) for record in records]
+
+    async def _one(self, record: RequestRecord | None) -> Request | None:
+        return (await self._with_offers([record]))[0] if record else None
+
     async def add(self, request: Request) -> None:
         self._session.add(to_record(request))
+        for offer in request.offers:
+            self._session.add(offer_to_record(offer))
 
     async def get(self, request_id: str) -> Request | None:
-        record = await self._session.get(RequestRecord, request_id)
-        return to_domain(record) if record else None
+        return await self._one(await self._session.get(RequestRecord, request_id))
 
     async def get_for_update(self, request_id: str) -> Request | None:
-        """Locks the row: a withdrawal and a proposal never change one request at once."""
-        record = await self._session.get(RequestRecord, request_id, with_for_update=True)
-        return to_domain(record) if record else None
+        """Locks the row: an answer and an event never change one request at once."""
+        return await self._one(
+            await self._session.get(RequestRecord, request_id, with_for_update=True))
 
     async def save(self, request: Request) -> None:
         await self._session.merge(to_record(request))
+        for offer in request.offers:
+            await self._session.merge(offer_to_record(offer))
 
-    async def proposed_at(self, location_id: str) -> list[Request]:
+    async def by_match(self, match_id: str) -> Request | None:
+        offer = await self._session.get(OfferRecord, match_id)
+        return await self.get(offer.request_id) if offer else None
+
+    async def with_offers_at(self, location_id: str) -> list[Request]:
         rows = await self._session.execute(
             select(RequestRecord)
-            .where(col(RequestRecord.proposed_location_id) == location_id)
-            .where(col(RequestRecord.status) == Status.PROPOSED)
+            .where(exists().where(col(OfferRecord.request_id) == col(RequestRecord.request_id))
+                   .where(col(OfferRecord.location_id) == location_id))
+            .where(col(RequestRecord.status).in_(OPEN_STATUSES))
             .order_by(col(RequestRecord.request_id))
             .with_for_update()
         )
-        return [to_domain(record) for record in rows.scalars()]
+        return await self._with_offers(list(rows.scalars()))
+
+    async def claim_to_ask(
+        self, service_area: str, based_until: datetime, limit: int
+    ) -> list[Request]:
+        base = func.coalesce(col(RequestRecord.last_confirmed_at),
+                             col(RequestRecord.submitted_at))
+        rows = await self._session.execute(
+            select(RequestRecord)
+            .where(col(RequestRecord.service_area) == service_area)
+            .where(col(RequestRecord.status) == Status.WAITING.value)
+            .where(col(RequestRecord.confirmation_asked_at).is_(None))
+            .where(base <= based_until)
+            .order_by(base, col(RequestRecord.request_id))
+            .limit(limit)
+            .with_for_update(skip_locked=True)
+        )
+        return await self._with_offers(list(rows.scalars()))
+
+    async def claim_to_expire(
+        self, service_area: str, asked_until: datetime, limit: int
+    ) -> list[Request]:
+        rows = await self._session.execute(
+            select(RequestRecord)
+            .where(col(RequestRecord.service_area) == service_area)
+            .where(col(RequestRecord.status) == Status.WAITING.value)
+            .where(col(RequestRecord.confirmation_asked_at) <= asked_until)
+            .order_by(col(RequestRecord.confirmation_asked_at), col(RequestRecord.request_id))
+            .limit(limit)
+            .with_for_update(skip_locked=True)
+        )
+        return await self._with_offers(list(rows.scalars()))
+
+    async def listing(
+        self, *, without_email: bool, has_open_offer: bool, needs_loket: bool, limit: int
+    ) -> list[Request]:
+        query = select(RequestRecord).where(col(RequestRecord.status).in_(OPEN_STATUSES))
+        if without_email:
+            query = query.where(col(RequestRecord.email).is_(None))
+        if needs_loket:
+            query = query.where(col(RequestRecord.needs_loket_for_closure_id).is_not(None))
+        if has_open_offer:
+            query = query.where(
+                exists().where(col(OfferRecord.request_id) == col(RequestRecord.request_id))
+                .where(col(OfferRecord.status) == OfferStatus.OPEN.value))
+        rows = await self._session.execute(
+            query.order_by(col(RequestRecord.submitted_at), col(RequestRecord.request_id))
+            .limit(limit))
+        return await self._with_offers(list(rows.scalars()))
 
 
 class SqlLocationRepository:
@@ -52,12 +148,21 @@ class SqlLocationRepository:
         self._session = session
 
     async def upsert(self, location: Location) -> None:
-        await self._session.merge(LocationRecord.model_validate(location, from_attributes=True))
+        record = LocationRecord.model_validate(location, from_attributes=True)
+        known = await self._session.get(LocationRecord, location.location_id)
+        if known and known.closed:
+            record.closed, record.closure_id, record.closed_from = (
+                True, known.closure_id, known.closed_from)
+        await self._session.merge(record)
 
-    async def close(self, location_id: str) -> None:
+    async def get(self, location_id: str) -> Location | None:
+        record = await self._session.get(LocationRecord, location_id)
+        return Location.model_validate(record, from_attributes=True) if record else None
+
+    async def close(self, location_id: str, closure_id: str, closed_from: date) -> None:
         record = await self._session.get(LocationRecord, location_id)
         if record:
-            record.closed = True
+            record.closed, record.closure_id, record.closed_from = True, closure_id, closed_from
 
     async def open_in(self, service_area: str) -> list[Location]:
         rows = await self._session.execute(
@@ -76,6 +181,33 @@ class SqlLocationRepository:
         return [Location.model_validate(record, from_attributes=True) for record in rows.scalars()]
 
 
+class SqlAuditRepository:
+    def __init__(self, session: AsyncSession) -> None:
+        self._session = session
+
+    async def add(self, entry: AuditEntry) -> None:
+        self._session.add(AuditRecord.model_validate(entry, from_attributes=True))
+
+    async def for_request(self, request_id: str) -> list[AuditEntry]:
+        rows = await self._session.execute(
+            select(AuditRecord).where(col(AuditRecord.request_id) == request_id)
+            .order_by(col(AuditRecord.at), col(AuditRecord.audit_id)))
+        return [AuditEntry(r.audit_id, r.request_id, r.match_id, r.action, r.actor,
+                           r.staff_member, r.at) for r in rows.scalars()]
+
+
+class SqlImportRepository:
+    def __init__(self, session: AsyncSession) -> None:
+        self._session = session
+
+    async def add(self, batch: ImportBatch) -> None:
+        self._session.add(ImportRecord.model_validate(batch, from_attributes=True))
+
+    async def get(self, import_id: str) -> ImportBatch | None:
+        r = await self._session.get(ImportRecord, import_id)
+        return ImportBatch(r.import_id, r.rows, r.imported_at, r.imported_by) if r else None
+
+
 def to_record(request: Request) -> RequestRecord:
     """The request's own fields map by name; child, contact and priority are flattened."""
     child, contact = request.child, request.contact
@@ -83,6 +215,7 @@ def to_record(request: Request) -> RequestRecord:
         request,
         from_attributes=True,
         update={
+            "status": request.status.value,
             "child_first_name": child.first_name,
             "child_last_name": child.last_name,
             "child_birth_date": child.birth_date,
@@ -92,6 +225,8 @@ def to_record(request: Request) -> RequestRecord:
             "phone": contact.phone,
             "street": contact.street,
             "postcode": contact.postcode,
+            "day_parts": list(request.day_parts),
+            "sibling_request_ids": list(request.sibling_request_ids),
             "preferred_location_ids": list(request.preferred_location_ids),
             "priority": asdict(request.priority)
             | {"sibling_location_ids": list(request.priority.sibling_location_ids)},
@@ -99,7 +234,7 @@ def to_record(request: Request) -> RequestRecord:
     )
 
 
-def to_domain(record: RequestRecord) -> Request:
+def to_domain(record: RequestRecord, offers: list[Offer]) -> Request:
     return Request(
         request_id=record.request_id,
         service_area=record.service_area,
@@ -110,16 +245,42 @@ def to_domain(record: RequestRecord) -> Request:
         municipality_nis=record.municipality_nis,
         neighbourhood_code=record.neighbourhood_code,
         desired_start_date=record.desired_start_date,
-        days_per_week=record.days_per_week,
+        day_parts=tuple(cast(list[DayPart], record.day_parts)),
         preferred_location_ids=tuple(record.preferred_location_ids),
         priority=PRIORITY.validate_python(record.priority),
         urgency=cast(Urgency, record.urgency),
         submitted_at=record.submitted_at,
+        accepts_partial_fit=record.accepts_partial_fit,
+        share_contact_with_organiser=record.share_contact_with_organiser,
+        sibling_request_ids=tuple(record.sibling_request_ids),
         status=Status(record.status),
+        last_confirmed_at=record.last_confirmed_at,
+        confirmation_asked_at=record.confirmation_asked_at,
         replaces_request_id=record.replaces_request_id,
         replaced_by_request_id=record.replaced_by_request_id,
+        needs_loket_for_closure_id=record.needs_loket_for_closure_id,
+        import_id=record.import_id,
         erased_at=record.erased_at,
-        match_id=record.match_id,
-        proposed_location_id=record.proposed_location_id,
-        proposed_place_id=record.proposed_place_id,
+        offers=offers,
+    )
+
+
+def offer_to_record(offer: Offer) -> OfferRecord:
+    return OfferRecord.model_validate(offer, from_attributes=True, update={
+        "status": offer.status.value, "day_parts": list(offer.day_parts)})
+
+
+def offer_to_domain(record: OfferRecord) -> Offer:
+    return Offer(
+        match_id=record.match_id, request_id=record.request_id,
+        location_id=record.location_id, place_id=record.place_id,
+        start_date=record.start_date, day_parts=tuple(cast(list[DayPart], record.day_parts)),
+        fit=cast(Fit, record.fit), family_answer_due=record.family_answer_due,
+        organiser_answer_due=record.organiser_answer_due, proposed_at=record.proposed_at,
+        status=OfferStatus(record.status), cancel_reason=record.cancel_reason,
+        refusal_reason=record.refusal_reason,
+        keep_waiting_for_higher_choices=record.keep_waiting_for_higher_choices,
+        answered_by=cast(AnsweredBy | None, record.answered_by),
+        answered_at=record.answered_at, enrolment_id=record.enrolment_id,
+        ended_on=record.ended_on,
     )

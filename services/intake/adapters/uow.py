@@ -1,4 +1,5 @@
-"""Intake's unit of work: requests and locations, plus outbox and inbox, in one transaction."""
+"""Intake's unit of work: requests (with offers), locations, audit log and imports,
+plus outbox and inbox, in one transaction."""
 
 from __future__ import annotations
 
@@ -7,12 +8,19 @@ from collections.abc import Callable
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
 from loketkit.uow import SqlUnitOfWork
-from services.intake.adapters.repository import SqlLocationRepository, SqlRequestRepository
+from services.intake.adapters.repository import (
+    SqlAuditRepository,
+    SqlImportRepository,
+    SqlLocationRepository,
+    SqlRequestRepository,
+)
 
 
 class SqlIntakeUnitOfWork(SqlUnitOfWork):
     requests: SqlRequestRepository
     locations: SqlLocationRepository
+    audit: SqlAuditRepository
+    imports: SqlImportRepository
 
     def __init__(
         self,
@@ -24,3 +32,5 @@ class SqlIntakeUnitOfWork(SqlUnitOfWork):
     def open_repositories(self, session: AsyncSession) -> None:
         self.requests = SqlRequestRepository(session)
         self.locations = SqlLocationRepository(session)
+        self.audit = SqlAuditRepository(session)
+        self.imports = SqlImportRepository(session)

@@ -3,10 +3,11 @@
 from __future__ import annotations
 
 from dataclasses import dataclass
-from datetime import date
+from datetime import date, datetime
 from typing import Literal
 
-from services.intake.domain.model import Child, Contact, Priority
+from contracts.schedule import DayPart
+from services.intake.domain.model import AnsweredBy, Child, Contact, Priority
 
 
 @dataclass(frozen=True)
@@ -16,10 +17,12 @@ class SubmitRequest:
     municipality_nis: str
     neighbourhood_code: str | None
     desired_start_date: date
-    days_per_week: int
+    day_parts: tuple[DayPart, ...]
     preferred_location_ids: tuple[str, ...]
     priority: Priority
     urgency: Literal["normal", "urgent"] = "normal"
+    accepts_partial_fit: bool = False
+    share_contact_with_organiser: bool = False
 
 
 @dataclass(frozen=True)
@@ -30,3 +33,50 @@ class WithdrawRequest:
 @dataclass(frozen=True)
 class ErasePersonalData:
     request_id: str
+
+
+@dataclass(frozen=True)
+class UpdateRequest:
+    """Only the given fields change (None keeps the current value)."""
+
+    request_id: str
+    desired_start_date: date | None = None
+    day_parts: tuple[DayPart, ...] | None = None
+    accepts_partial_fit: bool | None = None
+    preferred_location_ids: tuple[str, ...] | None = None
+
+
+@dataclass(frozen=True)
+class LinkSiblings:
+    request_id: str
+    sibling_request_id: str
+
+
+@dataclass(frozen=True)
+class ConfirmRequest:
+    request_id: str
+
+
+@dataclass(frozen=True)
+class AnswerOffer:
+    request_id: str
+    match_id: str
+    accept: bool
+    keep_waiting_for_higher_choices: bool = False
+    answered_by: AnsweredBy = "family"
+    staff_member: str | None = None
+
+
+@dataclass(frozen=True)
+class ImportedRequest:
+    """One row of an imported waiting list: a request with its original date."""
+
+    line: int
+    request: SubmitRequest
+    registered_at: datetime
+
+
+@dataclass(frozen=True)
+class ImportWaitingList:
+    rows: tuple[ImportedRequest, ...]
+    imported_by: str | None = None

@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import math
 from collections.abc import Iterable, Mapping, Sequence
+from datetime import date
 
 from pydantic import BaseModel, ConfigDict
 
@@ -31,6 +32,9 @@ class Location(BaseModel):
     postcode: str
     subsidy_tier: str
     closed: bool = False
+    # The released crisis closure that closed it, and from when (see CrisisClosure).
+    closure_id: str | None = None
+    closed_from: date | None = None
 
 
 def distance_km(a: tuple[float, float], b: tuple[float, float]) -> float:

@@ -1,4 +1,5 @@
-"""A childcare request and its life: submitted, proposed, withdrawn or replaced.
+"""A childcare request and its life: waiting, offered, placed, withdrawn, expired or
+replaced after a crisis closure; and the offers made to it.
 
 Pure rules, no I/O. The personal details live here and in intake's database
 only; `handlers.submitted_event` picks what may leave the service (pseudonymous).
@@ -8,22 +9,58 @@ from __future__ import annotations
 
 import hashlib
 import hmac
-from dataclasses import dataclass, replace
+from dataclasses import dataclass, field, replace
 from datetime import date, datetime
 from enum import StrEnum
 from typing import Literal
 
+from contracts.schedule import DayPart, in_week_order
 from loketkit.errors import Conflict, Invalid
 
 Urgency = Literal["normal", "urgent", "crisis"]
+Fit = Literal["full", "partial"]
+AnsweredBy = Literal["family", "loket_staff"]
 ERASED = "(gewist)"
+MAX_SIBLINGS = 10
 
 
 class Status(StrEnum):
-    SUBMITTED = "submitted"
-    PROPOSED = "proposed"
+    WAITING = "waiting"
+    PLACED = "placed"
     WITHDRAWN = "withdrawn"
+    EXPIRED = "expired"
     REPLACED = "replaced_after_closure"
+
+    @classmethod
+    def _missing_(cls, value: object) -> Status | None:
+        """Rows written before offers had their own table: still waiting."""
+        return cls.WAITING if value in ("submitted", "proposed") else None
+
+
+CLOSED_STATUSES = frozenset({Status.WITHDRAWN, Status.EXPIRED, Status.REPLACED})
+
+
+class OfferStatus(StrEnum):
+    OPEN = "open"
+    ACCEPTED = "accepted"
+    DECLINED = "declined"
+    EXPIRED = "expired"
+    REFUSED = "refused"
+    CANCELLED = "cancelled"
+    PLACED = "placed"
+
+
+class ChoiceState(StrEnum):
+    """What a family sees per chosen location."""
+
+    WAITING = "waiting"
+    OFFERED = "offered"
+    ACCEPTED = "accepted"
+    DECLINED = "declined"
+    REFUSED = "refused"
+    EXPIRED = "expired"
+    PLACED = "placed"
+    CLOSED = "closed"
 
 
 class RequestRuleError(Invalid):
@@ -31,7 +68,11 @@ class RequestRuleError(Invalid):
 
 
 class RequestClosed(Conflict):
-    """The request is already withdrawn or replaced (409)."""
+    """The request is no longer waiting (409)."""
+
+
+class OfferNotOpen(Conflict):
+    """The offer cannot be answered any more (409, naming match_id)."""
 
 
 @dataclass(frozen=True)
@@ -61,6 +102,67 @@ class Priority:
 
 
 @dataclass
+class Offer:
+    """One offer of one place to one request, as matching proposed it, and what became
+    of it. A placed offer is the child's placement (`enrolment_id`, `ended_on`)."""
+
+    match_id: str
+    request_id: str
+    location_id: str
+    place_id: str
+    start_date: date
+    day_parts: tuple[DayPart, ...]
+    fit: Fit
+    family_answer_due: datetime
+    organiser_answer_due: datetime
+    proposed_at: datetime
+    status: OfferStatus = OfferStatus.OPEN
+    cancel_reason: str | None = None
+    refusal_reason: str | None = None
+    keep_waiting_for_higher_choices: bool = False
+    answered_by: AnsweredBy | None = None
+    answered_at: datetime | None = None
+    enrolment_id: str | None = None
+    ended_on: date | None = None
+
+    def answer(self, accept: bool, by: AnsweredBy, now: datetime,
+               keep_waiting: bool = False) -> None:
+        """The family's answer: only to an open offer, before its deadline."""
+        if self.status is not OfferStatus.OPEN:
+            raise OfferNotOpen("match_id", f"offer {self.match_id} is {self.status.value}")
+        if now >= self.family_answer_due:
+            raise OfferNotOpen("match_id", f"offer {self.match_id} is past its answer deadline")
+        self.status = OfferStatus.ACCEPTED if accept else OfferStatus.DECLINED
+        self.keep_waiting_for_higher_choices = accept and keep_waiting
+        self.answered_by, self.answered_at = by, now
+
+    def end(self, status: OfferStatus, reason: str | None = None) -> bool:
+        """Matching or the organiser ended an offer still undecided; False when it is
+        already past that (a repeat or a late arrival changes nothing)."""
+        if self.status not in (OfferStatus.OPEN, OfferStatus.ACCEPTED):
+            return False
+        if status is OfferStatus.EXPIRED and self.status is not OfferStatus.OPEN:
+            return False
+        self.status = status
+        if status is OfferStatus.CANCELLED:
+            self.cancel_reason = reason
+        elif status is OfferStatus.REFUSED:
+            self.refusal_reason = reason
+        return True
+
+    def place(self, enrolment_id: str, start_date: date, day_parts: tuple[DayPart, ...]) -> bool:
+        if self.status is OfferStatus.PLACED:
+            return False
+        self.status = OfferStatus.PLACED
+        self.enrolment_id, self.start_date, self.day_parts = enrolment_id, start_date, day_parts
+        return True
+
+    def present_from(self, day: date) -> bool:
+        """A placement whose child is still there on `day` (not ended before it)."""
+        return self.status is OfferStatus.PLACED and (self.ended_on is None or self.ended_on > day)
+
+
+@dataclass
 class Request:
     request_id: str
     service_area: str
@@ -69,71 +171,187 @@ class Request:
     municipality_nis: str
     neighbourhood_code: str | None
     desired_start_date: date
-    days_per_week: int
+    day_parts: tuple[DayPart, ...]
     preferred_location_ids: tuple[str, ...]
     priority: Priority
     urgency: Urgency
     submitted_at: datetime
-    status: Status = Status.SUBMITTED
+    accepts_partial_fit: bool = False
+    share_contact_with_organiser: bool = False
+    sibling_request_ids: tuple[str, ...] = ()
+    status: Status = Status.WAITING
+    last_confirmed_at: datetime | None = None
+    confirmation_asked_at: datetime | None = None
     replaces_request_id: str | None = None
     replaced_by_request_id: str | None = None
+    # Set when a crisis closure left no open location to re-place the child: the loket
+    # takes it up by hand (`GET /requests?needs_loket=true`).
+    needs_loket_for_closure_id: str | None = None
+    import_id: str | None = None
     erased_at: datetime | None = None
-    match_id: str | None = None
-    proposed_location_id: str | None = None
-    proposed_place_id: str | None = None
+    offers: list[Offer] = field(default_factory=list)
 
     @property
     def birth_month(self) -> str:
         return self.child.birth_date.strftime("%Y-%m")
 
-    def propose(self, match_id: str, location_id: str, place_id: str) -> bool:
-        """Record matching's proposal; False when the request is no longer open."""
-        if self.status is not Status.SUBMITTED:
-            return False
-        self.status = Status.PROPOSED
-        self.match_id, self.proposed_location_id, self.proposed_place_id = (
-            match_id, location_id, place_id
-        )
-        return True
+    @property
+    def is_open(self) -> bool:
+        return self.status not in CLOSED_STATUSES
+
+    def offer(self, match_id: str) -> Offer | None:
+        return next((offer for offer in self.offers if offer.match_id == match_id), None)
+
+    def placement(self) -> Offer | None:
+        """The latest placement (an admission the organiser confirmed)."""
+        placed = [offer for offer in self.offers if offer.status is OfferStatus.PLACED]
+        return max(placed, key=lambda offer: offer.start_date) if placed else None
+
+    def require_waiting(self) -> None:
+        if self.status is not Status.WAITING:
+            raise RequestClosed("request_id", f"request is {self.status.value}, not waiting")
 
     def withdraw(self) -> None:
-        if self.status in (Status.WITHDRAWN, Status.REPLACED):
+        if not self.is_open:
             raise RequestClosed("request_id", f"request is already {self.status.value}")
         self.status = Status.WITHDRAWN
+
+    def record_offer(self, offer: Offer) -> bool:
+        """Matching's offer; False for a repeat or when the request no longer waits."""
+        if self.offer(offer.match_id) or not self.is_open:
+            return False
+        self.offers.append(offer)
+        return True
+
+    def confirm(self, now: datetime) -> None:
+        self.require_waiting()
+        self.last_confirmed_at, self.confirmation_asked_at = now, None
+
+    def confirmation_base(self) -> datetime:
+        return self.last_confirmed_at or self.submitted_at
+
+    def expire(self) -> None:
+        self.status = Status.EXPIRED
+
+    def mark_placed(self) -> None:
+        if self.status is Status.WAITING:
+            self.status = Status.PLACED
+
+    def update(self, desired_start_date: date, day_parts: tuple[DayPart, ...],
+               accepts_partial_fit: bool, preferred_location_ids: tuple[str, ...]) -> None:
+        self.require_waiting()
+        self.desired_start_date = desired_start_date
+        self.day_parts = tuple(in_week_order(day_parts))
+        self.accepts_partial_fit = accepts_partial_fit
+        self.preferred_location_ids = tuple(dict.fromkeys(preferred_location_ids))
+
+    def link_sibling(self, other_id: str) -> bool:
+        if other_id == self.request_id:
+            raise RequestRuleError("request_id", "a request cannot be its own sibling")
+        if other_id in self.sibling_request_ids:
+            return False
+        if len(self.sibling_request_ids) >= MAX_SIBLINGS:
+            raise RequestRuleError("request_id", f"at most {MAX_SIBLINGS} linked siblings")
+        self.sibling_request_ids = (*self.sibling_request_ids, other_id)
+        return True
+
+    def choice_states(self) -> dict[str, ChoiceState]:
+        """Per chosen location, in the family's order, one plain state."""
+        placed = self.placement()
+        ranks = {loc: rank for rank, loc in enumerate(self.preferred_location_ids)}
+        states: dict[str, ChoiceState] = {}
+        for location_id in self.preferred_location_ids:
+            latest = [o for o in self.offers if o.location_id == location_id]
+            offer = max(latest, key=lambda o: o.proposed_at) if latest else None
+            state = _offer_state(offer)
+            if state in (ChoiceState.WAITING, ChoiceState.OFFERED, ChoiceState.ACCEPTED):
+                if not self.is_open:
+                    state = ChoiceState.CLOSED
+                elif placed and state is ChoiceState.WAITING:
+                    higher = ranks[location_id] < ranks.get(placed.location_id, len(ranks))
+                    if not (placed.keep_waiting_for_higher_choices and higher):
+                        state = ChoiceState.CLOSED
+            states[location_id] = state
+        return states
+
+    def open_choices(self, closed_location_id: str) -> tuple[str, ...]:
+        """The family's choices it still waits for (or was offered), besides a closed one."""
+        still = (ChoiceState.WAITING, ChoiceState.OFFERED, ChoiceState.ACCEPTED)
+        return tuple(loc for loc, state in self.choice_states().items()
+                     if loc != closed_location_id and state in still)
+
+    def affected_by_closure(self, location_id: str, effective_from: date) -> bool:
+        """The child is at the closed location from `effective_from`, holds an open or
+        accepted offer there, or lost its offer there to the closure."""
+        if not self.is_open:
+            return False
+        for offer in self.offers:
+            if offer.location_id != location_id:
+                continue
+            if offer.status in (OfferStatus.OPEN, OfferStatus.ACCEPTED):
+                return True
+            if offer.status is OfferStatus.CANCELLED and offer.cancel_reason == "location_closed":
+                return True
+            if offer.present_from(effective_from):
+                return True
+        return False
 
     def erase_personal_data(self, now: datetime) -> bool:
         """The family's right to erasure: names, national number and contact details go;
         the birth date keeps only its month (what the figures need). Returns whether the
         request was still open, and so must be withdrawn too."""
-        was_open = self.status in (Status.SUBMITTED, Status.PROPOSED)
+        if self.erased_at is not None:
+            return False
+        was_open = self.status is Status.WAITING
         if was_open:
             self.status = Status.WITHDRAWN
         self.child = Child(ERASED, ERASED, self.child.birth_date.replace(day=1))
         self.contact = Contact(ERASED, None, None, None, self.contact.postcode)
+        self.share_contact_with_organiser = False
         self.erased_at = now
         return was_open
 
     def replace_after_closure(
-        self, new_id: str, choices: tuple[str, ...], now: datetime
+        self, new_id: str, choices: tuple[str, ...], effective_from: date, now: datetime
     ) -> Request:
         """The closed location's child gets a new, crisis-urgent request for `choices`
-        (see `locations.crisis_choices`)."""
+        (see `locations.crisis_choices`): same child, same family, same registration
+        date, a place needed from the closure's effective date."""
         self.status = Status.REPLACED
         self.replaced_by_request_id = new_id
+        self.needs_loket_for_closure_id = None
         return replace(
             self,
             request_id=new_id,
             preferred_location_ids=choices,
+            desired_start_date=effective_from,
             urgency="crisis",
-            submitted_at=now,
-            status=Status.SUBMITTED,
+            status=Status.WAITING,
+            last_confirmed_at=now,
+            confirmation_asked_at=None,
             replaces_request_id=self.request_id,
             replaced_by_request_id=None,
+            needs_loket_for_closure_id=None,
+            import_id=None,
             erased_at=None,
-            match_id=None,
-            proposed_location_id=None,
-            proposed_place_id=None,
+            offers=[],
         )
+
+
+def _offer_state(offer: Offer | None) -> ChoiceState:
+    if offer is None:
+        return ChoiceState.WAITING
+    if offer.status is OfferStatus.CANCELLED:
+        return ChoiceState.CLOSED if offer.cancel_reason == "location_closed" else (
+            ChoiceState.WAITING)
+    return {
+        OfferStatus.OPEN: ChoiceState.OFFERED,
+        OfferStatus.ACCEPTED: ChoiceState.ACCEPTED,
+        OfferStatus.DECLINED: ChoiceState.DECLINED,
+        OfferStatus.REFUSED: ChoiceState.REFUSED,
+        OfferStatus.EXPIRED: ChoiceState.EXPIRED,
+        OfferStatus.PLACED: ChoiceState.PLACED,
+    }[offer.status]
 
 
 def check_new_request(
@@ -144,11 +362,18 @@ def check_new_request(
             "municipality_nis",
             f"municipality {request.municipality_nis} is not served by this loket",
         )
+    check_wishes(request, known_locations)
+
+
+def check_wishes(request: Request, known_locations: set[str]) -> None:
+    """What a family may change later is checked as at registration."""
     unknown = [loc for loc in request.preferred_location_ids if loc not in known_locations]
     if unknown:
         raise RequestRuleError(
             "preferred_location_ids", f"unknown or closed locations: {', '.join(unknown)}"
         )
+    if not request.day_parts:
+        raise RequestRuleError("day_parts", "name at least one day-part")
     if request.desired_start_date < request.child.birth_date:
         raise RequestRuleError("desired_start_date", "must not be before the birth date")
     age_months = months_between(request.child.birth_date, request.desired_start_date)
@@ -167,3 +392,24 @@ def child_reference(key: bytes, child: Child) -> str:
         f"{child.first_name.strip().lower()}|{child.last_name.strip().lower()}|{child.birth_date}"
     )
     return hmac.new(key, identity.encode(), hashlib.sha256).hexdigest()
+
+
+@dataclass(frozen=True)
+class AuditEntry:
+    """Who answered (or did) what for a request, when: staff acting for a family."""
+
+    audit_id: str
+    request_id: str
+    match_id: str | None
+    action: str
+    actor: str
+    staff_member: str | None
+    at: datetime
+
+
+@dataclass(frozen=True)
+class ImportBatch:
+    import_id: str
+    rows: int
+    imported_at: datetime
+    imported_by: str | None

@@ -1,4 +1,5 @@
-"""Intake's HTTP API: register, follow and withdraw requests; list the offer.
+"""Intake's HTTP API: register, follow, change, confirm and withdraw requests; answer
+offers; the organiser's contact for an accepted offer; import a waiting list.
 
 Thin routes: body -> command -> bus -> public schema. Errors map to responses
 in loketkit.http; the unit of work wakes the outbox relay after each commit.
@@ -8,24 +9,79 @@ from __future__ import annotations
 
 from typing import Annotated
 
-from fastapi import APIRouter, Path
+from fastapi import APIRouter, Body, Path, Query
+from fastapi import Request as HttpRequest
 from fastapi.responses import JSONResponse
+from pydantic import ValidationError
 
 from contracts.events.base import ID_LENGTH, ID_PATTERN
+from loketkit.errors import Invalid
 from loketkit.idempotency import IdempotencyDep
 from services.intake import views
-from services.intake.domain.commands import ErasePersonalData, SubmitRequest, WithdrawRequest
-from services.intake.domain.model import Child, Contact, Priority, Request
+from services.intake.domain.commands import (
+    AnswerOffer,
+    ConfirmRequest,
+    ErasePersonalData,
+    LinkSiblings,
+    SubmitRequest,
+    UpdateRequest,
+    WithdrawRequest,
+)
+from services.intake.domain.model import Child, Contact, ImportBatch, Priority, Request
 from services.intake.entrypoints.deps import ContextDep
-from services.intake.entrypoints.schemas import LocationPublic, RequestCreate, RequestPublic
+from services.intake.entrypoints.imports import parse_waiting_list
+from services.intake.entrypoints.schemas import (
+    Acceptance,
+    AuditPublic,
+    ChoicePublic,
+    ContactPublic,
+    ImportCreate,
+    ImportPublic,
+    LocationPublic,
+    OfferPublic,
+    PlacementPublic,
+    Refusal,
+    RequestChange,
+    RequestCreate,
+    RequestPublic,
+    SiblingLink,
+)
 
 router = APIRouter(tags=["requests"])
 
 RequestId = Annotated[str, Path(min_length=1, max_length=ID_LENGTH, pattern=ID_PATTERN)]
+MatchId = Annotated[str, Path(min_length=1, max_length=ID_LENGTH, pattern=ID_PATTERN)]
+IMPORTED_BY = Query(min_length=1, max_length=200, pattern=r"^[^\x00-\x1f\x7f]+$")
 
 
 def to_public(request: Request) -> RequestPublic:
-    return RequestPublic.model_validate(request, from_attributes=True)
+    placement = request.placement()
+    derived = {
+        "has_email": request.contact.email is not None,
+        "choices": [ChoicePublic(location_id=location_id, state=state)
+                    for location_id, state in request.choice_states().items()],
+        "offers": [OfferPublic.model_validate(offer, from_attributes=True)
+                   for offer in request.offers],
+        "placement": PlacementPublic.model_validate(placement, from_attributes=True)
+        if placement else None,
+    }
+    own = {name: getattr(request, name) for name in RequestPublic.model_fields
+           if name not in derived}
+    return RequestPublic.model_validate(own | derived)
+
+
+def import_body(raw: bytes, content_type: str, imported_by: str | None) -> ImportCreate:
+    """The CSV as text/csv (with `?imported_by=`) or as JSON {csv, imported_by}."""
+    try:
+        if content_type.startswith("text/csv"):
+            return ImportCreate.model_validate({"csv": raw.decode("utf-8"),
+                                                "imported_by": imported_by})
+        return ImportCreate.model_validate_json(raw or b"{}")
+    except UnicodeDecodeError:
+        raise Invalid("csv", "must be UTF-8 text") from None
+    except ValidationError as error:
+        first = error.errors()[0]
+        raise Invalid(".".join(str(p) for p in first["loc"]) or "body", first["msg"]) from None
 
 
 def to_command(body: RequestCreate) -> SubmitRequest:
@@ -36,11 +92,13 @@ def to_command(body: RequestCreate) -> SubmitRequest:
         municipality_nis=body.municipality_nis,
         neighbourhood_code=body.neighbourhood_code,
         desired_start_date=body.desired_start_date,
-        days_per_week=body.days_per_week,
+        day_parts=tuple(body.day_parts),
         preferred_location_ids=tuple(body.preferred_location_ids),
         priority=Priority(**body.priority.model_dump() | {
             "sibling_location_ids": tuple(body.priority.sibling_location_ids)}),
         urgency=body.urgency,
+        accepts_partial_fit=body.accepts_partial_fit,
+        share_contact_with_organiser=body.share_contact_with_organiser,
     )
 
 
@@ -53,10 +111,79 @@ async def create_request(
     return await once.run(body, lambda uow: ctx.bus.handle(command, uow), to_public)
 
 
+@router.get("/requests", response_model=list[RequestPublic],
+            summary="The loket's worklists: open requests, filtered")
+async def list_requests(
+    ctx: ContextDep,
+    without_email: Annotated[bool, Query(description="Families staff must serve")] = False,
+    has_open_offer: Annotated[bool, Query(description="Holding an unanswered offer")] = False,
+    needs_loket: Annotated[bool, Query(
+        description="Children a crisis closure left without an open location")] = False,
+) -> list[RequestPublic]:
+    found = await views.worklist(ctx.uow(), without_email=without_email,
+                                 has_open_offer=has_open_offer, needs_loket=needs_loket)
+    return [to_public(request) for request in found]
+
+
 @router.get("/requests/{request_id}", response_model=RequestPublic,
-            summary="Follow a request: submitted, proposed, withdrawn or replaced")
+            summary="Follow a request: its offers, its placement, the state per choice")
 async def get_request(request_id: RequestId, ctx: ContextDep) -> RequestPublic:
     return to_public(await views.request_by_id(ctx.uow(), request_id))
+
+
+@router.patch("/requests/{request_id}", response_model=RequestPublic,
+              summary="Change start date, day-parts or choices while waiting")
+async def update(request_id: RequestId, body: RequestChange, ctx: ContextDep) -> RequestPublic:
+    return to_public(await ctx.bus.handle(UpdateRequest(
+        request_id, body.desired_start_date,
+        tuple(body.day_parts) if body.day_parts else None, body.accepts_partial_fit,
+        tuple(body.preferred_location_ids) if body.preferred_location_ids else None)))
+
+
+@router.post("/requests/{request_id}/confirm", response_model=RequestPublic,
+             summary="The family confirms it still waits")
+async def confirm(request_id: RequestId, ctx: ContextDep) -> RequestPublic:
+    return to_public(await ctx.bus.handle(ConfirmRequest(request_id)))
+
+
+@router.post("/requests/{request_id}/siblings", response_model=RequestPublic,
+             summary="Link a brother's or sister's request (both ways)")
+async def link_sibling(
+    request_id: RequestId, body: SiblingLink, ctx: ContextDep
+) -> RequestPublic:
+    return to_public(await ctx.bus.handle(LinkSiblings(request_id, body.request_id)))
+
+
+@router.post("/requests/{request_id}/offers/{match_id}/accept", response_model=RequestPublic,
+             tags=["offers"], summary="Accept an offer (the organiser has the final say)")
+async def accept(
+    request_id: RequestId, match_id: MatchId, ctx: ContextDep,
+    body: Annotated[Acceptance | None, Body()] = None,
+) -> RequestPublic:
+    body = body or Acceptance()
+    return to_public(await ctx.bus.handle(AnswerOffer(
+        request_id, match_id, accept=True,
+        keep_waiting_for_higher_choices=body.keep_waiting_for_higher_choices,
+        answered_by=body.answered_by, staff_member=body.staff_member)))
+
+
+@router.post("/requests/{request_id}/offers/{match_id}/decline", response_model=RequestPublic,
+             tags=["offers"], summary="Decline an offer (this location leaves the list)")
+async def decline(
+    request_id: RequestId, match_id: MatchId, ctx: ContextDep,
+    body: Annotated[Refusal | None, Body()] = None,
+) -> RequestPublic:
+    body = body or Refusal()
+    return to_public(await ctx.bus.handle(AnswerOffer(
+        request_id, match_id, accept=False, answered_by=body.answered_by,
+        staff_member=body.staff_member)))
+
+
+@router.get("/requests/{request_id}/audit", response_model=list[AuditPublic],
+            summary="Who answered what for this request, when")
+async def audit(request_id: RequestId, ctx: ContextDep) -> list[AuditPublic]:
+    return [AuditPublic.model_validate(entry, from_attributes=True)
+            for entry in await views.audit(ctx.uow(), request_id)]
 
 
 @router.post("/requests/{request_id}/withdraw", response_model=RequestPublic,
@@ -66,9 +193,38 @@ async def withdraw(request_id: RequestId, ctx: ContextDep) -> RequestPublic:
 
 
 @router.delete("/requests/{request_id}/personal-data", response_model=RequestPublic,
-               summary="Erase the family's personal data (and withdraw the request if open)")
+               summary="Erase the family's personal data (with its crisis copies)")
 async def erase(request_id: RequestId, ctx: ContextDep) -> RequestPublic:
     return to_public(await ctx.bus.handle(ErasePersonalData(request_id)))
+
+
+@router.get("/offers/{match_id}/contact", response_model=ContactPublic, tags=["offers"],
+            summary="The family's contact, for the organiser of an accepted offer "
+            "(only with the family's consent; 404 otherwise)")
+async def contact(match_id: MatchId, ctx: ContextDep) -> ContactPublic:
+    request = await views.contact_for_offer(ctx.uow(), match_id)
+    return ContactPublic(
+        parent_name=request.contact.parent_name, email=request.contact.email,
+        phone=request.contact.phone, child_first_name=request.child.first_name,
+        child_birth_date=request.child.birth_date)
+
+
+@router.post("/imports", status_code=201, response_model=ImportPublic, tags=["imports"],
+             summary="Import a waiting list (CSV, all rows or none), keeping original dates",
+             openapi_extra={"requestBody": {"content": {
+                 "text/csv": {"schema": {"type": "string"}},
+                 "application/json": {"schema": ImportCreate.model_json_schema()}}}})
+async def import_waiting_list(
+    http: HttpRequest, ctx: ContextDep, once: IdempotencyDep,
+    imported_by: Annotated[str | None, IMPORTED_BY] = None,
+) -> JSONResponse:
+    body = import_body(await http.body(), http.headers.get("content-type", ""), imported_by)
+    command = parse_waiting_list(body.csv, body.imported_by)
+
+    def present(batch: ImportBatch) -> ImportPublic:
+        return ImportPublic.model_validate(batch, from_attributes=True)
+
+    return await once.run(body, lambda uow: ctx.bus.handle(command, uow), present)
 
 
 @router.get("/locations", response_model=list[LocationPublic], tags=["offer"],

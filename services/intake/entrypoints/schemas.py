@@ -12,8 +12,13 @@ from typing import Literal
 from pydantic import BaseModel, ConfigDict, EmailStr, Field
 
 from contracts.events.base import Id
+from contracts.schedule import DayParts
 from contracts.text import CleanInput
-from services.intake.domain.model import Status
+from services.intake.domain.model import ChoiceState, OfferStatus, Status
+
+DAY_PARTS = Field(description="Day-parts per week the child needs care (mon_am ... fri_pm).")
+STAFF_MEMBER = Field(default=None, min_length=1, max_length=200,
+                     description="Loket staff answering for a family without e-mail.")
 
 NIS = Field(max_length=5, pattern=r"^\d{5}$", description="NIS code of the family's municipality")
 
@@ -51,10 +56,79 @@ class RequestCreate(CleanInput):
     municipality_nis: str = NIS
     neighbourhood_code: str | None = Field(default=None, max_length=32)
     desired_start_date: date
-    days_per_week: int = Field(ge=1, le=5)
+    day_parts: DayParts = DAY_PARTS
+    accepts_partial_fit: bool = Field(
+        default=False, description="Also take a place covering part of these day-parts.")
+    share_contact_with_organiser: bool = Field(
+        default=False, description="Consent: once the family accepts an offer, that "
+        "location's organiser may see the parent's name, e-mail and phone and the child's "
+        "first name and birth date.")
     preferred_location_ids: list[Id] = Field(min_length=1, max_length=10)
     priority: PriorityCreate = Field(default_factory=PriorityCreate)
     urgency: Literal["normal", "urgent"] = "normal"
+
+
+class RequestChange(CleanInput):
+    """What a family may change while it waits; fields left out stay as they are."""
+
+    model_config = ConfigDict(extra="forbid")
+    desired_start_date: date | None = None
+    day_parts: DayParts | None = None
+    accepts_partial_fit: bool | None = None
+    preferred_location_ids: list[Id] | None = Field(default=None, min_length=1, max_length=10)
+
+
+class SiblingLink(CleanInput):
+    model_config = ConfigDict(extra="forbid")
+    request_id: Id
+
+
+class _Answer(CleanInput):
+    model_config = ConfigDict(extra="forbid")
+    answered_by: Literal["family", "loket_staff"] = "family"
+    staff_member: str | None = STAFF_MEMBER
+
+
+class Acceptance(_Answer):
+    keep_waiting_for_higher_choices: bool = Field(
+        default=False, description="Take this place but keep waiting for the locations "
+        "ranked higher; only lower-ranked choices close once placed.")
+
+
+class Refusal(_Answer):
+    pass
+
+
+class OfferPublic(BaseModel):
+    match_id: str
+    location_id: str
+    place_id: str
+    start_date: date
+    day_parts: list[str]
+    fit: str
+    family_answer_due: datetime
+    organiser_answer_due: datetime
+    proposed_at: datetime
+    status: OfferStatus
+    cancel_reason: str | None
+    refusal_reason: str | None
+    keep_waiting_for_higher_choices: bool
+    answered_by: str | None
+    answered_at: datetime | None
+
+
+class PlacementPublic(BaseModel):
+    match_id: str
+    location_id: str
+    enrolment_id: str | None
+    start_date: date
+    day_parts: list[str]
+    ended_on: date | None
+
+
+class ChoicePublic(BaseModel):
+    location_id: str
+    state: ChoiceState
 
 
 class RequestPublic(BaseModel):
@@ -63,14 +137,58 @@ class RequestPublic(BaseModel):
     urgency: str
     municipality_nis: str
     desired_start_date: date
+    day_parts: list[str]
+    accepts_partial_fit: bool
+    share_contact_with_organiser: bool
     preferred_location_ids: list[str]
+    sibling_request_ids: list[str]
     submitted_at: datetime
+    last_confirmed_at: datetime | None
+    confirmation_asked_at: datetime | None
     replaces_request_id: str | None
     replaced_by_request_id: str | None
+    needs_loket_for_closure_id: str | None
+    import_id: str | None
     erased_at: datetime | None
+    has_email: bool
+    choices: list[ChoicePublic]
+    offers: list[OfferPublic]
+    placement: PlacementPublic | None
+
+
+class AuditPublic(BaseModel):
+    audit_id: str
+    request_id: str
     match_id: str | None
-    proposed_location_id: str | None
-    proposed_place_id: str | None
+    action: str
+    actor: str
+    staff_member: str | None
+    at: datetime
+
+
+class ContactPublic(BaseModel):
+    """What the organiser of an accepted offer may know, as the family consented."""
+
+    parent_name: str
+    email: str | None
+    phone: str | None
+    child_first_name: str
+    child_birth_date: date
+
+
+class ImportCreate(CleanInput):
+    """A waiting list as CSV text (see `entrypoints/imports.py` for the columns)."""
+
+    model_config = ConfigDict(extra="forbid")
+    csv: str = Field(min_length=1, max_length=5_000_000)
+    imported_by: str | None = Field(default=None, min_length=1, max_length=200)
+
+
+class ImportPublic(BaseModel):
+    import_id: str
+    rows: int
+    imported_at: datetime
+    imported_by: str | None
 
 
 class LocationPublic(BaseModel):

@@ -12,16 +12,21 @@ from loketkit.testing import RecordingDeadLetters
 from services.intake.bootstrap import bootstrap
 from services.intake.settings import IntakeSettings
 from tests.unit.intake.fakes import FakeIntakeUnitOfWork
-from tests.unit.intake.harness import NOW, Intake
+from tests.unit.intake.harness import Clock, Intake
 
 
 @pytest.fixture
 async def intake() -> AsyncIterator[Intake]:
     uow = FakeIntakeUnitOfWork()
     dead_letters = RecordingDeadLetters()
-    counter = itertools.count(1)
+    counters: dict[str, itertools.count[int]] = {}
+    clock = Clock()
+
+    def new_id(prefix: str) -> str:
+        return f"{prefix}-{next(counters.setdefault(prefix, itertools.count(1)))}"
+
     app = bootstrap(IntakeSettings(), uow_factory=lambda: uow, dead_letters=dead_letters,
-                    clock=lambda: NOW, id_factory=lambda prefix: f"{prefix}-{next(counter)}")
+                    clock=clock, id_factory=new_id)
     transport = httpx.ASGITransport(app=app)
     async with httpx.AsyncClient(transport=transport, base_url="http://intake") as client:
-        yield Intake(app, client, uow, dead_letters)
+        yield Intake(app, client, uow, dead_letters, clock)

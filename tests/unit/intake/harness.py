@@ -2,18 +2,31 @@
 
 from __future__ import annotations
 
-from dataclasses import dataclass
-from datetime import UTC, date, datetime
+from dataclasses import dataclass, field
+from datetime import UTC, date, datetime, timedelta
 
 import httpx
 from fastapi import FastAPI
 
-from contracts.events import CrisisClosure, EventData, LocationRegistered, MatchProposed
+from contracts.events import (
+    CrisisClosure,
+    EnrolmentEnded,
+    EventData,
+    LocationRegistered,
+    MatchCancelled,
+    MatchExpired,
+    MatchProposed,
+    MatchRefused,
+    MatchReminderDue,
+    PlacementConfirmed,
+)
+from contracts.events.matching import CancelReason
 from loketkit.testing import RecordingDeadLetters, deliver
 from tests.unit.intake.fakes import FakeIntakeUnitOfWork
 
 AREA = "kempen-gml"
 NOW = datetime(2026, 11, 23, 9, 0, tzinfo=UTC)
+FAMILY_DUE = NOW + timedelta(days=7)
 CHILD: dict[str, object] = {"first_name": "Lotte", "last_name": "Peeters",
                             "birth_date": "2026-10-12", "national_number": "26101212345"}
 PARENT: dict[str, object] = {"name": "An Peeters", "email": "an@example.be",
@@ -23,11 +36,22 @@ REQUEST: dict[str, object] = {
     "parent": PARENT,
     "municipality_nis": "13008",
     "desired_start_date": "2027-09-01",
-    "days_per_week": 4,
+    "day_parts": ["mon_am", "mon_pm", "tue_am", "tue_pm"],
     "preferred_location_ids": ["loc-a"],
     "priority": {"parents_working_or_training": True},
+    "share_contact_with_organiser": True,
 }
 PERSONAL = ("Lotte", "Peeters", "26101212345", "an@example.be", "Markt")
+
+
+@dataclass
+class Clock:
+    """The injected clock: tests move it."""
+
+    now: datetime = field(default=NOW)
+
+    def __call__(self) -> datetime:
+        return self.now
 
 
 @dataclass
@@ -38,6 +62,7 @@ class Intake:
     client: httpx.AsyncClient
     uow: FakeIntakeUnitOfWork
     dead_letters: RecordingDeadLetters
+    clock: Clock
 
     async def deliver(self, data: EventData) -> str:
         return await deliver(self.app.state.consumer, data)
@@ -52,22 +77,89 @@ class Intake:
     async def submit(self, **changes: object) -> httpx.Response:
         return await self.client.post("/requests", json=REQUEST | changes)
 
+    async def follow(self, request_id: str) -> dict[str, object]:
+        response = await self.client.get(f"/requests/{request_id}")
+        assert response.status_code == 200
+        body: dict[str, object] = response.json()
+        return body
+
+    async def states(self, request_id: str) -> dict[str, str]:
+        body = await self.follow(request_id)
+        choices = body["choices"]
+        assert isinstance(choices, list)
+        return {choice["location_id"]: choice["state"] for choice in choices}
+
+    def kinds(self) -> list[str]:
+        return [notice.kind for notice in self.uow.notices.rows]
+
 
 def fields(response: httpx.Response) -> list[str]:
     return [item["field"] for item in response.json()["fields"]]
 
 
-def proposal(request_id: str, location_id: str = "loc-a") -> MatchProposed:
-    return MatchProposed(service_area=AREA, match_id=f"m-{request_id}", request_id=request_id,
-                         place_id=f"p-{request_id}", location_id=location_id,
-                         location_municipality_nis="13008", request_municipality_nis="13008",
-                         urgency="normal", ordering="x", proposed_at=NOW)
+def offer_ids(request_id: str, location_id: str) -> dict[str, str]:
+    return {"match_id": f"m-{request_id}-{location_id}", "request_id": request_id,
+            "place_id": f"p-{request_id}-{location_id}", "location_id": location_id}
 
 
-def closure(location_id: str) -> CrisisClosure:
-    return CrisisClosure(service_area=AREA, closure_id="c-1", location_id=location_id,
+def proposal(request_id: str, location_id: str = "loc-a",
+             due: datetime = FAMILY_DUE) -> MatchProposed:
+    return MatchProposed(
+        service_area=AREA, **offer_ids(request_id, location_id),
+        location_municipality_nis="13008", request_municipality_nis="13008",
+        urgency="normal", ordering="x", start_date=date(2027, 9, 1),
+        day_parts=["mon_am", "mon_pm", "tue_am", "tue_pm"],
+        requested_day_parts=["mon_am", "mon_pm", "tue_am", "tue_pm"],
+        family_answer_due=due, organiser_answer_due=due + timedelta(days=7), proposed_at=NOW)
+
+
+def _offer_event(request_id: str, location_id: str) -> dict[str, object]:
+    return {"service_area": AREA, **offer_ids(request_id, location_id),
+            "location_municipality_nis": "13008", "request_municipality_nis": "13008"}
+
+
+def expired(request_id: str, location_id: str = "loc-a") -> MatchExpired:
+    return MatchExpired.model_validate(_offer_event(request_id, location_id) | {
+        "family_answer_due": FAMILY_DUE, "expired_at": FAMILY_DUE})
+
+
+def cancelled(request_id: str, location_id: str = "loc-a",
+              reason: CancelReason = "location_closed") -> MatchCancelled:
+    return MatchCancelled.model_validate(_offer_event(request_id, location_id) | {
+        "reason": reason, "cancelled_at": NOW})
+
+
+def reminder(request_id: str, location_id: str = "loc-a",
+             addressee: str = "family") -> MatchReminderDue:
+    return MatchReminderDue.model_validate(_offer_event(request_id, location_id) | {
+        "addressee": addressee, "answer_due": FAMILY_DUE, "reminded_at": NOW})
+
+
+def refused(request_id: str, location_id: str = "loc-a") -> MatchRefused:
+    return MatchRefused(service_area=AREA, **offer_ids(request_id, location_id),
+                        municipality_nis="13008", reason="age_group_full", refused_at=NOW)
+
+
+def placed(request_id: str, location_id: str = "loc-a") -> PlacementConfirmed:
+    return PlacementConfirmed(
+        service_area=AREA, **offer_ids(request_id, location_id), municipality_nis="13008",
+        enrolment_id=f"e-{request_id}", start_date=date(2027, 9, 1),
+        day_parts=["mon_am", "mon_pm", "tue_am", "tue_pm"], confirmed_at=NOW)
+
+
+def enrolment_ended(request_id: str, location_id: str = "loc-a",
+                    ended_on: date = date(2026, 11, 1)) -> EnrolmentEnded:
+    return EnrolmentEnded(service_area=AREA, enrolment_id=f"e-{request_id}",
+                          location_id=location_id, municipality_nis="13008",
+                          request_id=request_id, ended_on=ended_on, reason="left",
+                          recorded_at=NOW)
+
+
+def closure(location_id: str, effective_from: date = date(2026, 12, 1),
+            closure_id: str = "c-1") -> CrisisClosure:
+    return CrisisClosure(service_area=AREA, closure_id=closure_id, location_id=location_id,
                          municipality_nis="13008", reason="licence_revoked",
-                         effective_from=date(2026, 12, 1), announced_at=NOW)
+                         effective_from=effective_from, announced_at=NOW)
 
 
 # Around Geel (2440), by straight-line distance: Meerhout 6.9 km, Laakdal 8.3,

@@ -19,7 +19,7 @@ async def test_a_request_is_stored_and_announced_without_personal_data(intake: I
     assert created.status_code == 201
     body = created.json()
     assert (body["request_id"], body["status"], body["submitted_at"]) == (
-        "req-1", "submitted", NOW.isoformat().replace("+00:00", "Z"))
+        "req-1", "waiting", NOW.isoformat().replace("+00:00", "Z"))
 
     [event] = intake.uow.published_data()
     key = IntakeSettings().child_ref_key.get_secret_value().encode()
@@ -28,6 +28,7 @@ async def test_a_request_is_stored_and_announced_without_personal_data(intake: I
     assert (event.request_id, event.birth_month, event.child_ref) == (
         "req-1", "2026-10", child_reference(key, child))
     assert event.preferred_location_ids == ["loc-a"] and event.priority.parents_working_or_training
+    assert event.day_parts == ["mon_am", "mon_pm", "tue_am", "tue_pm"]
     wire = intake.uow.published[0].model_dump_json()
     for personal in PERSONAL:
         assert personal not in wire
@@ -49,6 +50,9 @@ async def test_repeated_choices_count_once(intake: Intake) -> None:
         ({"preferred_location_ids": ["loc-unknown"]}, "preferred_location_ids"),
         ({"desired_start_date": "2026-01-01"}, "desired_start_date"),
         ({"desired_start_date": "2030-01-01"}, "desired_start_date"),
+        ({"day_parts": []}, "day_parts"),
+        ({"day_parts": ["sat_am"]}, "day_parts.0"),
+        ({"days_per_week": 4}, "days_per_week"),
     ],
 )
 async def test_rules_refuse_a_request_naming_the_field(
@@ -101,7 +105,7 @@ async def test_the_same_key_with_another_body_is_refused(intake: Intake) -> None
     await intake.register("loc-a")
     headers = {"Idempotency-Key": "retry-1"}
     await intake.client.post("/requests", json=REQUEST, headers=headers)
-    other = await intake.client.post("/requests", json=REQUEST | {"days_per_week": 2},
+    other = await intake.client.post("/requests", json=REQUEST | {"day_parts": ["wed_am"]},
                                      headers=headers)
     assert other.status_code == 422
     assert fields(other) == ["Idempotency-Key"]
