@@ -132,8 +132,12 @@ def organiser_answer(http: httpx.Client, system: dict[str, ServiceProcess], matc
     """The organiser confirms or refuses an offer at its location (verb: confirm, refuse),
     once capacity has learnt the family's answer."""
     url = f"{system['capacity'].url}/offers/{match_id}/{verb}"
-    return eventually(lambda: (r := http.post(url, json=body)).status_code in (200, 201) and r,
-                      what=f"organiser can {verb} {match_id}")
+
+    def answered() -> httpx.Response | None:
+        response = http.post(url, json=body)
+        return response if response.status_code in (200, 201) else None
+
+    return eventually(answered, what=f"organiser can {verb} {match_id}")
 
 
 def occupancy(http: httpx.Client, system: dict[str, ServiceProcess], location_id: str,

@@ -6,10 +6,10 @@ from __future__ import annotations
 import asyncio
 from collections import Counter
 from datetime import timedelta
+from functools import partial
 from typing import Any
 
 import httpx
-from tools.mailsink import MailSink
 
 from contracts.events import MatchExpired
 from contracts.topics import CAPACITY, MATCHES
@@ -33,6 +33,7 @@ from tests.e2e.support import (
 )
 from tests.kafka_helpers import collect
 from tools.infra import Infra
+from tools.mailsink import MailSink
 from tools.processes import ServiceProcess
 
 System = dict[str, ServiceProcess]
@@ -217,10 +218,12 @@ async def test_a_closure_stays_inside_capacity_until_released_then_re_places_eve
 
     released = post(http, f"{system['capacity'].url}/closures/{closure_id}/release")
     assert released.status_code in (200, 201), released.text
+    def replaced(request_id: str) -> dict[str, Any] | None:
+        status = request_status(http, system, request_id)
+        return status if status["status"] == "replaced_after_closure" else None
+
     for request_id in (enrolled, offered):
-        old = eventually(lambda rid=request_id: (s := request_status(http, system, rid))
-                         ["status"] == "replaced_after_closure" and s,
-                         what=f"{request_id} is re-placed")
+        old = eventually(partial(replaced, request_id), what=f"{request_id} is re-placed")
         crisis = request_status(http, system, old["replaced_by_request_id"])
         assert crisis["urgency"] == "crisis"
         assert crisis["submitted_at"] == old["submitted_at"], "keeps its registration date"
