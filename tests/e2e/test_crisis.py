@@ -1,4 +1,4 @@
-"""A licence is suspended: every child proposed there gets a crisis request, placed first."""
+"""A licence is suspended: every child offered a place there gets a crisis request first."""
 
 from __future__ import annotations
 
@@ -9,6 +9,7 @@ from tests.e2e.support import (
     eventually,
     figures_for,
     free_places,
+    open_offer,
     register_location,
     request_status,
     submit_request,
@@ -23,8 +24,7 @@ def test_children_of_a_closed_location_are_re_placed_first(
     elsewhere = register_location(http, system)
     request_id = submit_request(http, system, [closing, elsewhere])
     free_places(http, system, closing)
-    eventually(lambda: request_status(http, system, request_id)["status"] == "proposed",
-               what="a proposal at the location that will close")
+    open_offer(http, system, request_id)
     closures_before = figures_for(http, system, "13021").get("closures", 0)
 
     close_location(http, system, closing)
@@ -39,10 +39,10 @@ def test_children_of_a_closed_location_are_re_placed_first(
     # A family that registered normally wants the same single place: the crisis child comes first.
     rival = submit_request(http, system, [elsewhere])
     [place_id] = free_places(http, system, elsewhere)
-    placed = eventually(lambda: (s := request_status(http, system, crisis["request_id"]))
-                        ["status"] == "proposed" and s, what="the crisis child gets the place")
-    assert placed["proposed_place_id"] == place_id
-    assert request_status(http, system, rival)["status"] == "submitted"
+    offer = open_offer(http, system, crisis["request_id"])
+    assert offer["place_id"] == place_id, "the crisis child gets the place"
+    rival_now = request_status(http, system, rival)
+    assert rival_now["status"] == "waiting" and rival_now["offers"] == []
 
     eventually(lambda: figures_for(http, system, "13021").get("closures") == closures_before + 1,
                what="reporting counts the closure")

@@ -10,6 +10,7 @@ from tests.e2e.support import (
     eventually,
     figures_for,
     free_places,
+    open_offer,
     register_location,
     request_status,
     submit_request,
@@ -40,9 +41,10 @@ async def test_a_request_and_a_free_place_yield_one_proposal_everyone_sees(
     assert isinstance(proposal, MatchProposed)
     assert (proposal.place_id, proposal.location_id) == (place_id, location_id)
 
-    status = eventually(lambda: (s := request_status(http, system, request_id))["status"]
-                        == "proposed" and s, what="intake shows the proposal")
-    assert status["proposed_place_id"] == place_id
+    offer = open_offer(http, system, request_id)
+    assert (offer["place_id"], offer["location_id"]) == (place_id, location_id)
+    assert offer["match_id"] == proposal.match_id
+    assert request_status(http, system, request_id)["status"] == "waiting"
 
     after = eventually(
         lambda: (f := figures_for(http, system, "13008"))

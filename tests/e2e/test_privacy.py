@@ -21,6 +21,7 @@ from tests.e2e.support import (
     close_location,
     eventually,
     free_places,
+    open_offer,
     register_location,
     request_body,
     request_status,
@@ -121,15 +122,14 @@ async def test_database_errors_leave_no_personal_data_in_logs_or_dead_letters(
     closing = register_location(http, system, municipality_nis="13021", postcode="2450")
     elsewhere = register_location(http, system)
     try:
-        # The consumer path: a family proposed at a location that closes; intake's crisis
+        # The consumer path: a family offered a place at a location that closes; intake's crisis
         # handler cannot store the family's new crisis request and dead-letters the closure.
         response = await post(f"{system['intake'].url}/requests",
                               json=on_consumer.body([closing, elsewhere]))
         assert response.status_code == 201, response.text
         request_id = response.json()["request_id"]
         free_places(http, system, closing)
-        eventually(lambda: request_status(http, system, request_id)["status"] == "proposed",
-                   what="a proposal at the location that will close")
+        open_offer(http, system, request_id)
         await refuse_rows(intake_db, refusals[1],
                           f"NEW.urgency = 'crisis' AND NEW.child_first_name = "
                           f"'{on_consumer.first_name}'")
@@ -139,7 +139,7 @@ async def test_database_errors_leave_no_personal_data_in_logs_or_dead_letters(
             match=lambda r: r.headers.get("dlq_service") == "intake"
             and closing.encode() in (r.value or b""),
             until=lambda found: len(found) >= 1, settle=1.0)
-        assert request_status(http, system, request_id)["status"] == "proposed"
+        assert request_status(http, system, request_id)["status"] == "waiting"
 
         # The HTTP path: the INSERT of the planted family is refused -> a plain 500.
         await refuse_rows(intake_db, refusals[0],

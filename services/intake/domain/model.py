@@ -275,8 +275,12 @@ class Request:
         return states
 
     def open_choices(self, closed_location_id: str) -> tuple[str, ...]:
-        """The family's choices it still waits for (or was offered), besides a closed one."""
-        still = (ChoiceState.WAITING, ChoiceState.OFFERED, ChoiceState.ACCEPTED)
+        """The family's choices it still waits for (or was offered), besides a closed one.
+        A placement at the closed location is undone, so the choices it closed count again."""
+        still = {ChoiceState.WAITING, ChoiceState.OFFERED, ChoiceState.ACCEPTED}
+        placed = self.placement()
+        if self.is_open and placed and placed.location_id == closed_location_id:
+            still.add(ChoiceState.CLOSED)
         return tuple(loc for loc, state in self.choice_states().items()
                      if loc != closed_location_id and state in still)
 

@@ -87,6 +87,22 @@ async def test_a_child_enrolled_there_is_replaced_and_one_that_left_is_not(
     assert stored and stored.status is Status.PLACED
 
 
+async def test_a_child_placed_there_keeps_the_choices_its_placement_had_closed(
+    intake: Intake,
+) -> None:
+    await three_locations(intake)
+    await intake.submit(preferred_location_ids=["loc-a", "loc-c"])
+    await intake.deliver(proposal("req-1"))
+    await intake.client.post("/requests/req-1/offers/m-req-1-loc-a/accept")
+    await intake.deliver(placed("req-1"))
+    assert await intake.states("req-1") == {"loc-a": "placed", "loc-c": "closed"}
+
+    await intake.deliver(closure("loc-a", EFFECTIVE))
+
+    [crisis] = crisis_requests(intake)
+    assert crisis.preferred_location_ids == ["loc-c"]
+
+
 async def test_an_offer_read_after_the_closure_replaces_the_child_at_once(
     intake: Intake,
 ) -> None:
