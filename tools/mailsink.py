@@ -16,7 +16,7 @@ import email.policy
 import threading
 import time
 from collections.abc import Sequence
-from email.message import Message
+from email.message import EmailMessage
 from pathlib import Path
 from typing import Any
 
@@ -41,10 +41,10 @@ class MailSink:
 
     def __init__(self, echo: bool = False) -> None:
         self._lock = threading.Lock()
-        self._messages: list[Message] = []
+        self._messages: list[EmailMessage] = []
         self._controller: Controller | None = None
         self._dir: Path | None = None
-        self._echo = echo
+        self.echo = echo  # print each message's addressee and subject as it arrives
         self._next_number = 1
         self.port = 0
 
@@ -75,10 +75,10 @@ class MailSink:
             self._next_number += 1
         if self._dir is not None:
             (self._dir / f"{number}.eml").write_bytes(data)
-        if self._echo:
+        if self.echo:
             print(f"mail to {', '.join(recipients)}: {message['Subject']}", flush=True)
 
-    def messages(self) -> list[Message]:
+    def messages(self) -> list[EmailMessage]:
         with self._lock:
             return list(self._messages)
 
@@ -86,7 +86,7 @@ class MailSink:
         with self._lock:
             self._messages.clear()
 
-    def wait_for(self, count: int, timeout: float = 10.0) -> list[Message]:
+    def wait_for(self, count: int, timeout: float = 10.0) -> list[EmailMessage]:
         """The messages once there are at least `count` (or what came before the timeout)."""
         deadline = time.monotonic() + timeout
         while time.monotonic() < deadline and len(self.messages()) < count:

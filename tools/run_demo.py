@@ -2,8 +2,9 @@
 
 Starts Kafka and PostgreSQL (or uses KAFKA_BOOTSTRAP_SERVERS / DATABASE_URL),
 creates the topics and databases, starts the four services as separate
-processes, seeds the demo service area, prints the URLs, and on Ctrl-C stops
-the services (they drain and commit) and the infrastructure it started.
+processes, seeds the demo service area, prints the URLs and the mail the system
+sent (to a local SMTP sink; saved as .eml files), and on Ctrl-C stops the services
+(they drain and commit) and the infrastructure it started.
 """
 
 from __future__ import annotations
@@ -11,8 +12,12 @@ from __future__ import annotations
 import asyncio
 import os
 import signal
+import socket
 import sys
 import threading
+import time
+from collections import Counter
+from email.message import EmailMessage
 from pathlib import Path
 
 import httpx
@@ -23,6 +28,7 @@ from tools.infra import SERVICES, Infra, create_database, provision, stop_kafka,
 from tools.infra.kafka import broker_answers
 from tools.infra.postgres import port, server_ready
 from tools.infra.topics import recreate_topics
+from tools.mailsink import DEFAULT_PORT, MailSink
 from tools.processes import DEFAULT_PORTS, service_processes, start_all, stop_all
 
 ROOT = Path(__file__).resolve().parent.parent
@@ -32,6 +38,45 @@ LOG_DIR = ROOT / ".cache" / "logs"
 def ports_from_env() -> dict[str, int]:
     return {name: int(os.environ.get(f"{name.upper()}_PORT", port))
             for name, port in DEFAULT_PORTS.items()}
+
+
+def start_mail_sink(directory: Path) -> MailSink:
+    """The demo's outgoing mail goes to a local sink: SMTP_PORT, or the first free port
+    from 2525 (a sink from another terminal may hold it)."""
+    for candidate in ([int(os.environ["SMTP_PORT"])] if os.environ.get("SMTP_PORT")
+                      else range(DEFAULT_PORT, DEFAULT_PORT + 50)):
+        with socket.socket() as probe:
+            if probe.connect_ex(("127.0.0.1", candidate)) != 0:
+                return MailSink().start(candidate, directory)
+    raise RuntimeError("no free port for the demo's SMTP sink; set SMTP_PORT")
+
+
+def settled(
+    sink: MailSink, quiet_seconds: float = 6.0, at_most: float = 45.0
+) -> list[EmailMessage]:
+    """The mail once none has come for a while (services send it every few seconds)."""
+    deadline, quiet_since, count = time.monotonic() + at_most, time.monotonic(), 0
+    while time.monotonic() < deadline and time.monotonic() - quiet_since < quiet_seconds:
+        if len(sink.messages()) != count:
+            count, quiet_since = len(sink.messages()), time.monotonic()
+        time.sleep(0.25)
+    return sink.messages()
+
+
+def show_mail(sink: MailSink, directory: Path) -> None:
+    """What the system told families, organisers and staff while it was seeded."""
+    messages = settled(sink)
+    subjects = Counter(str(message["Subject"]) for message in messages)
+    print(f"Sent mail: {len(messages)} messages, saved in {directory}", flush=True)
+    for subject, count in subjects.most_common(8):
+        print(f"  {count:>4} x {subject}")
+    if messages:
+        body = messages[0].get_body(preferencelist=("plain",))
+        text = body.get_content() if body is not None else ""
+        print(f"  First message, to {messages[0]['To']}:")
+        print("\n".join(f"    | {line}" for line in text.strip().splitlines()[:12]))
+    print("  New mail is printed below as it is sent.", flush=True)
+    sink.echo = True
 
 
 def wait_for_stop_signal() -> None:
@@ -66,7 +111,13 @@ def main() -> None:
     if "--keep" not in sys.argv:
         print("Resetting the demo data (run with --keep to keep it) ...", flush=True)
         asyncio.run(reset_demo_state(infra, topic_prefix, database_suffix))
-    services = service_processes(infra, LOG_DIR / f"demo{database_suffix}", ports_from_env())
+    mail_dir = ROOT / ".cache" / "mail" / f"demo{database_suffix}"
+    if "--keep" not in sys.argv:
+        for old in mail_dir.glob("*.eml"):
+            old.unlink()
+    sink = start_mail_sink(mail_dir)
+    services = service_processes(infra, LOG_DIR / f"demo{database_suffix}", ports_from_env(),
+                                 extra_env={"SMTP_PORT": str(sink.port)})
     print("Starting intake, capacity, matching and reporting ...", flush=True)
     start_all(services)
     try:
@@ -80,11 +131,14 @@ def main() -> None:
             print(f"  {name:<10} {service.url}  (health: {health}, API docs: {service.url}/docs)")
         print(f"  Registratiecijfers (NL): {services['reporting'].url}/")
         print(f"  Kafka: {infra.bootstrap_servers}   logs: {services['intake'].log_path.parent}")
+        print(f"  Mail (SMTP sink): 127.0.0.1:{sink.port}")
+        show_mail(sink, mail_dir)
         print("Press Ctrl-C to stop.", flush=True)
         wait_for_stop_signal()
     finally:
         print("\nStopping services ...", flush=True)
         stop_all(services)
+        sink.stop()
         if not kafka_was_up:
             stop_kafka()
         if not postgres_was_up:

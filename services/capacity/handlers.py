@@ -35,8 +35,8 @@ from contracts.events import (
 )
 from contracts.schedule import DayPart
 from loketkit.bus import AnyHandler
-from loketkit.calendar import BRUSSELS
 from loketkit.consumer import RejectedEvent
+from loketkit.dutch import date_in_dutch, day_parts_in_dutch, moment_in_dutch
 from loketkit.errors import DomainError, NotFound
 from loketkit.ids import Clock, IdFactory
 from loketkit.mail import Notice, render
@@ -79,9 +79,6 @@ from services.capacity.settings import CapacitySettings
 NOTICES = Path(__file__).parent / "notices"
 # An organiser's event has no `count`: a full location shows in its day-parts.
 INBOUND_FIELDS = {"count": "day_parts"}
-DAYS = {"mon": "maandag", "tue": "dinsdag", "wed": "woensdag", "thu": "donderdag",
-        "fri": "vrijdag"}
-HALVES = {"am": "voormiddag", "pm": "namiddag"}
 
 
 # ---- locations and licences --------------------------------------------------------
@@ -349,7 +346,7 @@ async def on_match_reminder_due(
         return
     await notify_organiser(
         uow, location, "organiser_overdue", clock(), new_id,
-        match_id=data.match_id, answer_due=when(data.answer_due),
+        match_id=data.match_id, answer_due=moment_in_dutch(data.answer_due),
     )
 
 
@@ -724,14 +721,6 @@ def enrolment_ended(location: Location, enrolment: Enrolment, now: datetime) -> 
     )
 
 
-def when(moment: datetime) -> str:
-    return moment.astimezone(BRUSSELS).strftime("%d-%m-%Y om %H:%M")
-
-
-def spoken(parts: Sequence[DayPart]) -> str:
-    return ", ".join(f"{DAYS[part[:3]]} {HALVES[part[4:]]}" for part in parts)
-
-
 async def notify_accepted(
     uow: CapacityUnitOfWork, offer: Offer, now: datetime, new_id: IdFactory
 ) -> None:
@@ -741,9 +730,9 @@ async def notify_accepted(
     due = offer.organiser_answer_due
     await notify_organiser(
         uow, location, "offer_accepted", now, new_id,
-        match_id=offer.match_id, start_date=offer.start_date.strftime("%d-%m-%Y"),
-        day_parts=spoken(offer.default_day_parts()),
-        answer_due=when(due) if due else "zo snel mogelijk",
+        match_id=offer.match_id, start_date=date_in_dutch(offer.start_date),
+        day_parts=day_parts_in_dutch(offer.default_day_parts()),
+        answer_due=moment_in_dutch(due) if due else "zo snel mogelijk",
     )
 
 

@@ -31,11 +31,11 @@ from contracts.events import (
     RequestUpdated,
     RequestWithdrawn,
 )
-from contracts.schedule import DayPart
 from loketkit.area_settings import settings_in_force
 from loketkit.bus import AnyHandler
-from loketkit.calendar import BRUSSELS, Period
+from loketkit.calendar import Period
 from loketkit.consumer import RejectedEvent
+from loketkit.dutch import date_in_dutch, day_parts_in_dutch, moment_in_dutch
 from loketkit.errors import Invalid, NotFound
 from loketkit.ids import Clock, IdFactory
 from loketkit.mail import compose
@@ -71,9 +71,6 @@ log = logging.getLogger(__name__)
 NOTICES = Path(__file__).parent / "notices"
 CLAIM_BATCH = 100
 MAX_IMPORT_ROWS = 5000
-DAYS = {"mon": "maandag", "tue": "dinsdag", "wed": "woensdag", "thu": "donderdag",
-        "fri": "vrijdag"}
-HALVES = {"am": "voormiddag", "pm": "namiddag"}
 
 
 # --- what may leave intake -----------------------------------------------------------
@@ -129,15 +126,6 @@ def withdrawn_event(
 # --- notices ---------------------------------------------------------------------------
 
 
-def day_parts_text(parts: tuple[DayPart, ...] | list[DayPart]) -> str:
-    """"maandag voormiddag, maandag namiddag" in Dutch, week order."""
-    return ", ".join(f"{DAYS[part[:3]]} {HALVES[part[4:]]}" for part in parts)
-
-
-def moment_text(moment: datetime) -> str:
-    return moment.astimezone(BRUSSELS).strftime("%d/%m/%Y om %H:%M")
-
-
 async def notify(
     uow: IntakeUnitOfWork, request: Request, kind: str, new_id: IdFactory, now: datetime,
     **context: Any,
@@ -159,10 +147,10 @@ async def offer_context(uow: IntakeUnitOfWork, offer: Offer) -> dict[str, Any]:
     return {
         "location_name": location.name if location else offer.location_id,
         "match_id": offer.match_id,
-        "start_date": offer.start_date.strftime("%d/%m/%Y"),
-        "day_parts": day_parts_text(offer.day_parts),
+        "start_date": date_in_dutch(offer.start_date),
+        "day_parts": day_parts_in_dutch(offer.day_parts),
         "partial": offer.fit == "partial",
-        "answer_due": moment_text(offer.family_answer_due),
+        "answer_due": moment_in_dutch(offer.family_answer_due),
     }
 
 
@@ -434,7 +422,7 @@ async def ask_for_confirmations(
             request.confirmation_asked_at = now
             await uow.requests.save(request)
             await notify(uow, request, "confirm_request", new_id, now,
-                         confirm_due=moment_text(rules.confirm_within.after(now)))
+                         confirm_due=moment_in_dutch(rules.confirm_within.after(now)))
             done += 1
         await uow.commit()
     return done

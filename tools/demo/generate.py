@@ -22,6 +22,15 @@ LOCATION_WORDS = ["Zonneke", "Het Speelhuisje", "De Kabouterhut", "Pimpernel", "
                   "De Rakkers", "Ukkepuk", "Het Nestje", "Berenboot", "De Vlindertuin",
                   "Kriebel", "Sterretje", "Het Molentje", "De Boomhut", "Wiegeltje"]
 TIERS = ["basic", "income_related", "income_related", "plus", "free_price"]
+DAYS = ["mon", "tue", "wed", "thu", "fri"]
+FULL_WEEK = [f"{day}_{half}" for day in DAYS for half in ("am", "pm")]
+
+
+def weekly_pattern(rng: random.Random) -> list[str]:
+    """What families ask for: mostly full days, three to five a week, sometimes mornings only."""
+    days = sorted(rng.sample(range(5), rng.choice([3, 4, 4, 5, 5])))
+    halves = ("am",) if rng.random() < 0.1 else ("am", "pm")
+    return [f"{DAYS[day]}_{half}" for day in days for half in halves]
 
 
 def locations(rng: random.Random) -> list[dict[str, Any]]:
@@ -42,6 +51,8 @@ def locations(rng: random.Random) -> list[dict[str, Any]]:
                 "postcode": place.postcode,
                 "capacity": rng.randint(4, 8) if family_care else rng.randint(14, 36),
                 "subsidy_tier": rng.choice(TIERS),
+                "organiser_email": f"opvang.{municipality.nis_code}.{number + 1:02d}"
+                                   "@kinderopvang.example.be",
             })
     return result
 
@@ -60,15 +71,19 @@ def requests(rng: random.Random, chosen: list[dict[str, Any]], today: date,
             nearest = sorted(location_places, key=lambda lp: home.km_to(lp[1]))
             wanted = [loc["location_id"] for loc, _ in nearest[: rng.randint(1, 3)]]
             birth = today + timedelta(days=rng.randint(-330, 150))
+            # A few families have no e-mail address: the loket serves them at the desk.
+            email = f"gezin{rng.randint(1000, 9999)}@example.be" if rng.random() > 0.05 else None
             result.append({
                 "child": {"first_name": rng.choice(FIRST_NAMES),
                           "last_name": rng.choice(LAST_NAMES), "birth_date": birth.isoformat()},
                 "parent": {"name": f"{rng.choice(FIRST_NAMES)} {rng.choice(LAST_NAMES)}",
-                           "email": f"gezin{rng.randint(1000, 9999)}@example.be",
+                           "email": email, "phone": f"+32 470 {rng.randint(100000, 999999)}",
                            "postcode": home.postcode},
                 "municipality_nis": municipality.nis_code,
                 "desired_start_date": (birth + timedelta(days=rng.randint(90, 300))).isoformat(),
-                "days_per_week": rng.choice([3, 4, 4, 5, 5]),
+                "day_parts": weekly_pattern(rng),
+                "accepts_partial_fit": rng.random() < 0.3,
+                "share_contact_with_organiser": rng.random() < 0.9,
                 "preferred_location_ids": wanted,
                 "priority": {"parents_working_or_training": rng.random() < 0.6,
                              "single_parent": rng.random() < 0.15,
@@ -81,10 +96,24 @@ def requests(rng: random.Random, chosen: list[dict[str, Any]], today: date,
 
 def free_places(rng: random.Random, chosen: list[dict[str, Any]], today: date,
                 total: int = 45) -> list[tuple[str, dict[str, Any]]]:
+    """Places organisers announce over the next months: most full-week, some part-time."""
     result = []
     for _ in range(total):
         location = rng.choice(chosen)
         available = today + timedelta(days=rng.randint(30, 300))
-        result.append((location["location_id"],
-                       {"available_from": available.isoformat(), "count": 1}))
+        day_parts = FULL_WEEK if rng.random() < 0.7 else weekly_pattern(rng)
+        result.append((location["location_id"], {"available_from": available.isoformat(),
+                                                  "count": 1, "day_parts": day_parts}))
     return result
+
+
+def enrolments(rng: random.Random, location: dict[str, Any], keep_free: int,
+               today: date) -> list[dict[str, Any]]:
+    """The children a location already cares for at go-live, admitted outside the loket:
+    enough part-timers that the licence is nearly used, leaving `keep_free` full-week
+    places for what the organiser announces."""
+    children = max(0, location["capacity"] - keep_free)
+    return [{"enrolment_id": f"{location['location_id']}-k{number + 1:03d}",
+             "start_date": (today - timedelta(days=rng.randint(30, 700))).isoformat(),
+             "day_parts": weekly_pattern(rng), "priority_group": rng.random() < 0.2}
+            for number in range(children)]

@@ -211,10 +211,10 @@ async def test_the_organiser_is_told_of_an_acceptance_without_child_data(
     [notice] = uow.notices.rows
     assert (notice.kind, notice.recipient) == ("offer_accepted", "opvang@bolleboos.example")
     assert "De Bolleboos" in notice.subject
-    assert "match-1" in notice.body and NEXT_MONTH.strftime("%d-%m-%Y") in notice.body
-    assert "maandag voormiddag" in notice.body
+    assert "match-1" in notice.body and NEXT_MONTH.strftime("%d/%m/%Y") in notice.body
+    assert "maandag (hele dag), dinsdag voormiddag" in notice.body
     assert "req-1" not in notice.body  # not even the pseudonymous request id
-    due = offer.organiser_answer_due.strftime("%d-%m-%Y")
+    due = offer.organiser_answer_due.strftime("%d/%m/%Y")
     assert due in notice.body
 
 

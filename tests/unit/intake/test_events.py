@@ -39,7 +39,7 @@ async def test_an_offer_shows_on_the_request_and_the_family_is_told_its_deadline
     [notice] = intake.uow.notices.rows
     assert (notice.kind, notice.recipient) == ("offer_made", "an@example.be")
     assert "Zonnetje" in notice.subject and "30/11/2026 om 10:00" in notice.body
-    assert "Lotte" in notice.body and "maandag voormiddag" in notice.body
+    assert "Lotte" in notice.body and "maandag en dinsdag (hele dag)" in notice.body
     assert "Peeters" not in notice.body and "26101212345" not in notice.body
 
 
