@@ -69,6 +69,14 @@ def test_the_demo_comes_up_seeded_and_stops_cleanly_on_ctrl_c(servers: Servers) 
         figures = httpx.get(f"http://127.0.0.1:{PORTS['reporting']}/figures").json()
         names = {row["name"] for row in figures["municipalities"]}
         assert {"Geel", "Laakdal", "Meerhout"} <= names
+        # Families and organisers answered: the figures show placed, declined and refused.
+        [area] = figures["service_areas"]
+        assert area["placed"] >= 1 and area["declined_by_family"] >= 1, area
+        assert area["refused_age_group_full"] >= 1 and area["enrolled_mon_am"] > 0, area
+        # ...and the demo shows the mail it sent (to its local SMTP sink).
+        sent = re.search(r"Sent mail: (\d+) messages", printed)
+        assert sent and int(sent.group(1)) > 0, printed
+        assert "Een plaats voor" in printed  # an offer, in Dutch
 
         os.killpg(demo.pid, signal.SIGINT)  # what Ctrl-C in a terminal does
         everything = output.rest(90)
