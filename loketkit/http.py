@@ -3,7 +3,7 @@ bodies, and errors mapped to responses once, naming the field, never a value.
 
 - `DomainError` subclasses become 404/409/422 (see `loketkit.errors`);
 - invalid bodies become 422 listing each field at fault;
-- a body over `MAX_BODY_BYTES` is a 413 before any handler runs;
+- a body over `MAX_BODY_BYTES` (or its path's own limit) is a 413 before any handler runs;
 - anything else is a plain 500 whose log line names the error's type (and
   SQLSTATE) only: exception messages can quote values, and values can be personal.
 """
@@ -11,7 +11,7 @@ bodies, and errors mapped to responses once, naming the field, never a value.
 from __future__ import annotations
 
 import logging
-from collections.abc import Awaitable, Callable
+from collections.abc import Awaitable, Callable, Mapping
 from typing import Any
 
 from fastapi import FastAPI, Request
@@ -50,11 +50,12 @@ def install_common_routes(app: FastAPI, service: str, readiness: ReadinessCheck)
     app.router.routes.append(Route("/metrics", AsgiEndpoint(make_asgi_app(registry=REGISTRY))))
 
 
-def install_error_handling(app: FastAPI) -> None:
+def install_error_handling(app: FastAPI, body_limits: Mapping[str, int] | None = None) -> None:
+    """`body_limits`: a larger cap for the few paths that take files (path -> bytes)."""
     app.add_exception_handler(DomainError, domain_error)  # type: ignore[arg-type]
     app.add_exception_handler(RequestValidationError, validation_error)  # type: ignore[arg-type]
     app.add_exception_handler(BodyTooLarge, body_too_large)  # type: ignore[arg-type]
-    app.add_middleware(BodyLimit, max_bytes=MAX_BODY_BYTES)
+    app.add_middleware(BodyLimit, max_bytes=MAX_BODY_BYTES, per_path=body_limits or {})
     app.add_middleware(SafeServerError)
 
 
@@ -124,19 +125,22 @@ class BodyTooLarge(HTTPException):
 
 
 class BodyLimit:
-    """413 for a request body over the limit, whether declared or streamed."""
+    """413 for a request body over the limit, whether declared or streamed. The limit
+    is per path (before routing, so exact paths only)."""
 
-    def __init__(self, app: ASGIApp, max_bytes: int) -> None:
+    def __init__(self, app: ASGIApp, max_bytes: int, per_path: Mapping[str, int]) -> None:
         self.app = app
         self.max_bytes = max_bytes
+        self.per_path = dict(per_path)
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
         if scope["type"] != "http":
             await self.app(scope, receive, send)
             return
+        limit = self.per_path.get(scope["path"], self.max_bytes)
         declared = dict(scope["headers"]).get(b"content-length")
-        if declared is not None and declared.isdigit() and int(declared) > self.max_bytes:
-            await self._refuse(scope, receive, send)
+        if declared is not None and declared.isdigit() and int(declared) > limit:
+            await too_large_response(limit)(scope, receive, send)
             return
         seen = 0
 
@@ -144,17 +148,14 @@ class BodyLimit:
             nonlocal seen
             message = await receive()
             seen += len(message.get("body", b""))
-            if seen > self.max_bytes:
-                raise BodyTooLarge(self.max_bytes)
+            if seen > limit:
+                raise BodyTooLarge(limit)
             return message
 
         try:
             await self.app(scope, counted, send)
         except BodyTooLarge:
-            await self._refuse(scope, receive, send)
-
-    async def _refuse(self, scope: Scope, receive: Receive, send: Send) -> None:
-        await too_large_response(self.max_bytes)(scope, receive, send)
+            await too_large_response(limit)(scope, receive, send)
 
 
 class SafeServerError:

@@ -191,10 +191,12 @@ def assemble(
     clock: Clock = utcnow,
     id_factory: IdFactory = new_id,
     jobs: Mapping[str, AnyHandler] | None = None,
+    body_limits: Mapping[str, int] | None = None,
 ) -> FastAPI:
     """The service's app. `sql_uow(session_factory, on_commit)` builds its SQL unit of
     work; `dependencies` are injected into handlers and jobs by parameter name, besides
-    `clock`, `new_id`, `settings` and `mailer`. `jobs` run periodically (see above)."""
+    `clock`, `new_id`, `settings` and `mailer`. `jobs` run periodically (see above).
+    `body_limits` raise the request-body cap for the paths that take files."""
     infra = None if uow_factory else Infrastructure.from_settings(settings)
     if infra is not None:
         session_factory, wake = infra.session_factory, infra.relay.wake
@@ -251,7 +253,7 @@ def assemble(
     app = FastAPI(title=title, description=description, version="1.0.0", lifespan=lifespan)
     install_common_routes(app, settings.service_name,
                           infra.readiness if infra else no_infrastructure)
-    install_error_handling(app)
+    install_error_handling(app, body_limits)
     app.state.context = ServiceContext(
         settings, CommandBus(uow_factory, inject_all(command_handlers, injected)), uow_factory,
         clock,

@@ -22,6 +22,7 @@ from services.intake.adapters.postcodes import postcode_coordinates
 from services.intake.adapters.uow import SqlIntakeUnitOfWork
 from services.intake.domain.area_settings import RequestSettings
 from services.intake.domain.model import child_reference
+from services.intake.entrypoints import imports
 from services.intake.entrypoints.http import router
 from services.intake.handlers import COMMAND_HANDLERS, EVENT_HANDLERS, JOBS
 from services.intake.ports import IntakeUnitOfWork
@@ -62,4 +63,5 @@ def bootstrap(
         clock=clock,
         id_factory=id_factory,
         jobs=JOBS,
+        body_limits={"/imports": imports.MAX_BYTES},
     )

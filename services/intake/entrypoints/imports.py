@@ -41,6 +41,8 @@ from services.intake.domain.commands import ImportedRequest, ImportWaitingList, 
 from services.intake.domain.model import Child, Contact, Priority
 
 MAX_ROWS = 5000
+# Room for MAX_ROWS long rows; every other route keeps loketkit's small cap.
+MAX_BYTES = 4 * 1024 * 1024
 TRUE = {"1", "true", "ja", "yes", "j", "y", "waar"}
 FALSE = {"0", "false", "nee", "no", "n", "onwaar"}
 LISTS = ("preferred_location_ids", "sibling_location_ids")

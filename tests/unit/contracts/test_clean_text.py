@@ -27,7 +27,8 @@ LOCATION = LocationRegistered(
 REQUEST = RequestSubmitted(
     service_area="kempen-gml", request_id="req-1", child_ref="c" * 32,
     municipality_nis="13008", neighbourhood_code="A01", birth_month="2026-01",
-    desired_start_date=date(2027, 1, 4), day_parts=["mon_am", "tue_am"], preferred_location_ids=["loc-1"],
+    desired_start_date=date(2027, 1, 4), day_parts=["mon_am", "tue_am"],
+    preferred_location_ids=["loc-1"],
     priority=PriorityFacts(sibling_location_ids=["loc-2"]), replaces_request_id="req-0",
     submitted_at=NOW,
 )

@@ -8,8 +8,8 @@ from collections import defaultdict
 from pathlib import Path
 
 from contracts import generate
-from contracts.events import BY_TYPE, CURRENT_EVENTS, OLDER_VERSIONS, EventData
 from contracts.compat import Schema, breaking_changes
+from contracts.events import BY_TYPE, CURRENT_EVENTS, OLDER_VERSIONS, EventData
 from contracts.topics import (
     CAPACITY,
     CAPACITY_INBOUND,

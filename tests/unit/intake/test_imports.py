@@ -9,7 +9,8 @@ import pytest
 
 from contracts.events import RequestSubmitted
 from loketkit.errors import Invalid
-from services.intake.entrypoints.imports import MAX_ROWS, parse_waiting_list
+from loketkit.http import MAX_BODY_BYTES
+from services.intake.entrypoints.imports import MAX_BYTES, MAX_ROWS, parse_waiting_list
 from tests.unit.intake.harness import Intake, fields
 
 HEADER = ("child_first_name,child_last_name,child_birth_date,child_national_number,"
@@ -52,6 +53,22 @@ async def test_a_waiting_list_is_imported_with_its_original_dates(intake: Intake
     stored = await intake.uow.requests.get(submitted[1].request_id)
     assert stored and stored.import_id == batch_id and stored.contact.email is None
     assert "Peeters" not in intake.uow.published[0].model_dump_json()
+
+
+async def test_a_waiting_list_larger_than_an_ordinary_body_is_taken(intake: Intake) -> None:
+    await locations(intake)
+    waiting_list = csv_of(*[ROW_1] * 1000)
+    assert len(waiting_list) > MAX_BODY_BYTES
+    imported = await intake.client.post("/imports", content=waiting_list,
+                                        headers={"content-type": "text/csv"})
+    assert imported.status_code == 201, imported.json()
+    assert imported.json()["rows"] == 1000
+    too_big = await intake.client.post("/imports", content="x" * (MAX_BYTES + 1),
+                                       headers={"content-type": "text/csv"})
+    assert too_big.status_code == 413 and fields(too_big) == ["body"]
+    elsewhere = await intake.client.post("/requests", content="x" * (MAX_BODY_BYTES + 1),
+                                         headers={"content-type": "application/json"})
+    assert elsewhere.status_code == 413
 
 
 async def test_the_csv_may_come_as_json(intake: Intake) -> None:
