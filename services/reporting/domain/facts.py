@@ -109,63 +109,52 @@ class ProposalFact(Fact):
     proposed_at: datetime = Field(sa_type=moment())
 
 
-class AcceptanceFact(Fact):
-    """A MatchAccepted: the family takes the offer (the organiser still decides)."""
+class OfferEndFact(Fact):
+    """What every answer to an offer, and every other end of one, is about."""
 
     match_id: str = Field(primary_key=True, max_length=64)
     request_id: str = Field(max_length=64, index=True)
     place_id: str = Field(max_length=64)
     location_id: str = Field(max_length=64)
+
+
+class AcceptanceFact(OfferEndFact):
+    """A MatchAccepted: the family takes the offer (the organiser still decides)."""
+
     municipality_nis: str = Field(max_length=5, index=True)
     keep_waiting_for_higher_choices: bool
     answered_by: str = Field(max_length=16)
     accepted_at: datetime = Field(sa_type=moment())
 
 
-class DeclineFact(Fact):
+class DeclineFact(OfferEndFact):
     """A MatchDeclined: the family declines the offer."""
 
-    match_id: str = Field(primary_key=True, max_length=64)
-    request_id: str = Field(max_length=64, index=True)
-    place_id: str = Field(max_length=64)
-    location_id: str = Field(max_length=64)
     municipality_nis: str = Field(max_length=5, index=True)
     answered_by: str = Field(max_length=16)
     declined_at: datetime = Field(sa_type=moment())
 
 
-class RefusalFact(Fact):
+class RefusalFact(OfferEndFact):
     """A MatchRefused: the organiser refuses the offer, with its reason."""
 
-    match_id: str = Field(primary_key=True, max_length=64)
-    request_id: str = Field(max_length=64, index=True)
-    place_id: str = Field(max_length=64)
-    location_id: str = Field(max_length=64)
     municipality_nis: str = Field(max_length=5, index=True)
     reason: str = Field(max_length=32)
     refused_at: datetime = Field(sa_type=moment())
 
 
-class OfferExpiryFact(Fact):
+class OfferExpiryFact(OfferEndFact):
     """A MatchExpired: the family did not answer by its deadline."""
 
-    match_id: str = Field(primary_key=True, max_length=64)
-    request_id: str = Field(max_length=64, index=True)
-    place_id: str = Field(max_length=64)
-    location_id: str = Field(max_length=64)
     location_municipality_nis: str = Field(max_length=5, index=True)
     request_municipality_nis: str = Field(max_length=5)
     family_answer_due: datetime = Field(sa_type=moment())
     expired_at: datetime = Field(sa_type=moment())
 
 
-class CancellationFact(Fact):
+class CancellationFact(OfferEndFact):
     """A MatchCancelled: the offer ended without an answer deciding it."""
 
-    match_id: str = Field(primary_key=True, max_length=64)
-    request_id: str = Field(max_length=64, index=True)
-    place_id: str = Field(max_length=64)
-    location_id: str = Field(max_length=64)
     location_municipality_nis: str = Field(max_length=5, index=True)
     request_municipality_nis: str = Field(max_length=5)
     reason: str = Field(max_length=32)
