@@ -76,7 +76,8 @@ class MailSink:
         if self._dir is not None:
             (self._dir / f"{number}.eml").write_bytes(data)
         if self.echo:
-            print(f"mail to {', '.join(recipients)}: {message['Subject']}", flush=True)
+            subject = str(message["Subject"]).strip()  # a folded header keeps its fold
+            print(f"mail to {', '.join(recipients)}: {subject}", flush=True)
 
     def messages(self) -> list[EmailMessage]:
         with self._lock:

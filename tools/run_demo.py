@@ -66,7 +66,7 @@ def settled(
 def show_mail(sink: MailSink, directory: Path) -> None:
     """What the system told families, organisers and staff while it was seeded."""
     messages = settled(sink)
-    subjects = Counter(str(message["Subject"]) for message in messages)
+    subjects = Counter(str(message["Subject"]).strip() for message in messages)
     print(f"Sent mail: {len(messages)} messages, saved in {directory}", flush=True)
     for subject, count in subjects.most_common(8):
         print(f"  {count:>4} x {subject}")
