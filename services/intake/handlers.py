@@ -478,6 +478,21 @@ async def replace_child(
     await uow.requests.add(new)
     uow.emit(withdrawn_event(old, "replaced_after_closure", now), caused_by=event)
     uow.emit(submitted_event(new, child_ref(new.child)), caused_by=event)
+    await relink_siblings(uow, old.request_id, new, event, now)
+
+
+async def relink_siblings(
+    uow: IntakeUnitOfWork, old_id: str, new: Request, event: CloudEvent, now: datetime
+) -> None:
+    """Siblings stay linked across a crisis (twins at a closed location are re-placed
+    together): each sibling's link moves from the replaced request to the new one."""
+    for sibling_id in new.sibling_request_ids:
+        sibling = await uow.requests.get_for_update(sibling_id)
+        if sibling is None or not sibling.relink_sibling(old_id, new.request_id):
+            continue
+        await uow.requests.save(sibling)
+        if sibling.status is Status.WAITING:
+            uow.emit(updated_event(sibling, now), caused_by=event)
 
 
 async def closed_location(uow: IntakeUnitOfWork, location_id: str) -> Location | None:
@@ -637,8 +652,10 @@ async def on_crisis_closure(
             closed=True, closure_id=data.closure_id, closed_from=data.effective_from)
         await uow.locations.upsert(location)
     now = clock()
-    for old in await uow.requests.with_offers_at(data.location_id):
-        if old.affected_by_closure(data.location_id, data.effective_from):
+    for found in await uow.requests.with_offers_at(data.location_id):
+        # Read again: re-placing a sibling before it may have moved this one's links.
+        old = await uow.requests.get_for_update(found.request_id)
+        if old and old.affected_by_closure(data.location_id, data.effective_from):
             await replace_child(uow, old, location, event, child_ref, postcode_coordinates,
                                 now, new_id)
 

@@ -255,6 +255,14 @@ class Request:
         self.sibling_request_ids = (*self.sibling_request_ids, other_id)
         return True
 
+    def relink_sibling(self, old_id: str, new_id: str) -> bool:
+        """A sibling's request was replaced (a crisis): the link follows the new one."""
+        if old_id not in self.sibling_request_ids:
+            return False
+        self.sibling_request_ids = tuple(dict.fromkeys(
+            new_id if linked == old_id else linked for linked in self.sibling_request_ids))
+        return True
+
     def choice_states(self) -> dict[str, ChoiceState]:
         """Per chosen location, in the family's order, one plain state."""
         placed = self.placement()

@@ -6,7 +6,7 @@ from __future__ import annotations
 from datetime import date, timedelta
 
 from contracts import new_event
-from contracts.events import RequestSubmitted, RequestWithdrawn
+from contracts.events import RequestSubmitted, RequestUpdated, RequestWithdrawn
 from loketkit.testing import deliver_event
 from services.intake.domain.model import Status
 from tests.unit.intake.harness import (
@@ -101,6 +101,29 @@ async def test_a_child_placed_there_keeps_the_choices_its_placement_had_closed(
 
     [crisis] = crisis_requests(intake)
     assert crisis.preferred_location_ids == ["loc-c"]
+
+
+async def test_twins_at_a_closed_location_stay_linked_in_their_crisis_requests(
+    intake: Intake,
+) -> None:
+    await three_locations(intake)
+    await intake.submit(preferred_location_ids=["loc-a", "loc-b"])  # req-1
+    await intake.submit(preferred_location_ids=["loc-a", "loc-b"])  # req-2
+    assert (await intake.client.post("/requests/req-1/siblings",
+                                     json={"request_id": "req-2"})).status_code == 200
+    for request_id in ("req-1", "req-2"):
+        await intake.deliver(proposal(request_id))
+
+    await intake.deliver(closure("loc-a"))
+
+    by_old = {event.replaces_request_id: event.request_id for event in crisis_requests(intake)}
+    first = await intake.uow.requests.get(by_old["req-1"])
+    second = await intake.uow.requests.get(by_old["req-2"])
+    assert first and second
+    assert first.sibling_request_ids == (second.request_id,)
+    assert second.sibling_request_ids == (first.request_id,)
+    updated = [e for e in intake.uow.published_data() if isinstance(e, RequestUpdated)]
+    assert updated[-1].sibling_request_ids in ([first.request_id], [second.request_id])
 
 
 async def test_an_offer_read_after_the_closure_replaces_the_child_at_once(
