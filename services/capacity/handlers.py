@@ -412,6 +412,8 @@ async def confirm(
     now: datetime, caused_by: CloudEvent | None,
 ) -> Enrolment:
     offer.check_confirmable()
+    if not offer.proposed:  # the acceptance came first (another topic); the offer follows
+        raise CapacityConflict("match_id", "the offer's proposal has not been read yet")
     location.check_open()
     place = await uow.places.get(offer.place_id)
     if place is not None and place.status is not PlaceStatus.OPEN:
@@ -419,8 +421,7 @@ async def confirm(
     parts = schedule(day_parts) if day_parts is not None else offer.default_day_parts()
     offer.check_schedule(parts)
     start = start_date or offer.start_date
-    if start is None:
-        raise CapacityConflict("match_id", "the offer's proposal has not been read yet")
+    assert start is not None  # a proposal read has its start date
     enrolment = Enrolment(
         enrolment_id=enrolment_id, location_id=location.location_id, day_parts=parts,
         start_date=start, request_id=offer.request_id, match_id=offer.match_id,

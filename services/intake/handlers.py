@@ -516,6 +516,11 @@ async def on_match_proposed(
         fit=data.fit, family_answer_due=data.family_answer_due,
         organiser_answer_due=data.organiser_answer_due, proposed_at=data.proposed_at,
     )
+    known = request.offer(data.match_id)
+    if known is not None:  # a repeat, or an offer whose end was read first
+        if known.complete_from(offer):
+            await uow.requests.save(request)
+        return
     if not request.record_offer(offer):
         return
     now = clock()
@@ -545,17 +550,33 @@ async def on_match_expired(
     event: CloudEvent, data: MatchExpired, uow: IntakeUnitOfWork, clock: Clock,
     new_id: IdFactory,
 ) -> None:
+    request = await offered_request(uow, data.request_id)
+    offer = request.offer(data.match_id)
+    # The family accepted, but matching read it only after the deadline had passed.
+    too_late = offer is not None and offer.status is OfferStatus.ACCEPTED
     ended = await ended_offer(uow, data.request_id, data.match_id, OfferStatus.EXPIRED)
     if ended and ended[0].is_open:
         request, offer = ended
-        await notify(uow, request, "offer_expired", new_id, clock(),
-                     **await offer_context(uow, offer))
+        await notify(uow, request, "acceptance_too_late" if too_late else "offer_expired",
+                     new_id, clock(), **await offer_context(uow, offer))
 
 
 async def on_match_refused(
     event: CloudEvent, data: MatchRefused, uow: IntakeUnitOfWork, clock: Clock,
     new_id: IdFactory,
 ) -> None:
+    request = await offered_request(uow, data.request_id)
+    if request.offer(data.match_id) is None and request.is_open:
+        # Read before the offer itself (another topic): the offer is over before the
+        # family heard of it, so nobody is told; its details follow with the proposal.
+        request.offers.append(Offer(
+            match_id=data.match_id, request_id=data.request_id, location_id=data.location_id,
+            place_id=data.place_id, start_date=data.refused_at.date(), day_parts=(),
+            fit="full", family_answer_due=data.refused_at, organiser_answer_due=data.refused_at,
+            proposed_at=data.refused_at, status=OfferStatus.REFUSED,
+            refusal_reason=data.reason))
+        await uow.requests.save(request)
+        return
     ended = await ended_offer(uow, data.request_id, data.match_id, OfferStatus.REFUSED,
                               data.reason)
     if ended and ended[0].is_open:

@@ -136,7 +136,9 @@ class Enrolment(BaseModel):
         return self.ends_on is None or day < self.ends_on
 
     def end(self, ends_on: date, reason: EnrolmentEndReason) -> Enrolment:
-        if self.ends_on is not None:
+        """Ends it from `ends_on`; an end already planned for later moves earlier (a
+        closure or a move comes first), one planned for then or before stands."""
+        if self.ends_on is not None and self.ends_on <= ends_on:
             raise CapacityConflict("enrolment_id", "the enrolment has already ended")
         return self.model_copy(update={"ends_on": ends_on, "end_reason": reason})
 
@@ -405,10 +407,9 @@ def enrolments_to_end_for_move(
     enrolments: Iterable[Enrolment], new: Enrolment
 ) -> list[Enrolment]:
     """A child holds one enrolment for a period: its other enrolments that still count
-    on or after the new start end the day before it."""
-    ends_on = new.start_date - timedelta(days=1)
+    on or after the new start no longer count from that day (no day without a place)."""
     return [
-        e.end(max(ends_on, e.start_date), "moved_to_other_choice")
+        e.end(max(new.start_date, e.start_date), "moved_to_other_choice")
         for e in enrolments
         if e.enrolment_id != new.enrolment_id and e.active_from(new.start_date)
     ]

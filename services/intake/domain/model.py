@@ -138,16 +138,31 @@ class Offer:
 
     def end(self, status: OfferStatus, reason: str | None = None) -> bool:
         """Matching or the organiser ended an offer still undecided; False when it is
-        already past that (a repeat or a late arrival changes nothing)."""
+        already past that (a repeat or a late arrival changes nothing). Matching owns the
+        deadline: an acceptance it read only after expiring the offer ends here too."""
         if self.status not in (OfferStatus.OPEN, OfferStatus.ACCEPTED):
-            return False
-        if status is OfferStatus.EXPIRED and self.status is not OfferStatus.OPEN:
             return False
         self.status = status
         if status is OfferStatus.CANCELLED:
             self.cancel_reason = reason
         elif status is OfferStatus.REFUSED:
             self.refusal_reason = reason
+        return True
+
+    @property
+    def proposal_read(self) -> bool:
+        """False for an offer known only from its end (a refusal read before it)."""
+        return bool(self.day_parts)
+
+    def complete_from(self, proposal: Offer) -> bool:
+        """The proposal of an offer that ended before it was read: its details, its end
+        stays."""
+        if self.proposal_read:
+            return False
+        self.start_date, self.day_parts, self.fit = (
+            proposal.start_date, proposal.day_parts, proposal.fit)
+        self.family_answer_due, self.organiser_answer_due, self.proposed_at = (
+            proposal.family_answer_due, proposal.organiser_answer_due, proposal.proposed_at)
         return True
 
     def place(self, enrolment_id: str, start_date: date, day_parts: tuple[DayPart, ...]) -> bool:

@@ -205,14 +205,21 @@ def test_the_default_schedule_is_what_the_family_asked_that_the_place_covers() -
     assert refused.value.field == "day_parts"
 
 
-def test_a_child_moving_to_another_choice_ends_its_enrolment_the_day_before() -> None:
+def test_a_child_moving_to_another_choice_ends_its_enrolment_when_the_new_one_starts() -> None:
     start = date(2027, 2, 1)
     old = enrolled(1, request_id="r1")
     past = enrolled(2, request_id="r1", ends_on=date(2026, 12, 1))
     new = enrolled(3, request_id="r1", start=start)
     [moved] = enrolments_to_end_for_move([old, past, new], new)
     assert (moved.enrolment_id, moved.ends_on, moved.end_reason) == (
-        "e1", date(2027, 1, 31), "moved_to_other_choice")
+        "e1", start, "moved_to_other_choice")  # no day without a place, no day with two
+
+
+def test_an_end_planned_for_later_moves_earlier_and_an_earlier_one_stands() -> None:
+    leaving = enrolled(1, ends_on=date(2027, 3, 1))
+    assert leaving.end(date(2027, 1, 4), "location_closed").ends_on == date(2027, 1, 4)
+    with pytest.raises(CapacityConflict):
+        leaving.end(date(2027, 6, 1), "left")
 
 
 def test_a_closure_is_released_once_listing_the_children_it_reaches() -> None:

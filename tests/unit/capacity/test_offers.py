@@ -124,7 +124,7 @@ async def test_a_place_offered_for_some_day_parts_refuses_others(
     assert (refused.status_code, fields(refused)) == (409, ["day_parts"])
 
 
-async def test_confirming_elsewhere_ends_the_earlier_enrolment_the_day_before(
+async def test_confirming_elsewhere_ends_the_earlier_enrolment_when_the_new_one_starts(
     app: FastAPI, client: httpx.AsyncClient, uow: FakeCapacityUnitOfWork, place: str
 ) -> None:
     first = await offered(app, place)
@@ -143,7 +143,7 @@ async def test_confirming_elsewhere_ends_the_earlier_enrolment_the_day_before(
     ended = [e for e in uow.published_data() if isinstance(e, EnrolmentEnded)]
     assert [(e.location_id, e.request_id, e.reason) for e in ended] == [
         ("loc-a", "req-1", "moved_to_other_choice")]
-    assert ended[0].ended_on == NEXT_MONTH + timedelta(days=59)
+    assert ended[0].ended_on == NEXT_MONTH + timedelta(days=60)
 
 
 async def test_refusing_an_offer_publishes_match_refused_with_the_reason(
@@ -196,6 +196,8 @@ async def test_answers_read_before_the_proposal_are_kept(
     offer = proposal(place_id=place)
     await deliver(app.state.consumer, acceptance(offer))
     assert uow.notices.rows == []  # no details yet to tell the organiser
+    early = await client.post("/offers/match-1/confirm", json={})
+    assert early.status_code == 409 and "not been read yet" in early.text
     await deliver(app.state.consumer, offer)
     stored = uow.offers.offers["match-1"]
     assert (stored.status, stored.start_date) == (OfferStatus.ACCEPTED, NEXT_MONTH)

@@ -97,6 +97,40 @@ async def test_reminder_expiry_and_refusal_tell_the_family(intake: Intake) -> No
     assert (await intake.follow("req-1"))["status"] == "waiting"
 
 
+async def test_an_acceptance_matching_read_after_the_deadline_ends_with_the_expiry(
+    intake: Intake,
+) -> None:
+    """Matching owns the deadline: it expired the offer and passed the place on before it
+    read the family's acceptance, so the family is told it came too late."""
+    await intake.register("loc-a")
+    await intake.submit()
+    await intake.deliver(proposal("req-1"))
+    assert (await intake.client.post("/requests/req-1/offers/m-req-1-loc-a/accept")
+            ).status_code == 200
+    assert await intake.deliver(expired("req-1")) == "applied"
+    assert await intake.states("req-1") == {"loc-a": "expired"}
+    assert intake.kinds() == ["offer_made", "acceptance_too_late"]
+    [notice] = [n for n in intake.uow.notices.rows if n.kind == "acceptance_too_late"]
+    assert "te laat" in notice.subject and "Lotte" in notice.subject
+
+
+async def test_a_refusal_read_before_its_offer_ends_it_without_telling_the_family(
+    intake: Intake,
+) -> None:
+    """The organiser refused (capacity's topic) before intake read the offer (matching's):
+    the offer must not come back to life when it arrives."""
+    await intake.register("loc-a")
+    await intake.submit()
+    assert await intake.deliver(refused("req-1")) == "applied"
+    assert await intake.deliver(proposal("req-1")) == "applied"
+    offers = (await intake.follow("req-1"))["offers"]
+    assert isinstance(offers, list)
+    [offer] = offers
+    assert (offer["status"], offer["refusal_reason"]) == ("refused", "age_group_full")
+    assert offer["day_parts"] == ["mon_am", "mon_pm", "tue_am", "tue_pm"]  # the details came
+    assert intake.kinds() == []  # the family never heard of this offer
+
+
 async def test_a_placement_places_the_request_and_tells_the_family(intake: Intake) -> None:
     for location_id in ("loc-a", "loc-b"):
         await intake.register(location_id)
