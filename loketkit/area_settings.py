@@ -21,6 +21,7 @@ from sqlalchemy.exc import IntegrityError
 from sqlalchemy.ext.asyncio import AsyncSession
 from sqlmodel import col
 
+from loketkit.auth import Caller, Role, require_own_area, requires
 from loketkit.db import AreaSettingsRow
 from loketkit.errors import Conflict
 from loketkit.ids import utcnow
@@ -172,7 +173,10 @@ def area_settings_router(model: type[BaseModel], tag: str) -> APIRouter:
 
     @router.get("/service-areas/{service_area}/settings", response_model=AreaSettingsPublic,
                 summary="The area's settings in force now (defaults, version 0, if none stored)")
-    async def in_force_now(service_area: ServiceAreaPath, request: Request) -> AreaSettingsPublic:
+    async def in_force_now(
+        service_area: ServiceAreaPath, request: Request, caller: AreaReader
+    ) -> AreaSettingsPublic:
+        require_own_area(caller, service_area)
         context = request.app.state.context
         async with context.uow() as uow:
             found = await uow.area_settings.in_force(service_area, _clock(request)())
@@ -181,15 +185,19 @@ def area_settings_router(model: type[BaseModel], tag: str) -> APIRouter:
     @router.get("/service-areas/{service_area}/settings/history",
                 response_model=list[AreaSettingsPublic],
                 summary="Every stored version of the area's settings, oldest first")
-    async def history(service_area: ServiceAreaPath, request: Request) -> list[AreaSettingsPublic]:
+    async def history(
+        service_area: ServiceAreaPath, request: Request, caller: AreaReader
+    ) -> list[AreaSettingsPublic]:
+        require_own_area(caller, service_area)
         context = request.app.state.context
         async with context.uow() as uow:
             versions = await uow.area_settings.history(service_area)
         return [present(version, service_area) for version in versions]
 
     async def record(
-        service_area: ServiceAreaPath, body: Any, request: Request,
+        service_area: ServiceAreaPath, body: Any, request: Request, caller: AreaAdmin,
     ) -> AreaSettingsPublic:
+        require_own_area(caller, service_area)
         context = request.app.state.context
         now = _clock(request)()
         fields = body.model_dump(mode="json")
@@ -225,6 +233,11 @@ def area_settings_router(model: type[BaseModel], tag: str) -> APIRouter:
         summary="Record a new version of the area's settings (takes effect at effective_from)",
     )
     return router
+
+
+# Settings are the area's own: its people read them, its loket administrator changes them.
+AreaReader = Annotated[Caller, requires(Role.LOKET_STAFF, Role.COORDINATOR, Role.LOKET_ADMIN)]
+AreaAdmin = Annotated[Caller, requires(Role.LOKET_ADMIN)]
 
 
 def _clock(request: Request) -> Any:

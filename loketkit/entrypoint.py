@@ -2,17 +2,31 @@
 
 from __future__ import annotations
 
+import logging
+import sys
+
 import uvicorn
 from fastapi import FastAPI
 
 from loketkit.logs import configure_logging
-from loketkit.settings import ServiceSettings
+from loketkit.settings import InsecureSettings, ServiceSettings
+
+log = logging.getLogger(__name__)
+
+
+# EX_CONFIG: the configuration is wrong; a supervisor should not just restart it.
+EXIT_BAD_CONFIGURATION = 78
 
 
 def serve(app: FastAPI, settings: ServiceSettings) -> None:
     # One handler for every logger, rendering exceptions without their messages (they can
     # quote personal data); uvicorn's and FastStream's loggers go through it too.
     configure_logging(settings.service_name, settings.log_level)
+    try:
+        settings.require_secure()
+    except InsecureSettings as refused:
+        log.critical("%s: %s", settings.service_name, refused)
+        sys.exit(EXIT_BAD_CONFIGURATION)
     uvicorn.run(
         app,
         host=settings.http_host,

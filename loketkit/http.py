@@ -70,7 +70,10 @@ class AsgiEndpoint:
 
 
 async def domain_error(request: Request, error: DomainError) -> JSONResponse:
-    return problem(error.status_code, error.message, error.field)
+    response = problem(error.status_code, error.message, error.field)
+    if error.status_code == 401:
+        response.headers["WWW-Authenticate"] = "Bearer"
+    return response
 
 
 async def validation_error(request: Request, error: RequestValidationError) -> JSONResponse:

@@ -33,14 +33,16 @@ from fastapi import APIRouter, FastAPI
 from faststream.kafka import KafkaBroker
 from sqlalchemy.ext.asyncio import AsyncEngine, AsyncSession, async_sessionmaker
 
-from contracts.topics import TopicSpec
+from contracts.topics import TopicPattern, TopicSpec
 from loketkit import migrations
+from loketkit.auth import verifier_from_settings
 from loketkit.bus import AnyHandler, CommandBus, inject, inject_all
 from loketkit.consumer import DeadLetterSink, EventConsumer
 from loketkit.db import database_reachable, make_engine, make_session_factory
 from loketkit.http import install_common_routes, install_error_handling
 from loketkit.ids import Clock, IdFactory, new_id, utcnow
 from loketkit.kafka import KafkaDeadLetters, make_broker, subscribe
+from loketkit.kafka_security import KafkaSecurity
 from loketkit.lag import ConsumerLagMonitor, subscribed_groups
 from loketkit.logs import describe_error
 from loketkit.mail import SmtpMailer, send_notices
@@ -68,6 +70,7 @@ class Infrastructure:
     def from_settings(cls, settings: ServiceSettings) -> Infrastructure:
         engine = make_engine(settings.database_url)
         session_factory = make_session_factory(engine)
+        security = KafkaSecurity.from_settings(settings)  # this service's own principal
         relay = OutboxRelay(
             session_factory,
             settings.kafka_bootstrap_servers,
@@ -75,13 +78,16 @@ class Infrastructure:
             settings.outbox_poll_seconds,
             settings.outbox_batch_size,
             settings.kafka_topic_prefix,
+            security=security,
         )
-        broker = make_broker(settings.kafka_bootstrap_servers, settings.service_name)
+        broker = make_broker(settings.kafka_bootstrap_servers, settings.service_name, security,
+                             settings.kafka_metadata_max_age_ms)
         lag = ConsumerLagMonitor(
             settings.kafka_bootstrap_servers,
             settings.service_name,
             lambda: subscribed_groups(broker),
             settings.consumer_lag_interval_seconds,
+            security=security,
         )
         return cls(settings, engine, session_factory, broker, relay, lag)
 
@@ -183,7 +189,7 @@ def assemble(
     sql_uow: SqlUnitOfWorkFactory,
     command_handlers: Mapping[type, AnyHandler],
     event_handlers: Mapping[type, AnyHandler],
-    input_topics: Sequence[TopicSpec],
+    input_topics: Sequence[TopicSpec | TopicPattern],
     routers: Sequence[APIRouter],
     dependencies: Mapping[str, object] | None = None,
     uow_factory: Callable[[], Any] | None = None,
@@ -196,7 +202,9 @@ def assemble(
     """The service's app. `sql_uow(session_factory, on_commit)` builds its SQL unit of
     work; `dependencies` are injected into handlers and jobs by parameter name, besides
     `clock`, `new_id`, `settings` and `mailer`. `jobs` run periodically (see above).
-    `body_limits` raise the request-body cap for the paths that take files."""
+    `body_limits` raise the request-body cap for the paths that take files. Bearer
+    tokens are checked by `app.state.verifier`: the settings' OpenID Connect issuer (a
+    test puts its own in its place)."""
     infra = None if uow_factory else Infrastructure.from_settings(settings)
     if infra is not None:
         session_factory, wake = infra.session_factory, infra.relay.wake
@@ -258,6 +266,8 @@ def assemble(
         settings, CommandBus(uow_factory, inject_all(command_handlers, injected)), uow_factory,
         clock,
     )
+    app.state.verifier = verifier_from_settings(
+        settings.oidc_issuer, settings.oidc_audience, settings.oidc_discovery_url)
     app.state.jobs = runnable_jobs
     app.state.job_runner = runner
     app.state.uow_factory = uow_factory

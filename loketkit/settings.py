@@ -2,8 +2,16 @@
 
 from __future__ import annotations
 
+from typing import Literal
+
 from pydantic import SecretStr
 from pydantic_settings import BaseSettings, SettingsConfigDict
+
+
+class InsecureSettings(RuntimeError):
+    def __init__(self, problems: list[str]) -> None:
+        super().__init__("refusing to start outside DEVELOPMENT_MODE: " + "; ".join(problems))
+        self.problems = problems
 
 
 class ServiceSettings(BaseSettings):
@@ -17,6 +25,15 @@ class ServiceSettings(BaseSettings):
     kafka_bootstrap_servers: str = "127.0.0.1:9092"
     # Namespace for topics and consumer groups, so several systems can share one cluster.
     kafka_topic_prefix: str = ""
+    # How this service signs in to the broker (see loketkit.kafka_security): each service
+    # has its own principal, and the broker's ACLs let it write only its own topics.
+    kafka_security_protocol: Literal["PLAINTEXT", "SASL_PLAINTEXT", "SASL_SSL"] = "PLAINTEXT"
+    kafka_sasl_mechanism: Literal["SCRAM-SHA-256", "SCRAM-SHA-512"] = "SCRAM-SHA-256"
+    kafka_username: str | None = None
+    kafka_password: SecretStr | None = None
+    # A pattern subscription (organisers' inbound topics) sees a new topic only after the
+    # consumer's next metadata refresh: this bounds how long onboarding an organiser takes.
+    kafka_metadata_max_age_ms: int = 30_000
     database_url: str = "postgresql+asyncpg://loket@127.0.0.1:55432/loket"
     run_migrations: bool = True
     # Bounded retries before a failing message goes to the dead-letter topic.
@@ -44,6 +61,28 @@ class ServiceSettings(BaseSettings):
     smtp_password: SecretStr | None = None
     smtp_timeout_seconds: float = 10.0
     mail_from: str = "Lokaal Loket Kinderopvang <loket@example.be>"
+    # Sign-in (see loketkit.auth): the OpenID Connect issuer whose tokens this service
+    # accepts, the audience they must carry, and where to read its keys when the issuer's
+    # own URL is not reachable from here (a container network, say).
+    oidc_issuer: str | None = None
+    oidc_audience: str = "loket"
+    oidc_discovery_url: str | None = None
+    # Development mode allows the development keys and running without an issuer.
+    development_mode: bool = False
+
+    def insecure_settings(self) -> list[str]:
+        """What makes this configuration unfit outside development mode (each names the
+        setting). Services add their own checks (keys) by extending this."""
+        problems = []
+        if not self.oidc_issuer:
+            problems.append("OIDC_ISSUER: no identity provider configured")
+        return problems
+
+    def require_secure(self) -> None:
+        """Refuse to run with development defaults unless DEVELOPMENT_MODE is on."""
+        problems = [] if self.development_mode else self.insecure_settings()
+        if problems:
+            raise InsecureSettings(problems)
 
     @property
     def consumer_group(self) -> str:

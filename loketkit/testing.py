@@ -5,11 +5,13 @@ would bring it. Fakes, not mocks (cosmicpython's FakeUnitOfWork)."""
 from __future__ import annotations
 
 import itertools
-from collections.abc import Sequence
+from collections.abc import Callable, Generator, Sequence
 from dataclasses import dataclass, field
 from datetime import datetime
 from email.message import EmailMessage
 from typing import Any
+
+import httpx
 
 from contracts import CloudEvent, EventData, new_event, parse_data, to_kafka
 from loketkit.area_settings import AreaSettingsVersion, pick_in_force
@@ -225,17 +227,20 @@ async def deliver_raw(
     return await consumer.consume(value, headers, Origin(topic, 0, next(_offsets), key))
 
 
-async def deliver_event(consumer: EventConsumer, event: CloudEvent) -> str:
+async def deliver_event(consumer: EventConsumer, event: CloudEvent,
+                        topic: str = "test-topic") -> str:
     key, value, headers = to_kafka(event)
-    return await deliver_raw(consumer, value, headers, key)
+    return await deliver_raw(consumer, value, headers, key, topic)
 
 
 async def deliver(
     consumer: EventConsumer, data: EventData, source: str = "/test",
-    caused_by: CloudEvent | None = None,
+    caused_by: CloudEvent | None = None, topic: str = "test-topic",
 ) -> str:
-    """Wrap the payload in a fresh envelope and deliver it."""
-    return await deliver_event(consumer, new_event(data, source=source, caused_by=caused_by))
+    """Wrap the payload in a fresh envelope and deliver it (on `topic`: an organiser's
+    announcement must come on that organiser's own inbound topic)."""
+    return await deliver_event(
+        consumer, new_event(data, source=source, caused_by=caused_by), topic)
 
 
 @dataclass
@@ -250,3 +255,43 @@ class RecordingMailer:
             raise ConnectionRefusedError("mail server down")
         self.sent.extend(messages)
         return [None] * len(messages)
+
+
+class TestIssuer:
+    """Mints access tokens as an OpenID Connect provider would, signed with a key made
+    for this test run; `verifier` checks them like the real one checks Keycloak's."""
+
+    __test__ = False  # not a pytest class
+    issuer = "https://login.test/realms/loket"
+
+    def __init__(self, audience: str = "loket") -> None:
+        from cryptography.hazmat.primitives.asymmetric import rsa
+
+        from loketkit.auth import StaticKeyVerifier
+
+        self._key = rsa.generate_private_key(public_exponent=65537, key_size=2048)
+        self.audience = audience
+        self.verifier = StaticKeyVerifier(self._key.public_key(), self.issuer, audience)
+
+    def token(self, claims: dict[str, Any], expires_in: int = 600, **overrides: Any) -> str:
+        import jwt
+
+        now = int(utcnow().timestamp())
+        payload = {"iss": self.issuer, "aud": [self.audience], "iat": now,
+                   "exp": now + expires_in, **claims, **overrides}
+        return jwt.encode(payload, self._key, algorithm="RS256")
+
+
+class BearerFor(httpx.Auth):
+    """Signs each request in with the token `token_for(request)` gives (none if None),
+    so a test client can act as the person a real user of each route would be."""
+
+    def __init__(self, token_for: Callable[[httpx.Request], str | None]) -> None:
+        self._token_for = token_for
+
+    def auth_flow(self, request: httpx.Request) -> Generator[httpx.Request, httpx.Response, None]:
+        if "authorization" not in request.headers:
+            token = self._token_for(request)
+            if token:
+                request.headers["Authorization"] = f"Bearer {token}"
+        yield request

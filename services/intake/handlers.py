@@ -175,6 +175,7 @@ def new_request(command: SubmitRequest, request_id: str, service_area: str,
         accepts_partial_fit=command.accepts_partial_fit,
         share_contact_with_organiser=command.share_contact_with_organiser,
         last_confirmed_at=now,
+        owner_subject=command.owner_subject,
     )
 
 

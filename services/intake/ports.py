@@ -56,9 +56,10 @@ class RequestRepository(Protocol):
         ...
 
     async def listing(
-        self, *, without_email: bool, has_open_offer: bool, needs_loket: bool, limit: int
+        self, *, without_email: bool, has_open_offer: bool, needs_loket: bool, limit: int,
+        owner_subject: str | None = None,
     ) -> list[Request]:
-        """Open requests for the loket's worklists, by registration date."""
+        """Open requests for the loket's worklists (or one parent's), by registration date."""
         ...
 
 

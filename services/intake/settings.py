@@ -7,6 +7,7 @@ from pydantic import AliasChoices, Field, SecretStr
 from loketkit.settings import ServiceSettings
 
 DEVELOPMENT_KEY = "local-development-key-change-me"
+MIN_KEY_BYTES = 32
 
 
 class IntakeSettings(ServiceSettings):
@@ -17,6 +18,14 @@ class IntakeSettings(ServiceSettings):
     service_area_municipalities: str = "13008,13053,13021"
     # Key of the HMAC that turns a child into a pseudonymous reference; never leaves intake.
     child_ref_key: SecretStr = SecretStr(DEVELOPMENT_KEY)
+
+    def insecure_settings(self) -> list[str]:
+        problems = super().insecure_settings()
+        key = self.child_ref_key.get_secret_value()
+        if key == DEVELOPMENT_KEY or len(key.encode()) < MIN_KEY_BYTES:
+            problems.append(f"CHILD_REF_KEY: the development key or shorter than "
+                            f"{MIN_KEY_BYTES} bytes")
+        return problems
 
     @property
     def municipalities(self) -> frozenset[str]:

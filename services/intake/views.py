@@ -19,14 +19,16 @@ async def request_by_id(uow: IntakeUnitOfWork, request_id: str) -> Request:
 
 
 async def worklist(
-    uow: IntakeUnitOfWork, *, without_email: bool, has_open_offer: bool, needs_loket: bool
+    uow: IntakeUnitOfWork, *, without_email: bool, has_open_offer: bool, needs_loket: bool,
+    owner_subject: str | None = None,
 ) -> list[Request]:
     """Open requests the loket must act on: families without e-mail holding an offer,
     children a crisis closure left without any open location."""
     async with uow:
         return await uow.requests.listing(without_email=without_email,
                                           has_open_offer=has_open_offer,
-                                          needs_loket=needs_loket, limit=WORKLIST_LIMIT)
+                                          needs_loket=needs_loket, limit=WORKLIST_LIMIT,
+                                          owner_subject=owner_subject)
 
 
 async def audit(uow: IntakeUnitOfWork, request_id: str) -> list[AuditEntry]:
@@ -47,6 +49,11 @@ async def contact_for_offer(uow: IntakeUnitOfWork, match_id: str) -> Request:
             or offer.status not in (OfferStatus.ACCEPTED, OfferStatus.PLACED)):
         raise NotFound("match_id", "no contact to share for this offer")
     return request
+
+
+async def location(uow: IntakeUnitOfWork, location_id: str) -> Location | None:
+    async with uow:
+        return await uow.locations.get(location_id)
 
 
 async def locations(uow: IntakeUnitOfWork) -> list[Location]:

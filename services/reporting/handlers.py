@@ -14,8 +14,13 @@ from contracts import CloudEvent, EventData
 from loketkit.bus import AnyHandler
 from loketkit.ids import Clock, utcnow
 from services.reporting.domain.facts import FACTS, facts_of
-from services.reporting.domain.model import Municipality
-from services.reporting.domain.report import Report, UnknownMunicipality, build_report
+from services.reporting.domain.model import Municipality, WaitingTimes
+from services.reporting.domain.report import (
+    CountedFacts,
+    Report,
+    UnknownMunicipality,
+    build_report,
+)
 from services.reporting.ports import ReportingUnitOfWork
 
 
@@ -37,13 +42,17 @@ async def report_figures(
     municipality_nis: str | None = None,
     clock: Clock = utcnow,
     on: date | None = None,
+    service_area: str | None = None,
 ) -> Report:
     """All figures, or one municipality's; a code known to neither list nor facts is refused.
-    Occupancy is counted as on `on` (today in Brussels unless asked)."""
+    Occupancy is counted as on `on` (today in Brussels unless asked). With `service_area`,
+    only that area's facts count (a loket's own people see their own area)."""
     day = on or brussels_date(clock())
     async with uow:
         rows = await uow.facts.counted_facts(day, municipality_nis)
         waiting_times = await uow.facts.waiting_times(municipality_nis)
+    if service_area is not None:
+        rows, waiting_times = only_area(rows, waiting_times, service_area)
     if municipality_nis is not None and municipality_nis not in reference and not rows:
         raise UnknownMunicipality(municipality_nis)
     return build_report(
@@ -53,6 +62,17 @@ async def report_figures(
         always_show=[municipality_nis] if municipality_nis else [],
         waiting_times=waiting_times,
     )
+
+
+def only_area(
+    rows: list[CountedFacts], waiting_times: list[WaitingTimes], service_area: str
+) -> tuple[list[CountedFacts], list[WaitingTimes]]:
+    kept = [row for row in rows if row.service_area == service_area]
+    municipalities = {row.municipality_nis for row in kept}
+    times = [t for t in waiting_times
+             if (t.scope == "service_area" and t.key == service_area)
+             or (t.scope == "municipality" and t.key in municipalities)]
+    return kept, times
 
 
 # Reporting takes no commands: it only listens, and answers questions (report_figures).

@@ -20,6 +20,7 @@ from loketkit.testing import RecordingDeadLetters, deliver
 from services.capacity.adapters.uow import SqlCapacityUnitOfWork
 from services.capacity.bootstrap import MIGRATIONS, bootstrap
 from services.capacity.settings import CapacitySettings
+from tests.personas import CAPACITY_USERS, signed_in
 from tests.unit.capacity.conftest import acceptance, proposal
 from tools.infra import Infra
 
@@ -58,7 +59,8 @@ async def capacity(infra: Infra) -> AsyncIterator[Capacity]:
         dead_letters=RecordingDeadLetters(),
     )
     transport = httpx.ASGITransport(app=app)
-    async with httpx.AsyncClient(transport=transport, base_url="http://capacity") as client:
+    async with httpx.AsyncClient(transport=transport, base_url="http://capacity",
+                                 auth=signed_in(app, CAPACITY_USERS)) as client:
         yield Capacity(client, session_factory, app)
     await engine.dispose()
 

@@ -36,6 +36,7 @@ from services.intake.adapters.orm import (
 from services.intake.adapters.uow import SqlIntakeUnitOfWork
 from services.intake.bootstrap import MIGRATIONS, bootstrap
 from services.intake.settings import IntakeSettings
+from tests.personas import INTAKE_USERS, signed_in
 from tests.unit.intake.harness import (
     AREA,
     AROUND_GEEL,
@@ -89,7 +90,8 @@ async def intake(sessions: async_sessionmaker[AsyncSession]) -> AsyncIterator[Sq
     app = bootstrap(IntakeSettings(), uow_factory=lambda: SqlIntakeUnitOfWork(sessions),
                     dead_letters=dead_letters, clock=lambda: NOW)
     transport = httpx.ASGITransport(app=app)
-    async with httpx.AsyncClient(transport=transport, base_url="http://intake") as client:
+    async with httpx.AsyncClient(transport=transport, base_url="http://intake",
+                                 auth=signed_in(app, INTAKE_USERS)) as client:
         yield SqlIntake(client, app.state.consumer, dead_letters, sessions)
 
 
@@ -212,7 +214,8 @@ async def test_the_confirmation_job_asks_then_expires_over_sql(
     app = bootstrap(IntakeSettings(), uow_factory=lambda: SqlIntakeUnitOfWork(sessions),
                     dead_letters=RecordingDeadLetters(), clock=lambda: moments[-1])
     transport = httpx.ASGITransport(app=app)
-    async with httpx.AsyncClient(transport=transport, base_url="http://intake") as client:
+    async with httpx.AsyncClient(transport=transport, base_url="http://intake",
+                                 auth=signed_in(app, INTAKE_USERS)) as client:
         await deliver(app.state.consumer, LocationRegistered(
             service_area=AREA, location_id="loc-a", name="KDV", municipality_nis="13008",
             postcode="2440", capacity=10, subsidy_tier="basic", registered_at=NOW))

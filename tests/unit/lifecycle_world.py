@@ -34,6 +34,7 @@ from services.intake import bootstrap as intake_bootstrap
 from services.intake.settings import IntakeSettings
 from services.matching import bootstrap as matching_bootstrap
 from services.matching.settings import MatchingSettings
+from tests.personas import CAPACITY_USERS, INTAKE_USERS, MATCHING_USERS, signed_in
 from tests.unit.capacity.fakes import FakeCapacityUnitOfWork
 from tests.unit.intake.fakes import FakeIntakeUnitOfWork
 from tests.unit.matching.fakes import FakeMatchingUnitOfWork
@@ -41,6 +42,7 @@ from tests.unit.matching.fakes import FakeMatchingUnitOfWork
 T = TypeVar("T")
 Queue = tuple[str, str]  # (consumer service, topic)
 DRAIN_LIMIT = 5000  # deliveries; a world that never settles is a bug too
+USERS = {"intake": INTAKE_USERS, "capacity": CAPACITY_USERS, "matching": MATCHING_USERS}
 
 
 def topic_of(event: CloudEvent) -> str:
@@ -117,7 +119,8 @@ class World:
             dead_letters = RecordingDeadLetters()
             app, topics = build(module, uow, dead_letters, settings, self.clock)
             client = httpx.AsyncClient(transport=httpx.ASGITransport(app=app),
-                                       base_url=f"http://{name}")
+                                       base_url=f"http://{name}",
+                                       auth=signed_in(app, USERS[name]))
             self.services[name] = Service(name, app, uow, dead_letters, topics, client)
 
     def clock(self) -> datetime:

@@ -13,6 +13,8 @@ from typing import Annotated
 from fastapi import APIRouter, Query
 from fastapi.responses import JSONResponse
 
+from loketkit.auth import NotAllowed, Role
+from loketkit.errors import NotFound
 from loketkit.idempotency import IdempotencyDep
 from services.capacity import views
 from services.capacity.domain.commands import (
@@ -28,6 +30,18 @@ from services.capacity.domain.commands import (
     WithdrawPlace,
 )
 from services.capacity.domain.model import Closure, Enrolment, FreePlace, Location, Offer
+from services.capacity.entrypoints.access import (
+    Coordinator,
+    Reader,
+    Registrar,
+    Runner,
+    area_closure,
+    own_enrolment,
+    own_location,
+    own_offer,
+    readable_location,
+    visible_locations,
+)
 from services.capacity.entrypoints.deps import ContextDep
 from services.capacity.entrypoints.schemas import (
     CapacityUpdate,
@@ -71,9 +85,14 @@ def closure_public(closure: Closure) -> ClosurePublic:
 @router.post("/locations", status_code=201, response_model=LocationPublic,
              summary="Register a location of an organiser")
 async def register_location(
-    body: LocationCreate, ctx: ContextDep, once: IdempotencyDep
+    body: LocationCreate, ctx: ContextDep, once: IdempotencyDep, caller: Registrar
 ) -> JSONResponse:
-    command = RegisterLocation(**body.model_dump())
+    facts = body.model_dump()
+    if caller.acts_as(Role.ORGANISER):  # an organiser registers its own
+        facts["organiser_id"] = caller.organiser_id
+    elif caller.service_area != ctx.settings.service_area:
+        raise NotAllowed("authorization", "you register locations for your own area only")
+    command = RegisterLocation(**facts)
     return await once.run(
         body, lambda uow: ctx.bus.handle(command, uow), to_public, status_code=201
     )
@@ -81,20 +100,22 @@ async def register_location(
 
 @router.get("/locations", response_model=list[LocationPublic],
             summary="All locations, with their licence and open free places")
-async def list_locations(ctx: ContextDep) -> list[LocationPublic]:
-    return [to_public(location) for location in await views.locations(ctx.uow())]
+async def list_locations(ctx: ContextDep, caller: Reader) -> list[LocationPublic]:
+    found = visible_locations(caller, await views.locations(ctx.uow()))
+    return [to_public(location) for location in found]
 
 
 @router.get("/locations/{location_id}", response_model=LocationPublic, summary="One location")
-async def get_location(location_id: str, ctx: ContextDep) -> LocationPublic:
-    return to_public(await views.location_by_id(ctx.uow(), location_id))
+async def get_location(location_id: str, ctx: ContextDep, caller: Reader) -> LocationPublic:
+    return to_public(await readable_location(ctx, caller, location_id))
 
 
 @router.put("/locations/{location_id}/capacity", response_model=LocationPublic,
             summary="Declare the licensed capacity; published as CapacityDeclared")
 async def declare_capacity(
-    location_id: str, body: CapacityUpdate, ctx: ContextDep
+    location_id: str, body: CapacityUpdate, ctx: ContextDep, caller: Runner
 ) -> LocationPublic:
+    await own_location(ctx, caller, location_id)
     command = DeclareCapacity(location_id=location_id, licensed_places=body.licensed_places)
     return to_public(await ctx.bus.handle(command))
 
@@ -102,8 +123,10 @@ async def declare_capacity(
 @router.get("/locations/{location_id}/occupancy", response_model=OccupancyPublic,
             summary="Per day-part: licensed, enrolled, free (open places) and available")
 async def get_occupancy(
-    location_id: str, ctx: ContextDep, on: Annotated[date | None, Query()] = None
+    location_id: str, ctx: ContextDep, caller: Reader,
+    on: Annotated[date | None, Query()] = None,
 ) -> OccupancyPublic:
+    await readable_location(ctx, caller, location_id)
     day = on or date.today()
     location, parts = await views.occupancy_on(ctx.uow(), location_id, day)
     return OccupancyPublic(
@@ -117,8 +140,10 @@ async def get_occupancy(
              response_model=FreePlacesPublic, tags=["places"],
              summary="Announce free places; each is published as PlaceFreed")
 async def offer_free_places(
-    location_id: str, body: FreePlacesCreate, ctx: ContextDep, once: IdempotencyDep
+    location_id: str, body: FreePlacesCreate, ctx: ContextDep, once: IdempotencyDep,
+    caller: Runner,
 ) -> JSONResponse:
+    await own_location(ctx, caller, location_id)
     facts = body.model_dump()
     facts["day_parts"] = tuple(body.day_parts)
     command = OfferFreePlaces(location_id=location_id, **facts)
@@ -134,14 +159,18 @@ async def offer_free_places(
 @router.post("/locations/{location_id}/free-places/{place_id}/withdraw",
              response_model=FreePlacePublic, tags=["places"],
              summary="Take back a free place that is not offered; published as PlaceWithdrawn")
-async def withdraw_place(location_id: str, place_id: str, ctx: ContextDep) -> FreePlacePublic:
+async def withdraw_place(
+    location_id: str, place_id: str, ctx: ContextDep, caller: Runner
+) -> FreePlacePublic:
+    await own_location(ctx, caller, location_id)
     place = await ctx.bus.handle(WithdrawPlace(location_id=location_id, place_id=place_id))
     return FreePlacePublic.model_validate(place, from_attributes=True)
 
 
 @router.get("/locations/{location_id}/offers", response_model=list[OfferPublic],
             tags=["offers"], summary="The organiser's work list: offers at this location")
-async def list_offers(location_id: str, ctx: ContextDep) -> list[OfferPublic]:
+async def list_offers(location_id: str, ctx: ContextDep, caller: Reader) -> list[OfferPublic]:
+    await readable_location(ctx, caller, location_id)
     return [offer_public(offer) for offer in await views.offers_at(ctx.uow(), location_id)]
 
 
@@ -149,8 +178,9 @@ async def list_offers(location_id: str, ctx: ContextDep) -> list[OfferPublic]:
              tags=["offers"],
              summary="Admit the child the family accepted; published as PlacementConfirmed")
 async def confirm_placement(
-    match_id: str, body: ConfirmCreate, ctx: ContextDep, once: IdempotencyDep
+    match_id: str, body: ConfirmCreate, ctx: ContextDep, once: IdempotencyDep, caller: Runner
 ) -> JSONResponse:
+    await own_offer(ctx, caller, match_id)
     command = ConfirmPlacement(
         match_id=match_id, start_date=body.start_date,
         day_parts=None if body.day_parts is None else tuple(body.day_parts),
@@ -162,7 +192,10 @@ async def confirm_placement(
 
 @router.post("/offers/{match_id}/refuse", response_model=OfferPublic, tags=["offers"],
              summary="Refuse an offer with a reason; published as MatchRefused")
-async def refuse_match(match_id: str, body: RefuseCreate, ctx: ContextDep) -> OfferPublic:
+async def refuse_match(
+    match_id: str, body: RefuseCreate, ctx: ContextDep, caller: Runner
+) -> OfferPublic:
+    await own_offer(ctx, caller, match_id)
     return offer_public(await ctx.bus.handle(RefuseMatch(match_id=match_id, reason=body.reason)))
 
 
@@ -171,23 +204,28 @@ async def refuse_match(match_id: str, body: RefuseCreate, ctx: ContextDep) -> Of
             summary="Declare the enrolments admitted outside the loket (replaces the last "
                     "declaration); published as EnrolmentsDeclared")
 async def declare_enrolments(
-    location_id: str, body: EnrolmentsUpdate, ctx: ContextDep
+    location_id: str, body: EnrolmentsUpdate, ctx: ContextDep, caller: Runner
 ) -> list[EnrolmentPublic]:
+    await own_location(ctx, caller, location_id)
     command = DeclareEnrolments(location_id=location_id, enrolments=tuple(body.enrolments))
     return [enrolment_public(e) for e in await ctx.bus.handle(command)]
 
 
 @router.get("/locations/{location_id}/enrolments", response_model=list[EnrolmentPublic],
             tags=["enrolments"], summary="The location's enrolments, ended ones too")
-async def list_enrolments(location_id: str, ctx: ContextDep) -> list[EnrolmentPublic]:
+async def list_enrolments(
+    location_id: str, ctx: ContextDep, caller: Reader
+) -> list[EnrolmentPublic]:
+    await readable_location(ctx, caller, location_id)
     return [enrolment_public(e) for e in await views.enrolments_at(ctx.uow(), location_id)]
 
 
 @router.post("/enrolments/{enrolment_id}/end", response_model=EnrolmentPublic,
              tags=["enrolments"], summary="A child leaves; published as EnrolmentEnded")
 async def end_enrolment(
-    enrolment_id: str, body: EnrolmentEnd, ctx: ContextDep
+    enrolment_id: str, body: EnrolmentEnd, ctx: ContextDep, caller: Runner
 ) -> EnrolmentPublic:
+    await own_enrolment(ctx, caller, enrolment_id)
     command = EndEnrolment(enrolment_id=enrolment_id, ended_on=body.ended_on, reason=body.reason)
     return enrolment_public(await ctx.bus.handle(command))
 
@@ -197,8 +235,12 @@ async def end_enrolment(
              summary="Register a closure, confidentially: nothing is published until it is "
                      "released")
 async def register_closure(
-    location_id: str, body: ClosureCreate, ctx: ContextDep, once: IdempotencyDep
+    location_id: str, body: ClosureCreate, ctx: ContextDep, once: IdempotencyDep,
+    caller: Coordinator,
 ) -> JSONResponse:
+    location = await views.location_by_id(ctx.uow(), location_id)
+    if not caller.in_area(location.service_area, Role.COORDINATOR):
+        raise NotFound("location_id", views.MISSING_LOCATION)
     command = RegisterClosure(location_id=location_id, **body.model_dump())
     return await once.run(
         body, lambda uow: ctx.bus.handle(command, uow), closure_public, status_code=201
@@ -208,19 +250,25 @@ async def register_closure(
 @router.get("/closures", response_model=list[ClosurePublic], tags=["closures"],
             summary="The coordinator's view: closures of a service area")
 async def list_closures(
-    ctx: ContextDep, service_area: Annotated[str | None, AREA] = None
+    ctx: ContextDep, caller: Coordinator, service_area: Annotated[str | None, AREA] = None
 ) -> list[ClosurePublic]:
-    return [closure_public(c) for c in await views.closures(ctx.uow(), service_area)]
+    if service_area not in (None, caller.service_area):
+        return []  # another area's closures are not shown
+    found = await views.closures(ctx.uow(), caller.service_area)
+    return [closure_public(c) for c in found]
 
 
 @router.get("/closures/{closure_id}", response_model=ClosurePublic, tags=["closures"],
             summary="One closure; once released, the children it reaches")
-async def get_closure(closure_id: str, ctx: ContextDep) -> ClosurePublic:
-    return closure_public(await views.closure_by_id(ctx.uow(), closure_id))
+async def get_closure(closure_id: str, ctx: ContextDep, caller: Coordinator) -> ClosurePublic:
+    return closure_public(await area_closure(ctx, caller, closure_id))
 
 
 @router.post("/closures/{closure_id}/release", response_model=ClosurePublic,
              tags=["closures"],
              summary="The parents were told: close the location and publish CrisisClosure")
-async def release_closure(closure_id: str, ctx: ContextDep) -> ClosurePublic:
+async def release_closure(
+    closure_id: str, ctx: ContextDep, caller: Coordinator
+) -> ClosurePublic:
+    await area_closure(ctx, caller, closure_id)
     return closure_public(await ctx.bus.handle(ReleaseClosure(closure_id=closure_id)))

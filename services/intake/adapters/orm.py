@@ -51,6 +51,7 @@ class RequestRecord(IntakeTable, table=True):
         default=None, sa_type=DateTime(timezone=True), index=True)
     needs_loket_for_closure_id: str | None = Field(default=None, max_length=64, index=True)
     import_id: str | None = Field(default=None, max_length=64)
+    owner_subject: str | None = Field(default=None, max_length=255, index=True)
 
 
 class OfferRecord(IntakeTable, table=True):
@@ -118,3 +119,4 @@ class LocationRecord(IntakeTable, table=True):
     closed: bool = False
     closure_id: str | None = Field(default=None, max_length=64)
     closed_from: date | None = None
+    organiser_id: str | None = Field(default=None, max_length=64)

@@ -126,9 +126,12 @@ class SqlRequestRepository:
         return await self._with_offers(list(rows.scalars()))
 
     async def listing(
-        self, *, without_email: bool, has_open_offer: bool, needs_loket: bool, limit: int
+        self, *, without_email: bool, has_open_offer: bool, needs_loket: bool, limit: int,
+        owner_subject: str | None = None,
     ) -> list[Request]:
         query = select(RequestRecord).where(col(RequestRecord.status).in_(OPEN_STATUSES))
+        if owner_subject is not None:
+            query = query.where(col(RequestRecord.owner_subject) == owner_subject)
         if without_email:
             query = query.where(col(RequestRecord.email).is_(None))
         if needs_loket:
@@ -260,6 +263,7 @@ def to_domain(record: RequestRecord, offers: list[Offer]) -> Request:
         replaced_by_request_id=record.replaced_by_request_id,
         needs_loket_for_closure_id=record.needs_loket_for_closure_id,
         import_id=record.import_id,
+        owner_subject=record.owner_subject,
         erased_at=record.erased_at,
         offers=offers,
     )

@@ -23,6 +23,7 @@ class SubmitRequest:
     urgency: Literal["normal", "urgent"] = "normal"
     accepts_partial_fit: bool = False
     share_contact_with_organiser: bool = False
+    owner_subject: str | None = None  # a signed-in parent registering their own
 
 
 @dataclass(frozen=True)

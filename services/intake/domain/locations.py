@@ -35,6 +35,8 @@ class Location(BaseModel):
     # The released crisis closure that closed it, and from when (see CrisisClosure).
     closure_id: str | None = None
     closed_from: date | None = None
+    # Who runs it: only that organiser sees the contact of a family that accepted there.
+    organiser_id: str | None = None
 
 
 def distance_km(a: tuple[float, float], b: tuple[float, float]) -> float:

@@ -203,6 +203,8 @@ class Request:
     # takes it up by hand (`GET /requests?needs_loket=true`).
     needs_loket_for_closure_id: str | None = None
     import_id: str | None = None
+    # The signed-in parent who registered it (token subject), if any: theirs to follow.
+    owner_subject: str | None = None
     erased_at: datetime | None = None
     offers: list[Offer] = field(default_factory=list)
 

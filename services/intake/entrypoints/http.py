@@ -15,7 +15,8 @@ from fastapi.responses import JSONResponse
 from pydantic import ValidationError
 
 from contracts.events.base import ID_LENGTH, ID_PATTERN
-from loketkit.errors import Invalid
+from loketkit.auth import NotAllowed
+from loketkit.errors import Invalid, NotFound
 from loketkit.idempotency import IdempotencyDep
 from services.intake import views
 from services.intake.domain.commands import (
@@ -28,6 +29,19 @@ from services.intake.domain.commands import (
     WithdrawRequest,
 )
 from services.intake.domain.model import Child, Contact, ImportBatch, Priority, Request
+from services.intake.entrypoints.access import (
+    AreaStaff,
+    Directory,
+    Family,
+    Organiser,
+    Reader,
+    Registrant,
+    Staff,
+    changeable_request,
+    owner_for_registration,
+    readable_request,
+    worklist_scope,
+)
 from services.intake.entrypoints.deps import ContextDep
 from services.intake.entrypoints.imports import parse_waiting_list
 from services.intake.entrypoints.schemas import (
@@ -84,7 +98,7 @@ def import_body(raw: bytes, content_type: str, imported_by: str | None) -> Impor
         raise Invalid(".".join(str(p) for p in first["loc"]) or "body", first["msg"]) from None
 
 
-def to_command(body: RequestCreate) -> SubmitRequest:
+def to_command(body: RequestCreate, owner_subject: str | None = None) -> SubmitRequest:
     child, parent = body.child, body.parent
     return SubmitRequest(
         child=Child(child.first_name, child.last_name, child.birth_date, child.national_number),
@@ -99,41 +113,49 @@ def to_command(body: RequestCreate) -> SubmitRequest:
         urgency=body.urgency,
         accepts_partial_fit=body.accepts_partial_fit,
         share_contact_with_organiser=body.share_contact_with_organiser,
+        owner_subject=owner_subject,
     )
 
 
 @router.post("/requests", status_code=201, response_model=RequestPublic,
              summary="Register a childcare request (once, for several locations)")
 async def create_request(
-    body: RequestCreate, ctx: ContextDep, once: IdempotencyDep
+    body: RequestCreate, ctx: ContextDep, once: IdempotencyDep, caller: Registrant
 ) -> JSONResponse:
-    command = to_command(body)
+    command = to_command(body, owner_for_registration(ctx, caller))
     return await once.run(body, lambda uow: ctx.bus.handle(command, uow), to_public)
 
 
 @router.get("/requests", response_model=list[RequestPublic],
             summary="The loket's worklists: open requests, filtered")
 async def list_requests(
-    ctx: ContextDep,
+    ctx: ContextDep, caller: Reader,
     without_email: Annotated[bool, Query(description="Families staff must serve")] = False,
     has_open_offer: Annotated[bool, Query(description="Holding an unanswered offer")] = False,
     needs_loket: Annotated[bool, Query(
         description="Children a crisis closure left without an open location")] = False,
 ) -> list[RequestPublic]:
+    allowed, owner = worklist_scope(ctx, caller)
+    if not allowed:
+        return []  # another area's staff: nothing of this area's
     found = await views.worklist(ctx.uow(), without_email=without_email,
-                                 has_open_offer=has_open_offer, needs_loket=needs_loket)
+                                 has_open_offer=has_open_offer, needs_loket=needs_loket,
+                                 owner_subject=owner)
     return [to_public(request) for request in found]
 
 
 @router.get("/requests/{request_id}", response_model=RequestPublic,
             summary="Follow a request: its offers, its placement, the state per choice")
-async def get_request(request_id: RequestId, ctx: ContextDep) -> RequestPublic:
-    return to_public(await views.request_by_id(ctx.uow(), request_id))
+async def get_request(request_id: RequestId, ctx: ContextDep, caller: Reader) -> RequestPublic:
+    return to_public(await readable_request(ctx, caller, request_id))
 
 
 @router.patch("/requests/{request_id}", response_model=RequestPublic,
               summary="Change start date, day-parts or choices while waiting")
-async def update(request_id: RequestId, body: RequestChange, ctx: ContextDep) -> RequestPublic:
+async def update(
+    request_id: RequestId, body: RequestChange, ctx: ContextDep, caller: Family
+) -> RequestPublic:
+    await changeable_request(ctx, caller, request_id)
     return to_public(await ctx.bus.handle(UpdateRequest(
         request_id, body.desired_start_date,
         tuple(body.day_parts) if body.day_parts else None, body.accepts_partial_fit,
@@ -142,24 +164,28 @@ async def update(request_id: RequestId, body: RequestChange, ctx: ContextDep) ->
 
 @router.post("/requests/{request_id}/confirm", response_model=RequestPublic,
              summary="The family confirms it still waits")
-async def confirm(request_id: RequestId, ctx: ContextDep) -> RequestPublic:
+async def confirm(request_id: RequestId, ctx: ContextDep, caller: Family) -> RequestPublic:
+    await changeable_request(ctx, caller, request_id)
     return to_public(await ctx.bus.handle(ConfirmRequest(request_id)))
 
 
 @router.post("/requests/{request_id}/siblings", response_model=RequestPublic,
              summary="Link a brother's or sister's request (both ways)")
 async def link_sibling(
-    request_id: RequestId, body: SiblingLink, ctx: ContextDep
+    request_id: RequestId, body: SiblingLink, ctx: ContextDep, caller: Staff
 ) -> RequestPublic:
+    await changeable_request(ctx, caller, request_id)
+    await changeable_request(ctx, caller, body.request_id)
     return to_public(await ctx.bus.handle(LinkSiblings(request_id, body.request_id)))
 
 
 @router.post("/requests/{request_id}/offers/{match_id}/accept", response_model=RequestPublic,
              tags=["offers"], summary="Accept an offer (the organiser has the final say)")
 async def accept(
-    request_id: RequestId, match_id: MatchId, ctx: ContextDep,
+    request_id: RequestId, match_id: MatchId, ctx: ContextDep, caller: Family,
     body: Annotated[Acceptance | None, Body()] = None,
 ) -> RequestPublic:
+    await changeable_request(ctx, caller, request_id)
     body = body or Acceptance()
     return to_public(await ctx.bus.handle(AnswerOffer(
         request_id, match_id, accept=True,
@@ -170,9 +196,10 @@ async def accept(
 @router.post("/requests/{request_id}/offers/{match_id}/decline", response_model=RequestPublic,
              tags=["offers"], summary="Decline an offer (this location leaves the list)")
 async def decline(
-    request_id: RequestId, match_id: MatchId, ctx: ContextDep,
+    request_id: RequestId, match_id: MatchId, ctx: ContextDep, caller: Family,
     body: Annotated[Refusal | None, Body()] = None,
 ) -> RequestPublic:
+    await changeable_request(ctx, caller, request_id)
     body = body or Refusal()
     return to_public(await ctx.bus.handle(AnswerOffer(
         request_id, match_id, accept=False, answered_by=body.answered_by,
@@ -181,28 +208,35 @@ async def decline(
 
 @router.get("/requests/{request_id}/audit", response_model=list[AuditPublic],
             summary="Who answered what for this request, when")
-async def audit(request_id: RequestId, ctx: ContextDep) -> list[AuditPublic]:
+async def audit(request_id: RequestId, ctx: ContextDep, caller: AreaStaff) -> list[AuditPublic]:
+    await readable_request(ctx, caller, request_id)
     return [AuditPublic.model_validate(entry, from_attributes=True)
             for entry in await views.audit(ctx.uow(), request_id)]
 
 
 @router.post("/requests/{request_id}/withdraw", response_model=RequestPublic,
              summary="Withdraw a request")
-async def withdraw(request_id: RequestId, ctx: ContextDep) -> RequestPublic:
+async def withdraw(request_id: RequestId, ctx: ContextDep, caller: Family) -> RequestPublic:
+    await changeable_request(ctx, caller, request_id)
     return to_public(await ctx.bus.handle(WithdrawRequest(request_id)))
 
 
 @router.delete("/requests/{request_id}/personal-data", response_model=RequestPublic,
                summary="Erase the family's personal data (with its crisis copies)")
-async def erase(request_id: RequestId, ctx: ContextDep) -> RequestPublic:
+async def erase(request_id: RequestId, ctx: ContextDep, caller: Family) -> RequestPublic:
+    await changeable_request(ctx, caller, request_id)
     return to_public(await ctx.bus.handle(ErasePersonalData(request_id)))
 
 
 @router.get("/offers/{match_id}/contact", response_model=ContactPublic, tags=["offers"],
             summary="The family's contact, for the organiser of an accepted offer "
             "(only with the family's consent; 404 otherwise)")
-async def contact(match_id: MatchId, ctx: ContextDep) -> ContactPublic:
+async def contact(match_id: MatchId, ctx: ContextDep, caller: Organiser) -> ContactPublic:
     request = await views.contact_for_offer(ctx.uow(), match_id)
+    offer = request.offer(match_id)
+    location = await views.location(ctx.uow(), offer.location_id) if offer else None
+    if location is None or not caller.owns_location_of(location.organiser_id):
+        raise NotFound("match_id", "no contact to share for this offer")
     return ContactPublic(
         parent_name=request.contact.parent_name, email=request.contact.email,
         phone=request.contact.phone, child_first_name=request.child.first_name,
@@ -215,9 +249,11 @@ async def contact(match_id: MatchId, ctx: ContextDep) -> ContactPublic:
                  "text/csv": {"schema": {"type": "string"}},
                  "application/json": {"schema": ImportCreate.model_json_schema()}}}})
 async def import_waiting_list(
-    http: HttpRequest, ctx: ContextDep, once: IdempotencyDep,
+    http: HttpRequest, ctx: ContextDep, once: IdempotencyDep, caller: Staff,
     imported_by: Annotated[str | None, IMPORTED_BY] = None,
 ) -> JSONResponse:
+    if caller.service_area != ctx.settings.service_area:
+        raise NotAllowed("authorization", "you import for another service area")
     body = import_body(await http.body(), http.headers.get("content-type", ""), imported_by)
     command = parse_waiting_list(body.csv, body.imported_by)
 
@@ -229,6 +265,6 @@ async def import_waiting_list(
 
 @router.get("/locations", response_model=list[LocationPublic], tags=["offer"],
             summary="Locations families can choose")
-async def list_locations(ctx: ContextDep) -> list[LocationPublic]:
+async def list_locations(ctx: ContextDep, caller: Directory) -> list[LocationPublic]:
     return [LocationPublic.model_validate(location, from_attributes=True)
             for location in await views.locations(ctx.uow())]

@@ -11,9 +11,11 @@ from typing import Annotated
 from fastapi import APIRouter, Query
 from fastapi.responses import HTMLResponse, Response
 
+from loketkit.auth import Caller
 from services.reporting import handlers
 from services.reporting.domain.report import Report, UnknownMunicipality
 from services.reporting.entrypoints import page
+from services.reporting.entrypoints.access import Reader, scope_of
 from services.reporting.entrypoints.deps import (
     ContextDep,
     ReferenceData,
@@ -41,26 +43,27 @@ OnDay = Annotated[
 ]
 
 
-async def report(ctx: ReportingContext, ref: ReferenceData, municipality_nis: str | None,
-                 on: date | None = None) -> Report:
-    return await handlers.report_figures(ctx.uow(), ref.municipalities, municipality_nis,
-                                         clock=ref.clock, on=on)
+async def report(ctx: ReportingContext, ref: ReferenceData, caller: Caller,
+                 municipality_nis: str | None, on: date | None = None) -> Report:
+    scope = scope_of(caller, municipality_nis)
+    return await handlers.report_figures(ctx.uow(), ref.municipalities, scope.municipality_nis,
+                                         clock=ref.clock, on=on, service_area=scope.service_area)
 
 
 @router.get("/figures", response_model=ReportPublic,
             summary="Figures per municipality and service area, counted from the facts")
-async def figures(ctx: ContextDep, ref: ReferenceDep,
+async def figures(ctx: ContextDep, ref: ReferenceDep, caller: Reader,
                   municipality_nis: MunicipalityFilter = None, on: OnDay = None
                   ) -> ReportPublic:
-    return ReportPublic.of(await report(ctx, ref, municipality_nis, on))
+    return ReportPublic.of(await report(ctx, ref, caller, municipality_nis, on))
 
 
 @router.get("/figures.csv", response_class=Response,
             summary="The per-municipality figures as CSV (yearly registration figures)")
-async def figures_csv(ctx: ContextDep, ref: ReferenceDep,
+async def figures_csv(ctx: ContextDep, ref: ReferenceDep, caller: Reader,
                       municipality_nis: MunicipalityFilter = None, on: OnDay = None
                       ) -> Response:
-    current = await report(ctx, ref, municipality_nis, on)
+    current = await report(ctx, ref, caller, municipality_nis, on)
     buffer = io.StringIO()
     writer = csv.DictWriter(buffer, fieldnames=CSV_COLUMNS, lineterminator="\r\n")
     writer.writeheader()
@@ -75,15 +78,15 @@ async def figures_csv(ctx: ContextDep, ref: ReferenceDep,
 
 
 @router.get("/", response_class=HTMLResponse, summary="Registratiecijfers (Dutch page)")
-async def figures_page(ctx: ContextDep, ref: ReferenceDep, municipality_nis: str | None = None
-                       ) -> HTMLResponse:
+async def figures_page(ctx: ContextDep, ref: ReferenceDep, caller: Reader,
+                       municipality_nis: str | None = None) -> HTMLResponse:
     # The page's own form sends "" for all municipalities. People get errors as a
     # Dutch page, not as the JSON problem the API routes answer with.
     selected = municipality_nis or None
     if selected is not None and not re.fullmatch(NIS_PATTERN, selected):
         return problem_page("Een NIS-code heeft vijf cijfers.", ref)
     try:
-        current = await report(ctx, ref, selected)
+        current = await report(ctx, ref, caller, selected)
     except UnknownMunicipality:
         return problem_page(f"Onbekende gemeente: NIS-code {selected}.", ref)
     return HTMLResponse(page.render(current, ref.municipalities, selected))

@@ -17,6 +17,7 @@ from loketkit.bus import CommandBus
 from loketkit.testing import RecordingDeadLetters
 from services.capacity.bootstrap import bootstrap
 from services.capacity.settings import CapacitySettings
+from tests.personas import CAPACITY_USERS, signed_in
 from tests.unit.capacity.fakes import FakeCapacityUnitOfWork
 
 NOW = datetime(2026, 11, 1, 9, 30, tzinfo=UTC)
@@ -64,7 +65,8 @@ def bus(app: FastAPI) -> CommandBus:
 @pytest.fixture
 async def client(app: FastAPI) -> AsyncIterator[httpx.AsyncClient]:
     transport = httpx.ASGITransport(app=app)
-    async with httpx.AsyncClient(transport=transport, base_url="http://capacity") as client:
+    async with httpx.AsyncClient(transport=transport, base_url="http://capacity",
+                                 auth=signed_in(app, CAPACITY_USERS)) as client:
         yield client
 
 

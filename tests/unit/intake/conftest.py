@@ -11,6 +11,7 @@ import pytest
 from loketkit.testing import RecordingDeadLetters
 from services.intake.bootstrap import bootstrap
 from services.intake.settings import IntakeSettings
+from tests.personas import INTAKE_USERS, signed_in
 from tests.unit.intake.fakes import FakeIntakeUnitOfWork
 from tests.unit.intake.harness import Clock, Intake
 
@@ -28,5 +29,6 @@ async def intake() -> AsyncIterator[Intake]:
     app = bootstrap(IntakeSettings(), uow_factory=lambda: uow, dead_letters=dead_letters,
                     clock=clock, id_factory=new_id)
     transport = httpx.ASGITransport(app=app)
-    async with httpx.AsyncClient(transport=transport, base_url="http://intake") as client:
+    async with httpx.AsyncClient(transport=transport, base_url="http://intake",
+                                 auth=signed_in(app, INTAKE_USERS)) as client:
         yield Intake(app, client, uow, dead_letters, clock)

@@ -67,11 +67,13 @@ class FakeRequests:
         return self._copies(found[:limit])
 
     async def listing(
-        self, *, without_email: bool, has_open_offer: bool, needs_loket: bool, limit: int
+        self, *, without_email: bool, has_open_offer: bool, needs_loket: bool, limit: int,
+        owner_subject: str | None = None,
     ) -> list[Request]:
         found = [
             r for r in self.rows.values()
             if r.status in OPEN
+            and (owner_subject is None or r.owner_subject == owner_subject)
             and (not without_email or r.contact.email is None)
             and (not needs_loket or r.needs_loket_for_closure_id is not None)
             and (not has_open_offer or any(o.status is OfferStatus.OPEN for o in r.offers))

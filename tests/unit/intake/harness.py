@@ -71,7 +71,8 @@ class Intake:
                        name: str = "KDV") -> None:
         outcome = await self.deliver(LocationRegistered(
             service_area=AREA, location_id=location_id, name=name, municipality_nis="13008",
-            postcode=postcode, capacity=10, subsidy_tier="basic", registered_at=NOW))
+            postcode=postcode, capacity=10, subsidy_tier="basic", registered_at=NOW,
+            organiser_id="org-zonneke"))
         assert outcome == "applied"
 
     async def submit(self, **changes: object) -> httpx.Response:

@@ -16,6 +16,7 @@ from loketkit.calendar import Period
 from loketkit.service import assemble
 from loketkit.settings import ServiceSettings
 from loketkit.testing import FakeUnitOfWork, RecordingDeadLetters
+from tests.personas import MATCHING_USERS, signed_in
 
 NOW = datetime(2026, 11, 20, 9, 0, tzinfo=UTC)
 
@@ -68,7 +69,8 @@ def app() -> FastAPI:
 @pytest.fixture
 async def client(app: FastAPI) -> AsyncIterator[httpx.AsyncClient]:
     transport = httpx.ASGITransport(app=app)
-    async with httpx.AsyncClient(transport=transport, base_url="http://test") as client:
+    async with httpx.AsyncClient(transport=transport, base_url="http://test",
+                                 auth=signed_in(app, MATCHING_USERS)) as client:
         yield client
 
 

@@ -16,6 +16,7 @@ from loketkit.testing import RecordingDeadLetters, deliver, deliver_event
 from services.matching.bootstrap import bootstrap
 from services.matching.domain.model import Match
 from services.matching.settings import MatchingSettings
+from tests.personas import MATCHING_USERS, signed_in
 from tests.unit.matching.fakes import FakeMatchingUnitOfWork
 
 E = TypeVar("E", bound=EventData)
@@ -98,4 +99,5 @@ class Matching:
 
     def client(self) -> httpx.AsyncClient:
         return httpx.AsyncClient(transport=httpx.ASGITransport(app=self.app),
-                                 base_url="http://matching")
+                                 base_url="http://matching",
+                                 auth=signed_in(self.app, MATCHING_USERS))

@@ -26,6 +26,6 @@ async def test_the_queue_counts_requests_and_places_per_status_in_one_area(
 
 async def test_an_area_without_requests_or_places_has_an_empty_queue(matching: Matching) -> None:
     async with matching.client() as client:
-        response = await client.get("/service-areas/nowhere/queue")
+        response = await client.get("/service-areas/kempen-gml/queue")
     assert response.status_code == 200
-    assert response.json() == {"service_area": "nowhere", "requests": {}, "places": {}}
+    assert response.json() == {"service_area": "kempen-gml", "requests": {}, "places": {}}

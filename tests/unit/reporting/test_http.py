@@ -15,6 +15,7 @@ from contracts import new_event, to_kafka
 from contracts.topics import CAPACITY, MATCHES, REQUESTS
 from loketkit.kafka import subscribe
 from services.reporting.bootstrap import INPUT_TOPICS
+from tests.personas import REPORTING_USERS, signed_in
 from tests.unit.reporting.events import (
     AFTER_START,
     GEEL,
@@ -36,7 +37,8 @@ Client = httpx.AsyncClient
 async def client(reporting: InMemoryReporting) -> AsyncIterator[Client]:
     # ASGITransport does not run the lifespan: no migrations, database or broker.
     transport = httpx.ASGITransport(app=reporting.app)
-    async with Client(transport=transport, base_url="http://reporting") as client:
+    async with Client(transport=transport, base_url="http://reporting",
+                    auth=signed_in(reporting.app, REPORTING_USERS)) as client:
         yield client
 
 
@@ -104,7 +106,8 @@ async def test_subscribers_feed_every_topic_into_the_figures(
 async def test_the_report_is_dated_by_the_injected_clock() -> None:
     reporting = InMemoryReporting(clock=lambda: NOW)
     transport = httpx.ASGITransport(app=reporting.app)
-    async with Client(transport=transport, base_url="http://reporting") as client:
+    async with Client(transport=transport, base_url="http://reporting",
+                    auth=signed_in(reporting.app, REPORTING_USERS)) as client:
         body = (await client.get("/figures")).json()
         csv_file = await client.get("/figures.csv")
     assert body["generated_at"] == "2025-09-01T09:00:00Z"

@@ -11,6 +11,7 @@ import pytest
 from services.reporting.domain.facts import RequestFact
 from services.reporting.domain.model import Municipality
 from services.reporting.entrypoints import page
+from tests.personas import REPORTING_USERS, signed_in
 from tests.unit.reporting.events import (
     AREA,
     GEEL,
@@ -29,7 +30,8 @@ SCRIPT = "<script>alert(1)</script>"
 
 async def client_of(reporting: InMemoryReporting) -> AsyncIterator[Client]:
     transport = httpx.ASGITransport(app=reporting.app)
-    async with Client(transport=transport, base_url="http://reporting") as client:
+    async with Client(transport=transport, base_url="http://reporting",
+                    auth=signed_in(reporting.app, REPORTING_USERS)) as client:
         yield client
 
 
