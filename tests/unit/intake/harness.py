@@ -2,6 +2,9 @@
 
 from __future__ import annotations
 
+import itertools
+from collections.abc import AsyncIterator
+from contextlib import asynccontextmanager
 from dataclasses import dataclass, field
 from datetime import UTC, date, datetime, timedelta
 
@@ -22,6 +25,9 @@ from contracts.events import (
 )
 from contracts.events.matching import CancelReason
 from loketkit.testing import RecordingDeadLetters, deliver
+from services.intake.bootstrap import bootstrap
+from services.intake.settings import IntakeSettings
+from tests.personas import INTAKE_USERS, signed_in
 from tests.unit.intake.fakes import FakeIntakeUnitOfWork
 
 AREA = "kempen-gml"
@@ -171,3 +177,23 @@ AROUND_GEEL = {
     "loc-kasterlee": "2460", "loc-laakdal": "2430", "loc-meerhout": "2450", "loc-mol": "2400",
     "loc-nowhere": "0000", "loc-olen": "2250", "loc-turnhout": "2300", "loc-westerlo": "2260",
 }
+
+
+@asynccontextmanager
+async def new_intake() -> AsyncIterator[Intake]:
+    """The real intake app over in-memory fakes: fixed clock, counted ids, recorded dead
+    letters; its client signs in as the person a real user of each route would be."""
+    uow = FakeIntakeUnitOfWork()
+    dead_letters = RecordingDeadLetters()
+    counters: dict[str, itertools.count[int]] = {}
+    clock = Clock()
+
+    def new_id(prefix: str) -> str:
+        return f"{prefix}-{next(counters.setdefault(prefix, itertools.count(1)))}"
+
+    app = bootstrap(IntakeSettings(), uow_factory=lambda: uow, dead_letters=dead_letters,
+                    clock=clock, id_factory=new_id)
+    transport = httpx.ASGITransport(app=app)
+    async with httpx.AsyncClient(transport=transport, base_url="http://intake",
+                                 auth=signed_in(app, INTAKE_USERS)) as client:
+        yield Intake(app, client, uow, dead_letters, clock)

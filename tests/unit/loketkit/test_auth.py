@@ -1,0 +1,65 @@
+"""Bearer tokens are checked for signature, expiry, issuer and audience; a bad one is a
+401 that says nothing about why; settings refuse development defaults outside
+development mode."""
+
+from __future__ import annotations
+
+import pytest
+
+from loketkit.auth import NoIssuer, OidcVerifier, verifier_from_settings
+from loketkit.settings import InsecureSettings
+from loketkit.testing import TestIssuer
+from services.intake.settings import IntakeSettings
+from tests.personas import ISSUER, PERSONAS
+from tests.unit.intake.harness import new_intake
+
+STAFF = PERSONAS["staff"]
+assert STAFF is not None
+
+
+@pytest.mark.parametrize("token", [
+    ISSUER.token(STAFF, expires_in=-120),  # expired beyond the clock skew
+    ISSUER.token(STAFF, aud=["another-api"]),
+    ISSUER.token(STAFF, iss="https://login.example/realms/other"),
+    TestIssuer().token(STAFF),  # signed with another key
+    "not-a-token",
+])
+async def test_a_bad_token_is_a_401_without_details(token: str) -> None:
+    async with new_intake() as intake:
+        response = await intake.client.get("/requests",
+                                           headers={"Authorization": f"Bearer {token}"})
+    assert response.status_code == 401
+    assert response.headers["www-authenticate"] == "Bearer"
+    assert response.json()["error"] == "the access token is not valid"
+
+
+async def test_a_valid_token_names_the_caller_and_its_tenant() -> None:
+    caller = await ISSUER.verifier.verify(ISSUER.token(STAFF))
+    assert (caller.subject, caller.service_area, sorted(caller.roles)) == (
+        "balie-els", "kempen-gml", ["loket_staff"])
+
+
+async def test_keycloak_realm_roles_are_read_too() -> None:
+    claims = {"sub": "x", "realm_access": {"roles": ["coordinator", "offline_access"]},
+              "service_area": ["kempen-gml"]}
+    caller = await ISSUER.verifier.verify(ISSUER.token(claims))
+    assert (sorted(caller.roles), caller.service_area) == (["coordinator"], "kempen-gml")
+
+
+async def test_without_an_issuer_every_token_is_refused() -> None:
+    assert isinstance(verifier_from_settings(None, "loket", None), NoIssuer)
+    assert isinstance(verifier_from_settings("https://login.example/realms/loket", "loket",
+                                             None), OidcVerifier)
+
+
+def test_outside_development_mode_the_development_key_and_no_issuer_are_refused() -> None:
+    with pytest.raises(InsecureSettings) as refused:
+        IntakeSettings(development_mode=False).require_secure()
+    assert [problem.split(":")[0] for problem in refused.value.problems] == [
+        "OIDC_ISSUER", "CHILD_REF_KEY"]
+    with pytest.raises(InsecureSettings):
+        IntakeSettings(oidc_issuer="https://login.example/realms/loket",
+                       child_ref_key="short").require_secure()
+    IntakeSettings(oidc_issuer="https://login.example/realms/loket",
+                   child_ref_key="k" * 32).require_secure()
+    IntakeSettings(development_mode=True).require_secure()

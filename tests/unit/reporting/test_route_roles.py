@@ -1,0 +1,45 @@
+"""Reporting's role table: every route, every persona (see tests/unit/route_roles.py).
+Opgroeien reads every area; a municipality its own figures (another's is not found);
+the loket's own people their area's."""
+
+from __future__ import annotations
+
+from collections.abc import AsyncIterator
+from contextlib import asynccontextmanager
+
+import pytest
+from fastapi import FastAPI
+
+from tests.personas import REPORTING_USERS, signed_in
+from tests.unit.reporting.harness import InMemoryReporting
+from tests.unit.route_roles import RouteCase, answers, expected_answers, uncovered
+
+READERS = dict.fromkeys(("opgroeien", "municipality", "other_municipality", "staff",
+                         "staff_other_area", "coordinator", "coordinator_other_area", "admin",
+                         "admin_other_area"), 200)
+GEEL = "?municipality_nis=13008"
+GEEL_READERS = READERS.copy()
+del GEEL_READERS["other_municipality"]
+
+CASES = [
+    *(RouteCase("GET", path, ok=READERS) for path in ("/figures", "/figures.csv", "/")),
+    *(RouteCase("GET", path, url=path + GEEL, ok=GEEL_READERS,
+                hidden=frozenset({"other_municipality"})) for path in ("/figures", "/figures.csv")),
+]
+
+
+@asynccontextmanager
+async def seeded() -> AsyncIterator[FastAPI]:
+    reporting = InMemoryReporting()
+    signed_in(reporting.app, REPORTING_USERS)
+    yield reporting.app
+
+
+async def test_every_route_has_a_rule() -> None:
+    async with seeded() as app:
+        assert uncovered(app, CASES) == []
+
+
+@pytest.mark.parametrize("case", CASES, ids=lambda case: f"{case} {case.url or ''}")
+async def test_each_persona_gets_the_answer_its_rule_gives(case: RouteCase) -> None:
+    assert await answers(case, seeded) == expected_answers(case)
