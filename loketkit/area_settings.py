@@ -21,6 +21,7 @@ from sqlalchemy.exc import IntegrityError
 from sqlalchemy.ext.asyncio import AsyncSession
 from sqlmodel import col
 
+from loketkit.audit import Acting
 from loketkit.auth import Caller, Role, require_own_area, requires
 from loketkit.db import AreaSettingsRow
 from loketkit.errors import Conflict
@@ -205,6 +206,8 @@ def area_settings_router(model: type[BaseModel], tag: str) -> APIRouter:
         recorded_by = fields.pop("recorded_by", None)
         settings = model.model_validate(fields)
         async with context.uow() as uow:
+            uow.acting = Acting(caller.subject, caller.role, "RecordAreaSettings",
+                                "service_area", service_area, service_area)
             history = await uow.area_settings.history(service_area)
             version = AreaSettingsVersion(
                 service_area=service_area,

@@ -14,6 +14,8 @@ import inspect
 from collections.abc import Awaitable, Callable, Mapping
 from typing import Any
 
+from loketkit.audit import Acting
+from loketkit.auth import Caller
 from loketkit.uow import UnitOfWork
 
 AnyHandler = Callable[..., Awaitable[Any]]
@@ -39,12 +41,20 @@ class CommandBus:
         self,
         uow_factory: Callable[[], UnitOfWork],
         handlers: Mapping[type, AnyHandler],
+        home_area: str | None = None,
     ) -> None:
         self.uow_factory = uow_factory
         self._handlers = dict(handlers)
+        self._home_area = home_area
 
-    async def handle(self, command: object, uow: UnitOfWork | None = None) -> Any:
+    async def handle(
+        self, command: object, uow: UnitOfWork | None = None, *, actor: Caller | None
+    ) -> Any:
+        """`actor`: the signed-in caller (None for an anonymous one), for the audit
+        trail: required, so no route can change something without saying who."""
         handler = self._handlers.get(type(command))
         if handler is None:
             raise LookupError(f"no handler for {type(command).__name__}")
-        return await handler(command, uow or self.uow_factory())
+        unit = uow or self.uow_factory()
+        unit.acting = Acting.of(actor, command, self._home_area)
+        return await handler(command, unit)

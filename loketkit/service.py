@@ -35,6 +35,7 @@ from sqlalchemy.ext.asyncio import AsyncEngine, AsyncSession, async_sessionmaker
 
 from contracts.topics import TopicPattern, TopicSpec
 from loketkit import migrations
+from loketkit.audit import audit_router
 from loketkit.auth import verifier_from_settings
 from loketkit.bus import AnyHandler, CommandBus, inject, inject_all
 from loketkit.consumer import DeadLetterSink, EventConsumer
@@ -263,8 +264,10 @@ def assemble(
                           infra.readiness if infra else no_infrastructure)
     install_error_handling(app, body_limits)
     app.state.context = ServiceContext(
-        settings, CommandBus(uow_factory, inject_all(command_handlers, injected)), uow_factory,
-        clock,
+        settings,
+        CommandBus(uow_factory, inject_all(command_handlers, injected),
+                   home_area=getattr(settings, "service_area", None)),
+        uow_factory, clock,
     )
     app.state.verifier = verifier_from_settings(
         settings.oidc_issuer, settings.oidc_audience, settings.oidc_discovery_url)
@@ -273,6 +276,6 @@ def assemble(
     app.state.uow_factory = uow_factory
     app.state.consumer = consumer
     app.state.infra = infra
-    for router in routers:
+    for router in (*routers, audit_router()):
         app.include_router(router)
     return app

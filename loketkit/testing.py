@@ -15,6 +15,9 @@ import httpx
 
 from contracts import CloudEvent, EventData, new_event, parse_data, to_kafka
 from loketkit.area_settings import AreaSettingsVersion, pick_in_force
+from loketkit.audit import AuditRow
+from loketkit.auth import Caller
+from loketkit.bus import CommandBus
 from loketkit.consumer import EventConsumer, Origin
 from loketkit.db import StoredAnswer
 from loketkit.ids import utcnow
@@ -42,6 +45,28 @@ class FakeAnswerStore:
 
     def rollback(self) -> None:
         self._pending = {}
+
+
+class FakeAuditTrail:
+    """Audit records; like SQL, a record counts once its unit commits."""
+
+    def __init__(self) -> None:
+        self.rows: list[AuditRow] = []
+        self._pending: list[AuditRow] = []
+
+    async def add(self, row: AuditRow) -> None:
+        self._pending.append(row)
+
+    async def in_area(self, service_area: str, limit: int) -> list[AuditRow]:
+        found = [row for row in self.rows if row.service_area == service_area]
+        return found[::-1][:limit]
+
+    def commit(self) -> None:
+        self.rows += self._pending
+        self._pending = []
+
+    def rollback(self) -> None:
+        self._pending = []
 
 
 class FakeAreaSettingsStore:
@@ -156,6 +181,7 @@ class FakeUnitOfWork(BaseUnitOfWork):
     the events and inbox entries; fakes that need more copy their rows."""
 
     source = "/loket/test"
+    audit_trail: FakeAuditTrail
 
     def __init__(self) -> None:
         super().__init__()
@@ -165,6 +191,7 @@ class FakeUnitOfWork(BaseUnitOfWork):
         self.answers = FakeAnswerStore()
         self.area_settings = FakeAreaSettingsStore()
         self.notices = FakeNoticeStore()
+        self.audit_trail = FakeAuditTrail()
         self.commits = 0
 
     async def already_applied(self, event: CloudEvent) -> bool:
@@ -180,6 +207,7 @@ class FakeUnitOfWork(BaseUnitOfWork):
         self.answers.commit()
         self.area_settings.commit()
         self.notices.commit()
+        self.audit_trail.commit()
         self.commits += 1
 
     async def _rollback(self) -> None:
@@ -187,6 +215,7 @@ class FakeUnitOfWork(BaseUnitOfWork):
         self.answers.rollback()
         self.area_settings.rollback()
         self.notices.rollback()
+        self.audit_trail.rollback()
 
     def published_data(self) -> list[EventData]:
         return [parse_data(event) for event in self.published]
@@ -295,3 +324,13 @@ class BearerFor(httpx.Auth):
             if token:
                 request.headers["Authorization"] = f"Bearer {token}"
         yield request
+
+
+class ActingBus:
+    """A command bus that says who acts, for handler tests that are about something else."""
+
+    def __init__(self, bus: CommandBus, actor: Caller | None) -> None:
+        self._bus, self._actor = bus, actor
+
+    async def handle(self, command: object, uow: Any = None) -> Any:
+        return await self._bus.handle(command, uow, actor=self._actor)

@@ -27,6 +27,7 @@ from sqlmodel import col
 
 from contracts import BY_TYPE, CloudEvent, EventData, new_event, to_kafka
 from loketkit.area_settings import AreaSettingsStore, SqlAreaSettingsStore
+from loketkit.audit import Acting, AuditTrail, SqlAuditTrail
 from loketkit.db import OutboxMessage, ProcessedEvent, StoredAnswer
 from loketkit.ids import utcnow
 from loketkit.mail import NoticeStore, SqlNoticeStore
@@ -59,6 +60,13 @@ class UnitOfWork(Protocol):
         """E-mails to send, written with the state change (loketkit.mail)."""
         ...
 
+    @property
+    def audit_trail(self) -> AuditTrail:
+        """Who changed what (loketkit.audit); written when the unit commits."""
+        ...
+
+    acting: Acting | None
+
     async def __aenter__(self) -> Self: ...
 
     async def __aexit__(
@@ -83,9 +91,13 @@ class BaseUnitOfWork(abc.ABC):
     """Emitting, nesting and after-commit hooks; subclasses store things."""
 
     source: str = "/loket"
+    audit_trail: AuditTrail
 
     def __init__(self, on_commit: Callable[[], None] = lambda: None) -> None:
         self.pending_events: list[CloudEvent] = []
+        # Who is making the change this unit commits (set by the command bus): the
+        # audit record is written in the same transaction (loketkit.audit).
+        self.acting: Acting | None = None
         self._depth = 0
         self._on_commit = on_commit
 
@@ -122,6 +134,9 @@ class BaseUnitOfWork(abc.ABC):
             await self._flush()
             return
         wrote_events = bool(self.pending_events)
+        if self.acting is not None:
+            await self.audit_trail.add(self.acting.record(self.pending_events, utcnow()))
+            self.acting = None
         await self._commit(self.pending_events)
         self.pending_events = []
         if wrote_events:
@@ -131,6 +146,7 @@ class BaseUnitOfWork(abc.ABC):
         if self.nested:
             return  # the outermost unit decides
         self.pending_events = []
+        self.acting = None
         await self._rollback()
 
     async def _begin(self) -> None:  # noqa: B027 - optional hook, empty by default
@@ -185,6 +201,7 @@ class SqlUnitOfWork(BaseUnitOfWork):
     answers: SqlAnswerStore
     area_settings: SqlAreaSettingsStore
     notices: SqlNoticeStore
+    audit_trail: SqlAuditTrail
 
     def __init__(
         self,
@@ -204,6 +221,7 @@ class SqlUnitOfWork(BaseUnitOfWork):
         self.answers = SqlAnswerStore(self.session)
         self.area_settings = SqlAreaSettingsStore(self.session)
         self.notices = SqlNoticeStore(self.session)
+        self.audit_trail = SqlAuditTrail(self.session)
         self.open_repositories(self.session)
 
     async def _end(self) -> None:

@@ -49,6 +49,10 @@ class RouteCase:
         return f"{self.method} {self.path}"
 
 
+# Every service's audit trail: the coordinator's, filtered to their own area.
+AUDIT = RouteCase("GET", "/audit", ok={"coordinator": 200, "coordinator_other_area": 200})
+
+
 def openapi_routes(app: FastAPI) -> set[tuple[str, str]]:
     return {(method.upper(), path) for path, operations in app.openapi()["paths"].items()
             for method in operations}

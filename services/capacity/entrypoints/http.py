@@ -94,7 +94,7 @@ async def register_location(
         raise NotAllowed("authorization", "you register locations for your own area only")
     command = RegisterLocation(**facts)
     return await once.run(
-        body, lambda uow: ctx.bus.handle(command, uow), to_public, status_code=201
+        body, lambda uow: ctx.bus.handle(command, uow, actor=caller), to_public, status_code=201
     )
 
 
@@ -117,7 +117,7 @@ async def declare_capacity(
 ) -> LocationPublic:
     await own_location(ctx, caller, location_id)
     command = DeclareCapacity(location_id=location_id, licensed_places=body.licensed_places)
-    return to_public(await ctx.bus.handle(command))
+    return to_public(await ctx.bus.handle(command, actor=caller))
 
 
 @router.get("/locations/{location_id}/occupancy", response_model=OccupancyPublic,
@@ -152,7 +152,7 @@ async def offer_free_places(
         return FreePlacesPublic(location_id=location_id, place_ids=[p.place_id for p in places])
 
     return await once.run(
-        body, lambda uow: ctx.bus.handle(command, uow), present, status_code=201
+        body, lambda uow: ctx.bus.handle(command, uow, actor=caller), present, status_code=201
     )
 
 
@@ -163,7 +163,8 @@ async def withdraw_place(
     location_id: str, place_id: str, ctx: ContextDep, caller: Runner
 ) -> FreePlacePublic:
     await own_location(ctx, caller, location_id)
-    place = await ctx.bus.handle(WithdrawPlace(location_id=location_id, place_id=place_id))
+    command = WithdrawPlace(location_id=location_id, place_id=place_id)
+    place = await ctx.bus.handle(command, actor=caller)
     return FreePlacePublic.model_validate(place, from_attributes=True)
 
 
@@ -186,7 +187,8 @@ async def confirm_placement(
         day_parts=None if body.day_parts is None else tuple(body.day_parts),
     )
     return await once.run(
-        body, lambda uow: ctx.bus.handle(command, uow), enrolment_public, status_code=201
+        body, lambda uow: ctx.bus.handle(command, uow, actor=caller), enrolment_public,
+        status_code=201,
     )
 
 
@@ -196,7 +198,8 @@ async def refuse_match(
     match_id: str, body: RefuseCreate, ctx: ContextDep, caller: Runner
 ) -> OfferPublic:
     await own_offer(ctx, caller, match_id)
-    return offer_public(await ctx.bus.handle(RefuseMatch(match_id=match_id, reason=body.reason)))
+    command = RefuseMatch(match_id=match_id, reason=body.reason)
+    return offer_public(await ctx.bus.handle(command, actor=caller))
 
 
 @router.put("/locations/{location_id}/enrolments", response_model=list[EnrolmentPublic],
@@ -208,7 +211,7 @@ async def declare_enrolments(
 ) -> list[EnrolmentPublic]:
     await own_location(ctx, caller, location_id)
     command = DeclareEnrolments(location_id=location_id, enrolments=tuple(body.enrolments))
-    return [enrolment_public(e) for e in await ctx.bus.handle(command)]
+    return [enrolment_public(e) for e in await ctx.bus.handle(command, actor=caller)]
 
 
 @router.get("/locations/{location_id}/enrolments", response_model=list[EnrolmentPublic],
@@ -227,7 +230,7 @@ async def end_enrolment(
 ) -> EnrolmentPublic:
     await own_enrolment(ctx, caller, enrolment_id)
     command = EndEnrolment(enrolment_id=enrolment_id, ended_on=body.ended_on, reason=body.reason)
-    return enrolment_public(await ctx.bus.handle(command))
+    return enrolment_public(await ctx.bus.handle(command, actor=caller))
 
 
 @router.post("/locations/{location_id}/closures", status_code=201,
@@ -243,7 +246,8 @@ async def register_closure(
         raise NotFound("location_id", views.MISSING_LOCATION)
     command = RegisterClosure(location_id=location_id, **body.model_dump())
     return await once.run(
-        body, lambda uow: ctx.bus.handle(command, uow), closure_public, status_code=201
+        body, lambda uow: ctx.bus.handle(command, uow, actor=caller), closure_public,
+        status_code=201,
     )
 
 
@@ -271,4 +275,4 @@ async def release_closure(
     closure_id: str, ctx: ContextDep, caller: Coordinator
 ) -> ClosurePublic:
     await area_closure(ctx, caller, closure_id)
-    return closure_public(await ctx.bus.handle(ReleaseClosure(closure_id=closure_id)))
+    return closure_public(await ctx.bus.handle(ReleaseClosure(closure_id=closure_id), actor=caller))

@@ -123,7 +123,7 @@ async def create_request(
     body: RequestCreate, ctx: ContextDep, once: IdempotencyDep, caller: Registrant
 ) -> JSONResponse:
     command = to_command(body, owner_for_registration(ctx, caller))
-    return await once.run(body, lambda uow: ctx.bus.handle(command, uow), to_public)
+    return await once.run(body, lambda uow: ctx.bus.handle(command, uow, actor=caller), to_public)
 
 
 @router.get("/requests", response_model=list[RequestPublic],
@@ -159,14 +159,14 @@ async def update(
     return to_public(await ctx.bus.handle(UpdateRequest(
         request_id, body.desired_start_date,
         tuple(body.day_parts) if body.day_parts else None, body.accepts_partial_fit,
-        tuple(body.preferred_location_ids) if body.preferred_location_ids else None)))
+        tuple(body.preferred_location_ids) if body.preferred_location_ids else None), actor=caller))
 
 
 @router.post("/requests/{request_id}/confirm", response_model=RequestPublic,
              summary="The family confirms it still waits")
 async def confirm(request_id: RequestId, ctx: ContextDep, caller: Family) -> RequestPublic:
     await changeable_request(ctx, caller, request_id)
-    return to_public(await ctx.bus.handle(ConfirmRequest(request_id)))
+    return to_public(await ctx.bus.handle(ConfirmRequest(request_id), actor=caller))
 
 
 @router.post("/requests/{request_id}/siblings", response_model=RequestPublic,
@@ -176,7 +176,7 @@ async def link_sibling(
 ) -> RequestPublic:
     await changeable_request(ctx, caller, request_id)
     await changeable_request(ctx, caller, body.request_id)
-    return to_public(await ctx.bus.handle(LinkSiblings(request_id, body.request_id)))
+    return to_public(await ctx.bus.handle(LinkSiblings(request_id, body.request_id), actor=caller))
 
 
 @router.post("/requests/{request_id}/offers/{match_id}/accept", response_model=RequestPublic,
@@ -190,7 +190,7 @@ async def accept(
     return to_public(await ctx.bus.handle(AnswerOffer(
         request_id, match_id, accept=True,
         keep_waiting_for_higher_choices=body.keep_waiting_for_higher_choices,
-        answered_by=body.answered_by, staff_member=body.staff_member)))
+        answered_by=body.answered_by, staff_member=body.staff_member), actor=caller))
 
 
 @router.post("/requests/{request_id}/offers/{match_id}/decline", response_model=RequestPublic,
@@ -203,7 +203,7 @@ async def decline(
     body = body or Refusal()
     return to_public(await ctx.bus.handle(AnswerOffer(
         request_id, match_id, accept=False, answered_by=body.answered_by,
-        staff_member=body.staff_member)))
+        staff_member=body.staff_member), actor=caller))
 
 
 @router.get("/requests/{request_id}/audit", response_model=list[AuditPublic],
@@ -218,14 +218,14 @@ async def audit(request_id: RequestId, ctx: ContextDep, caller: AreaStaff) -> li
              summary="Withdraw a request")
 async def withdraw(request_id: RequestId, ctx: ContextDep, caller: Family) -> RequestPublic:
     await changeable_request(ctx, caller, request_id)
-    return to_public(await ctx.bus.handle(WithdrawRequest(request_id)))
+    return to_public(await ctx.bus.handle(WithdrawRequest(request_id), actor=caller))
 
 
 @router.delete("/requests/{request_id}/personal-data", response_model=RequestPublic,
                summary="Erase the family's personal data (with its crisis copies)")
 async def erase(request_id: RequestId, ctx: ContextDep, caller: Family) -> RequestPublic:
     await changeable_request(ctx, caller, request_id)
-    return to_public(await ctx.bus.handle(ErasePersonalData(request_id)))
+    return to_public(await ctx.bus.handle(ErasePersonalData(request_id), actor=caller))
 
 
 @router.get("/offers/{match_id}/contact", response_model=ContactPublic, tags=["offers"],
@@ -260,7 +260,7 @@ async def import_waiting_list(
     def present(batch: ImportBatch) -> ImportPublic:
         return ImportPublic.model_validate(batch, from_attributes=True)
 
-    return await once.run(body, lambda uow: ctx.bus.handle(command, uow), present)
+    return await once.run(body, lambda uow: ctx.bus.handle(command, uow, actor=caller), present)
 
 
 @router.get("/locations", response_model=list[LocationPublic], tags=["offer"],

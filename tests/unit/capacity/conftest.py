@@ -13,13 +13,14 @@ from fastapi import FastAPI
 
 from contracts.events import MatchAccepted, MatchProposed
 from contracts.schedule import FULL_WEEK
-from loketkit.bus import CommandBus
-from loketkit.testing import RecordingDeadLetters
+from loketkit.auth import Caller, Role
+from loketkit.testing import ActingBus, RecordingDeadLetters
 from services.capacity.bootstrap import bootstrap
 from services.capacity.settings import CapacitySettings
 from tests.personas import CAPACITY_USERS, signed_in
 from tests.unit.capacity.fakes import FakeCapacityUnitOfWork
 
+ORGANISER = Caller("organiser-zonneke", frozenset({Role.ORGANISER}), organiser_id="org-zonneke")
 NOW = datetime(2026, 11, 1, 9, 30, tzinfo=UTC)
 TODAY = NOW.date()
 NEXT_MONTH = TODAY + timedelta(days=30)
@@ -57,9 +58,9 @@ def app(uow: FakeCapacityUnitOfWork, dead_letters: RecordingDeadLetters) -> Fast
 
 
 @pytest.fixture
-def bus(app: FastAPI) -> CommandBus:
-    bus: CommandBus = app.state.context.bus
-    return bus
+def bus(app: FastAPI) -> ActingBus:
+    """The app's command bus, acting as the organiser that runs the test locations."""
+    return ActingBus(app.state.context.bus, ORGANISER)
 
 
 @pytest.fixture

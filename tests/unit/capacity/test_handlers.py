@@ -18,9 +18,8 @@ from contracts.events import (
     PlaceWithdrawn,
 )
 from contracts.schedule import DAY_PARTS, DayPart
-from loketkit.bus import CommandBus
 from loketkit.errors import NotFound
-from loketkit.testing import deliver
+from loketkit.testing import ActingBus, deliver
 from services.capacity.domain.commands import (
     DeclareCapacity,
     DeclareEnrolments,
@@ -67,7 +66,7 @@ def declared(number: int, parts: tuple[DayPart, ...], start: date = TODAY,
 
 
 async def test_registering_a_location_publishes_location_registered(
-    bus: CommandBus, uow: FakeCapacityUnitOfWork
+    bus: ActingBus, uow: FakeCapacityUnitOfWork
 ) -> None:
     location: Location = await bus.handle(register())
     assert (location.location_id, location.service_area) == ("loc-a", "kempen-gml")
@@ -80,13 +79,13 @@ async def test_registering_a_location_publishes_location_registered(
     assert uow.published[0].source == "/loket/capacity"
 
 
-async def test_a_location_without_an_id_gets_a_new_one(bus: CommandBus) -> None:
+async def test_a_location_without_an_id_gets_a_new_one(bus: ActingBus) -> None:
     location: Location = await bus.handle(register(location_id=None))
     assert location.location_id == "loc-1"
 
 
 async def test_registering_the_same_location_twice_is_a_conflict(
-    bus: CommandBus, uow: FakeCapacityUnitOfWork
+    bus: ActingBus, uow: FakeCapacityUnitOfWork
 ) -> None:
     await bus.handle(register())
     with pytest.raises(CapacityConflict) as refused:
@@ -96,7 +95,7 @@ async def test_registering_the_same_location_twice_is_a_conflict(
 
 
 async def test_a_location_outside_the_service_area_is_refused_and_not_published(
-    bus: CommandBus, uow: FakeCapacityUnitOfWork
+    bus: ActingBus, uow: FakeCapacityUnitOfWork
 ) -> None:
     with pytest.raises(CapacityRuleError) as refused:
         await bus.handle(register(nis="11002"))
@@ -105,7 +104,7 @@ async def test_a_location_outside_the_service_area_is_refused_and_not_published(
 
 
 async def test_declaring_capacity_changes_the_licence_and_is_published(
-    bus: CommandBus, uow: FakeCapacityUnitOfWork
+    bus: ActingBus, uow: FakeCapacityUnitOfWork
 ) -> None:
     await bus.handle(register(capacity=2))
     await bus.handle(offer(2))
@@ -120,7 +119,7 @@ async def test_declaring_capacity_changes_the_licence_and_is_published(
 
 
 async def test_free_places_publish_one_place_freed_per_place_with_day_parts(
-    bus: CommandBus, uow: FakeCapacityUnitOfWork
+    bus: ActingBus, uow: FakeCapacityUnitOfWork
 ) -> None:
     await bus.handle(register())
     places = await bus.handle(offer(3, parts=("tue_pm", "mon_am")))
@@ -135,7 +134,7 @@ async def test_free_places_publish_one_place_freed_per_place_with_day_parts(
 
 
 async def test_a_location_with_14_places_holds_20_part_time_children(
-    bus: CommandBus, uow: FakeCapacityUnitOfWork
+    bus: ActingBus, uow: FakeCapacityUnitOfWork
 ) -> None:
     await bus.handle(register(capacity=14))
     await bus.handle(offer(14, parts=MON_TO_WED, available_from=TODAY))
@@ -148,7 +147,7 @@ async def test_a_location_with_14_places_holds_20_part_time_children(
 
 
 async def test_an_ended_enrolment_lets_a_new_free_place_through(
-    bus: CommandBus, uow: FakeCapacityUnitOfWork
+    bus: ActingBus, uow: FakeCapacityUnitOfWork
 ) -> None:
     await bus.handle(register(capacity=1))
     await bus.handle(DeclareEnrolments("loc-a", (declared(1, DAY_PARTS),)))
@@ -165,7 +164,7 @@ async def test_an_ended_enrolment_lets_a_new_free_place_through(
 
 
 async def test_a_declaration_replaces_the_declared_enrolments_only(
-    bus: CommandBus, uow: FakeCapacityUnitOfWork
+    bus: ActingBus, uow: FakeCapacityUnitOfWork
 ) -> None:
     await bus.handle(register())
     await bus.handle(DeclareEnrolments("loc-a", (declared(1, MON_TO_WED),
@@ -181,7 +180,7 @@ async def test_a_declaration_replaces_the_declared_enrolments_only(
     assert twice.value.field == "enrolments"
 
 
-async def test_a_declared_end_date_is_the_last_day(bus: CommandBus) -> None:
+async def test_a_declared_end_date_is_the_last_day(bus: ActingBus) -> None:
     await bus.handle(register(capacity=1))
     last_day = NEXT_MONTH - timedelta(days=1)
     await bus.handle(DeclareEnrolments("loc-a", (declared(1, DAY_PARTS, end=last_day),)))
@@ -191,7 +190,7 @@ async def test_a_declared_end_date_is_the_last_day(bus: CommandBus) -> None:
 
 
 async def test_withdrawing_a_free_place_publishes_place_withdrawn_once(
-    bus: CommandBus, uow: FakeCapacityUnitOfWork
+    bus: ActingBus, uow: FakeCapacityUnitOfWork
 ) -> None:
     await bus.handle(register(capacity=1))
     [place] = await bus.handle(offer(1))
@@ -210,7 +209,7 @@ async def test_withdrawing_a_free_place_publishes_place_withdrawn_once(
 
 
 async def test_an_offered_place_cannot_be_withdrawn(
-    app: FastAPI, bus: CommandBus, uow: FakeCapacityUnitOfWork
+    app: FastAPI, bus: ActingBus, uow: FakeCapacityUnitOfWork
 ) -> None:
     await bus.handle(register())
     [place] = await bus.handle(offer(1))
@@ -221,7 +220,7 @@ async def test_an_offered_place_cannot_be_withdrawn(
     assert "offered" in refused.value.message
 
 
-async def test_free_places_at_an_unknown_location_are_not_found(bus: CommandBus) -> None:
+async def test_free_places_at_an_unknown_location_are_not_found(bus: ActingBus) -> None:
     with pytest.raises(NotFound) as refused:
         await bus.handle(offer(1, location_id="loc-nowhere"))
     assert refused.value.field == "location_id"

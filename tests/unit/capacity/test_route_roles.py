@@ -20,7 +20,7 @@ from services.capacity.settings import CapacitySettings
 from tests.personas import CAPACITY_USERS, signed_in
 from tests.unit.capacity.conftest import NEXT_MONTH, NOW, TODAY, CountingIds, acceptance, proposal
 from tests.unit.capacity.fakes import FakeCapacityUnitOfWork
-from tests.unit.route_roles import RouteCase, answers, expected_answers, uncovered
+from tests.unit.route_roles import AUDIT, RouteCase, answers, expected_answers, uncovered
 
 LOCATION = {"location_id": "loc-a", "name": "Het Zonneke", "municipality_nis": "13008",
             "postcode": "2440", "capacity": 10, "subsidy_tier": "plus"}
@@ -37,6 +37,7 @@ OTHER_COORDINATOR = frozenset({"coordinator_other_area"})
 LOC = "/locations/{location_id}"
 
 CASES = [
+    AUDIT,
     RouteCase("POST", "/locations", body=LOCATION | {"location_id": "loc-b"},
               ok={"organiser": 201, "other_organiser": 201, "coordinator": 201}),
     RouteCase("GET", "/locations", ok=READERS | dict.fromkeys(OTHER_READERS, 200)),

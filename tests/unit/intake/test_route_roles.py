@@ -16,7 +16,7 @@ from fastapi import FastAPI
 from tests.personas import headers
 from tests.unit.intake.harness import AREA, REQUEST, new_intake, proposal
 from tests.unit.intake.test_imports import ROW_1, csv_of
-from tests.unit.route_roles import RouteCase, answers, expected_answers, uncovered
+from tests.unit.route_roles import AUDIT, RouteCase, answers, expected_answers, uncovered
 
 FAMILY = {"parent": 200, "staff": 200}
 FAMILY_HIDDEN = frozenset({"other_parent", "staff_other_area"})
@@ -28,6 +28,7 @@ REQ = "/requests/{request_id}"
 OFFER = "/requests/{request_id}/offers/{match_id}"
 
 CASES = [
+    AUDIT,
     RouteCase("POST", "/requests", body=REQUEST, ok={
         "anonymous": 201, "parent": 201, "other_parent": 201, "staff": 201, "partner": 201}),
     RouteCase("GET", "/requests", ok=dict.fromkeys(

@@ -4,6 +4,8 @@ development mode."""
 
 from __future__ import annotations
 
+from typing import Any
+
 import pytest
 
 from loketkit.auth import NoIssuer, OidcVerifier, verifier_from_settings
@@ -13,8 +15,7 @@ from services.intake.settings import IntakeSettings
 from tests.personas import ISSUER, PERSONAS
 from tests.unit.intake.harness import new_intake
 
-STAFF = PERSONAS["staff"]
-assert STAFF is not None
+STAFF: dict[str, Any] = PERSONAS["staff"] or {}
 
 
 @pytest.mark.parametrize("token", [

@@ -10,7 +10,7 @@ import pytest
 from fastapi import FastAPI
 
 from tests.unit.matching.harness import Matching
-from tests.unit.route_roles import RouteCase, answers, expected_answers, uncovered
+from tests.unit.route_roles import AUDIT, RouteCase, answers, expected_answers, uncovered
 
 AREA = "/service-areas/kempen-gml"
 STAFF = {"staff": 200, "coordinator": 200}
@@ -19,6 +19,7 @@ AREA_READERS = STAFF | {"admin": 200}
 OTHER_AREA_READERS = OTHER_STAFF | {"admin_other_area"}
 
 CASES = [
+    AUDIT,
     RouteCase("GET", "/service-areas/{service_area}/queue", url=AREA + "/queue", ok=STAFF,
               hidden=OTHER_STAFF),
     RouteCase("GET", "/service-areas/{service_area}/worklist", url=AREA + "/worklist",

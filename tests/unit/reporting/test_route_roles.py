@@ -12,7 +12,7 @@ from fastapi import FastAPI
 
 from tests.personas import REPORTING_USERS, signed_in
 from tests.unit.reporting.harness import InMemoryReporting
-from tests.unit.route_roles import RouteCase, answers, expected_answers, uncovered
+from tests.unit.route_roles import AUDIT, RouteCase, answers, expected_answers, uncovered
 
 READERS = dict.fromkeys(("opgroeien", "municipality", "other_municipality", "staff",
                          "staff_other_area", "coordinator", "coordinator_other_area", "admin",
@@ -22,6 +22,7 @@ GEEL_READERS = READERS.copy()
 del GEEL_READERS["other_municipality"]
 
 CASES = [
+    AUDIT,
     *(RouteCase("GET", path, ok=READERS) for path in ("/figures", "/figures.csv", "/")),
     *(RouteCase("GET", path, url=path + GEEL, ok=GEEL_READERS,
                 hidden=frozenset({"other_municipality"})) for path in ("/figures", "/figures.csv")),
