@@ -14,19 +14,23 @@ import os
 import socket
 from collections.abc import AsyncIterator, Iterator
 from dataclasses import dataclass
+from typing import Any
 
 import pytest
 
+from loketkit.kafka_security import KafkaSecurity
 from tools.infra import (
     Infra,
     create_database,
     ensure_kafka,
+    ensure_namespace,
     ensure_postgres,
-    ensure_topics,
     stop_kafka,
     stop_postgres,
 )
 from tools.infra.kafka import broker_answers
+from tools.infra.kafka_principals import ADMIN_SECURITY
+from tools.infra.keycloak import ensure_keycloak, keycloak_answers, stop_keycloak
 from tools.infra.postgres import port, server_ready
 from tools.mailsink import MailSink
 
@@ -37,6 +41,16 @@ SERVICES = ("intake", "capacity", "matching", "reporting")
 class Servers:
     bootstrap: str
     admin_url: str
+    # Tests act as outside systems, signed in as the local admin (see tools.infra.kafka_acls).
+    security: KafkaSecurity = ADMIN_SECURITY
+
+    def kafka_settings(self, security: KafkaSecurity | None = None) -> dict[str, Any]:
+        """ServiceSettings keywords for this broker, signed in as `security` (the admin)."""
+        signed_in = security or self.security
+        return {"kafka_bootstrap_servers": self.bootstrap,
+                "kafka_security_protocol": signed_in.protocol,
+                "kafka_sasl_mechanism": signed_in.mechanism,
+                "kafka_username": signed_in.username, "kafka_password": signed_in.password}
 
 
 @pytest.fixture(scope="session")
@@ -47,7 +61,7 @@ async def servers() -> AsyncIterator[Servers]:
     bootstrap, admin_url = await asyncio.gather(
         asyncio.to_thread(ensure_kafka), asyncio.to_thread(ensure_postgres)
     )
-    await ensure_topics(bootstrap)
+    await ensure_namespace(bootstrap)  # the declared topics, demo organisers' topics, ACLs
     yield Servers(bootstrap, admin_url)
     if not kafka_was_up:
         stop_kafka()
@@ -83,3 +97,14 @@ def mail_sink() -> Iterator[MailSink]:
     sink = MailSink().start(int(os.environ.get("LOKET_TEST_SMTP_PORT") or free_port()))
     yield sink
     sink.stop()
+
+
+@pytest.fixture(scope="session")
+def identity_provider() -> Iterator[str]:
+    """The real OpenID Connect provider (Keycloak with the demo realm), one per test
+    session; its issuer URL. Stopped at the end only if this session started it."""
+    was_up = bool(os.environ.get("OIDC_ISSUER")) or keycloak_answers()
+    issuer = ensure_keycloak()
+    yield issuer
+    if not was_up:
+        stop_keycloak()

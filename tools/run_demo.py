@@ -1,6 +1,7 @@
 """The main job: the whole system with demo data, on this machine.
 
-Starts Kafka and PostgreSQL (or uses KAFKA_BOOTSTRAP_SERVERS / DATABASE_URL),
+Starts Kafka, PostgreSQL and the identity provider (Keycloak; or uses
+KAFKA_BOOTSTRAP_SERVERS / DATABASE_URL / OIDC_ISSUER),
 creates the topics and databases, starts the four services as separate
 processes, seeds the demo service area, prints the URLs and the mail the system
 sent (to a local SMTP sink; saved as .eml files), and on Ctrl-C stops the services
@@ -17,17 +18,21 @@ import sys
 import threading
 import time
 from collections import Counter
+from concurrent.futures import ThreadPoolExecutor
 from email.message import EmailMessage
 from pathlib import Path
 
 import httpx
 
-from contracts.topics import with_prefix
+from tools.demo.accounts import SIGN_IN
 from tools.demo.seed import seed
 from tools.infra import SERVICES, Infra, create_database, provision, stop_kafka, stop_postgres
 from tools.infra.kafka import broker_answers
+from tools.infra.keycloak import ensure_keycloak, keycloak_answers, stop_keycloak
 from tools.infra.postgres import port, server_ready
-from tools.infra.topics import recreate_topics
+from tools.infra.secrets import local_secrets
+from tools.infra.tokens import TokenSource
+from tools.infra.topics import ensure_namespace, namespace_topics, recreate_topics
 from tools.mailsink import DEFAULT_PORT, MailSink
 from tools.processes import DEFAULT_PORTS, service_processes, start_all, stop_all
 
@@ -79,6 +84,17 @@ def show_mail(sink: MailSink, directory: Path) -> None:
     sink.echo = True
 
 
+def show_sign_in(issuer: str, intake: str) -> None:
+    """Every route asks who you are: the demo's accounts, and how to use one."""
+    print(f"Sign in (identity provider {issuer}; password 'demo' for people):")
+    for account, role in SIGN_IN:
+        print(f"  {account:<18} {role}")
+    print("  Systems (client credentials): organiser-zonneke, organiser-bolleboos, "
+          "partner-ocmw-geel")
+    print("  For example: curl -H \"Authorization: Bearer $(uv run python -m "
+          f"tools.infra.tokens balie.els)\" {intake}/requests", flush=True)
+
+
 def wait_for_stop_signal() -> None:
     """Ctrl-C (SIGINT) or SIGTERM; the services run in their own sessions, so the
     signal reaches only this launcher, which then stops them in order."""
@@ -93,7 +109,8 @@ async def reset_demo_state(infra: Infra, topic_prefix: str, database_suffix: str
     """A fresh demo each run: empty service databases and topics. On an external
     cluster only namespaced topics (KAFKA_TOPIC_PREFIX) are ever emptied."""
     if topic_prefix or not os.environ.get("KAFKA_BOOTSTRAP_SERVERS"):
-        await recreate_topics(infra.bootstrap_servers, with_prefix(topic_prefix))
+        await recreate_topics(infra.bootstrap_servers, namespace_topics(topic_prefix))
+    await ensure_namespace(infra.bootstrap_servers, topic_prefix)  # topics and ACLs
     for name in SERVICES:
         await create_database(infra.admin_database_url, f"{name}{database_suffix}",
                               drop_existing=True)
@@ -103,10 +120,12 @@ def main() -> None:
     # Leave running what was running before (another terminal's broker, say).
     kafka_was_up = broker_answers(os.environ.get("KAFKA_BOOTSTRAP_SERVERS", "127.0.0.1:9092"))
     postgres_was_up = server_ready("127.0.0.1", port())
+    keycloak_was_up = bool(os.environ.get("OIDC_ISSUER")) or keycloak_answers()
     print("Starting Kafka and PostgreSQL ...", flush=True)
     # Namespaces, so a demo can run beside another on the same servers (the tests do).
     topic_prefix = os.environ.get("KAFKA_TOPIC_PREFIX", "")
     database_suffix = os.environ.get("DEMO_DATABASE_SUFFIX", "")
+    identity = ThreadPoolExecutor(1).submit(ensure_keycloak)  # starts beside the others
     infra = asyncio.run(provision(database_suffix))
     if "--keep" not in sys.argv:
         print("Resetting the demo data (run with --keep to keep it) ...", flush=True)
@@ -116,14 +135,17 @@ def main() -> None:
         for old in mail_dir.glob("*.eml"):
             old.unlink()
     sink = start_mail_sink(mail_dir)
+    print("Starting the identity provider (Keycloak) ...", flush=True)
+    issuer = identity.result()
     services = service_processes(infra, LOG_DIR / f"demo{database_suffix}", ports_from_env(),
-                                 extra_env={"SMTP_PORT": str(sink.port)})
+                                 extra_env={"SMTP_PORT": str(sink.port), "OIDC_ISSUER": issuer,
+                                            **local_secrets()})
     print("Starting intake, capacity, matching and reporting ...", flush=True)
     start_all(services)
     try:
         counts = asyncio.run(
             seed(services["intake"].url, services["capacity"].url, infra.bootstrap_servers,
-                 topic_prefix=topic_prefix)
+                 TokenSource(issuer), topic_prefix=topic_prefix)
         )
         print(f"Seeded the demo area Geel-Laakdal-Meerhout: {counts}", flush=True)
         for name, service in services.items():
@@ -132,6 +154,7 @@ def main() -> None:
         print(f"  Registratiecijfers (NL): {services['reporting'].url}/")
         print(f"  Kafka: {infra.bootstrap_servers}   logs: {services['intake'].log_path.parent}")
         print(f"  Mail (SMTP sink): 127.0.0.1:{sink.port}")
+        show_sign_in(issuer, services["intake"].url)
         show_mail(sink, mail_dir)
         print("Press Ctrl-C to stop.", flush=True)
         wait_for_stop_signal()
@@ -143,6 +166,8 @@ def main() -> None:
             stop_kafka()
         if not postgres_was_up:
             stop_postgres()
+        if not keycloak_was_up:
+            stop_keycloak()
         print("Stopped.", flush=True)
 
 

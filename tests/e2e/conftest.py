@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import asyncio
 import os
 from collections.abc import AsyncIterator, Iterator
 from pathlib import Path
@@ -9,11 +10,13 @@ from pathlib import Path
 import httpx
 import pytest
 
-from contracts.topics import with_prefix
 from tests.conftest import DATABASE_SUFFIX, Servers, fresh_infra
-from tests.e2e.support import TOPIC_PREFIX
+from tests.e2e.support import TOPIC_PREFIX, SignedInAs
 from tests.kafka_helpers import delete_topics
-from tools.infra import Infra, ensure_topics
+from tools.infra import Infra, ensure_namespace
+from tools.infra.kafka_acls import revoke_acls
+from tools.infra.secrets import local_secrets
+from tools.infra.tokens import TokenSource
 from tools.mailsink import MailSink
 from tools.processes import ServiceProcess, service_processes, start_all, stop_all
 
@@ -27,21 +30,25 @@ LOG_DIR = Path(__file__).resolve().parents[2] / ".cache" / "logs" / f"e2e{DATABA
 @pytest.fixture(scope="session")
 async def e2e_infra(servers: Servers) -> AsyncIterator[Infra]:
     infra = await fresh_infra(servers, f"_e2e{DATABASE_SUFFIX}")
-    topics = with_prefix(TOPIC_PREFIX)
-    await ensure_topics(infra.bootstrap_servers, topics)
+    # the declared topics, the demo organisers' own topics and the ACLs, namespaced
+    topics = await ensure_namespace(infra.bootstrap_servers, TOPIC_PREFIX)
     yield infra
     await delete_topics(infra.bootstrap_servers, [spec.name for spec in topics])
+    await asyncio.to_thread(revoke_acls, infra.bootstrap_servers, TOPIC_PREFIX)
 
 
 @pytest.fixture(scope="session")
-def system(e2e_infra: Infra, mail_sink: MailSink) -> Iterator[dict[str, ServiceProcess]]:
+def system(
+    e2e_infra: Infra, mail_sink: MailSink, identity_provider: str
+) -> Iterator[dict[str, ServiceProcess]]:
     services = service_processes(
         e2e_infra, LOG_DIR, E2E_PORTS,
         # short backoff so dead-letter tests stay quick; outbox polls often; deadlines and
         # mail are looked at every half second; mail goes to the session's SMTP sink
         {"HANDLER_BACKOFF_SECONDS": "0.05", "OUTBOX_POLL_SECONDS": "0.1",
          "KAFKA_TOPIC_PREFIX": TOPIC_PREFIX, "JOBS_INTERVAL_SECONDS": "0.5",
-         "SMTP_PORT": str(mail_sink.port)},
+         "SMTP_PORT": str(mail_sink.port), "OIDC_ISSUER": identity_provider,
+         **local_secrets()},
     )
     for log in LOG_DIR.glob("*.log"):
         log.unlink()
@@ -50,7 +57,13 @@ def system(e2e_infra: Infra, mail_sink: MailSink) -> Iterator[dict[str, ServiceP
     stop_all(services)
 
 
+@pytest.fixture(scope="session")
+def tokens(identity_provider: str) -> TokenSource:
+    return TokenSource(identity_provider)
+
+
 @pytest.fixture
-def http() -> Iterator[httpx.Client]:
-    with httpx.Client(timeout=15) as client:
+def http(tokens: TokenSource) -> Iterator[httpx.Client]:
+    """A client that signs each request in as the person a real user of the route is."""
+    with httpx.Client(timeout=15, auth=SignedInAs(tokens, E2E_PORTS)) as client:
         yield client

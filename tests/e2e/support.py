@@ -2,15 +2,17 @@
 
 from __future__ import annotations
 
+import re
 import time
 import uuid
-from collections.abc import Callable
+from collections.abc import Callable, Generator
 from datetime import date, timedelta
 from typing import Any, TypeVar
 
 import httpx
 
 from contracts.topics import TopicSpec
+from tools.infra.tokens import TokenSource
 from tools.processes import ServiceProcess
 
 T = TypeVar("T")
@@ -163,3 +165,45 @@ def close_location(http: httpx.Client, system: dict[str, ServiceProcess], locati
     released = post(http, f"{system['capacity'].url}/closures/{closure_id}/release")
     assert released.status_code in (200, 201), released.text
     return closure_id
+
+
+# Who a real user of each route is, per service (first match wins; else the default).
+ACCOUNTS: dict[str, tuple[list[tuple[str, str, str]], str]] = {
+    "intake": ([("*", r"/offers/[^/]+/contact", "organisator.lies"),
+                ("POST", r"/service-areas/.*", "beheer.ria"),
+                ("*", r"/audit", "coordinator.jan")], "balie.els"),
+    "capacity": ([("*", r"/closures.*|/locations/[^/]+/closures|/audit", "coordinator.jan"),
+                  ("POST", r"/service-areas/.*", "beheer.ria")], "organisator.lies"),
+    "matching": ([("POST", r"/service-areas/.*", "beheer.ria"),
+                  ("*", r"/audit", "coordinator.jan")], "balie.els"),
+    "reporting": ([], "opgroeien.kim"),
+}
+OPERATOR_PATHS = ("/healthz", "/readyz", "/metrics")
+
+
+class SignedInAs(httpx.Auth):
+    """Signs each request in with a real token from the identity provider, for the
+    account a real user of that route would be (loket staff for requests, the
+    organiser for its locations, the coordinator for closures...). A request that
+    carries its own Authorization header keeps it."""
+
+    def __init__(self, tokens: TokenSource, ports: dict[str, int]) -> None:
+        self._tokens = tokens
+        self._service_at = {port: name for name, port in ports.items()}
+
+    def account(self, request: httpx.Request) -> str | None:
+        service = self._service_at.get(request.url.port or 80)
+        path = request.url.path
+        if service is None or path in OPERATOR_PATHS:
+            return None
+        rules, default = ACCOUNTS[service]
+        for method, pattern, account in rules:
+            if method in ("*", request.method) and re.fullmatch(pattern, path):
+                return account
+        return default
+
+    def auth_flow(self, request: httpx.Request) -> Generator[httpx.Request, httpx.Response, None]:
+        account = self.account(request)
+        if account and "authorization" not in request.headers:
+            request.headers["Authorization"] = f"Bearer {self._tokens.token(account)}"
+        yield request

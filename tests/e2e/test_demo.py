@@ -14,9 +14,11 @@ from pathlib import Path
 
 import httpx
 
-from contracts.topics import with_prefix
 from tests.conftest import Servers
 from tests.kafka_helpers import delete_topics
+from tools.infra.kafka_acls import revoke_acls
+from tools.infra.tokens import TokenSource
+from tools.infra.topics import namespace_topics
 
 ROOT = Path(__file__).resolve().parents[2]
 PORTS = {"intake": 28001, "capacity": 28002, "matching": 28003, "reporting": 28004}
@@ -50,11 +52,13 @@ class OutputReader:
         return self.text
 
 
-def test_the_demo_comes_up_seeded_and_stops_cleanly_on_ctrl_c(servers: Servers) -> None:
+def test_the_demo_comes_up_seeded_and_stops_cleanly_on_ctrl_c(
+    servers: Servers, identity_provider: str
+) -> None:
     prefix = f"demo-{uuid.uuid4().hex[:8]}."
     env = os.environ | {f"{name.upper()}_PORT": str(port) for name, port in PORTS.items()} | {
         "KAFKA_BOOTSTRAP_SERVERS": servers.bootstrap, "KAFKA_TOPIC_PREFIX": prefix,
-        "DEMO_DATABASE_SUFFIX": "_demotest"}
+        "DEMO_DATABASE_SUFFIX": "_demotest", "OIDC_ISSUER": identity_provider}
     demo = subprocess.Popen([str(ROOT / "bin" / "demo")], cwd=ROOT, env=env, text=True,
                             stdout=subprocess.PIPE, stderr=subprocess.STDOUT,
                             start_new_session=True)
@@ -66,7 +70,12 @@ def test_the_demo_comes_up_seeded_and_stops_cleanly_on_ctrl_c(servers: Servers) 
         for name, port in PORTS.items():
             assert f"http://127.0.0.1:{port}" in printed
             assert httpx.get(f"http://127.0.0.1:{port}/healthz").json()["status"] == "ok", name
-        figures = httpx.get(f"http://127.0.0.1:{PORTS['reporting']}/figures").json()
+        # Every route asks who you are; the demo says how to sign in.
+        figures_url = f"http://127.0.0.1:{PORTS['reporting']}/figures"
+        assert httpx.get(figures_url).status_code == 401
+        assert "coordinator.jan" in printed and "tools.infra.tokens balie.els" in printed
+        token = TokenSource(identity_provider).token("opgroeien.kim")
+        figures = httpx.get(figures_url, headers={"Authorization": f"Bearer {token}"}).json()
         names = {row["name"] for row in figures["municipalities"]}
         assert {"Geel", "Laakdal", "Meerhout"} <= names
         # Families and organisers answered: the figures show placed, declined and refused.
@@ -95,4 +104,6 @@ def test_the_demo_comes_up_seeded_and_stops_cleanly_on_ctrl_c(servers: Servers) 
                 demo.wait(60)
             except subprocess.TimeoutExpired:
                 os.killpg(demo.pid, signal.SIGKILL)
-        asyncio.run(delete_topics(servers.bootstrap, [spec.name for spec in with_prefix(prefix)]))
+        asyncio.run(delete_topics(servers.bootstrap,
+                                  [spec.name for spec in namespace_topics(prefix)]))
+        revoke_acls(servers.bootstrap, prefix)

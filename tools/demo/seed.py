@@ -1,8 +1,12 @@
 """Seed a running system with the demo area through its public interfaces only:
-capacity's and intake's HTTP APIs, plus one free place announced by an
-organiser's own system straight onto Kafka, as any vendor could. Then families and
-organisers answer some of the offers, so the demo shows placed, declined and refused
-children (and the mail about them) next to offers still waiting for an answer.
+capacity's and intake's HTTP APIs, signed in at the identity provider as the
+organisers' systems, the OCMW's partner system and loket staff would be (see
+tools.demo.accounts), plus one free place announced by an
+organiser's own system straight onto Kafka, as any vendor could: signed in as
+that organiser (org-zonneke) on its own inbound topic, the only one it may write.
+Then families and organisers answer some of the offers, so the demo shows placed,
+declined and refused children (and the mail about them) next to offers still
+waiting for an answer.
 
     python -m tools.demo.seed [--intake URL] [--capacity URL] [--bootstrap HOST:PORT]
 """
@@ -22,9 +26,13 @@ from typing import Any
 import httpx
 from aiokafka import AIOKafkaProducer
 
-from contracts.topics import CAPACITY_INBOUND
+from contracts.topics import organiser_inbound_topic
 from tools.demo import generate
+from tools.demo.accounts import DemoAccounts
 from tools.demo.area import SERVICE_AREA
+from tools.infra.kafka_principals import security
+from tools.infra.keycloak import LOCAL_ISSUER
+from tools.infra.tokens import TokenSource
 
 
 async def wait_until_intake_knows(client: httpx.AsyncClient, intake: str, count: int) -> None:
@@ -38,9 +46,11 @@ async def wait_until_intake_knows(client: httpx.AsyncClient, intake: str, count:
 async def organiser_announces_place(
     bootstrap: str, location: dict[str, Any], topic_prefix: str = ""
 ) -> None:
-    """Structured-mode CloudEvent, written with nothing but a Kafka client and JSON."""
+    """Structured-mode CloudEvent, written with nothing but a Kafka client and JSON, by
+    the location's organiser (its local principal) on its own topic."""
+    organiser = location["organiser_id"]
     event = {
-        "specversion": "1.0", "id": str(uuid.uuid4()), "source": "urn:organiser:demo-system",
+        "specversion": "1.0", "id": str(uuid.uuid4()), "source": f"urn:organiser:{organiser}",
         "type": "be.loket.PlaceFreed.v2", "time": datetime.now(UTC).isoformat(),
         "servicearea": SERVICE_AREA,
         "data": {"service_area": SERVICE_AREA, "place_id": f"org-{uuid.uuid4().hex[:12]}",
@@ -51,11 +61,12 @@ async def organiser_announces_place(
                  "min_age_months": 0, "max_age_months": 36,
                  "freed_at": datetime.now(UTC).isoformat()},
     }
-    producer = AIOKafkaProducer(bootstrap_servers=bootstrap, acks="all")
+    producer = AIOKafkaProducer(bootstrap_servers=bootstrap, acks="all",
+                                **security(organiser).aiokafka())
     await producer.start()
     try:
         await producer.send_and_wait(
-            f"{topic_prefix}{CAPACITY_INBOUND.name}", json.dumps(event).encode(),
+            organiser_inbound_topic(organiser, topic_prefix), json.dumps(event).encode(),
             key=SERVICE_AREA.encode(),
             headers=[("content-type", b"application/cloudevents+json")])
     finally:
@@ -106,7 +117,7 @@ async def organiser_answers(client: httpx.AsyncClient, capacity: str, match_id: 
 
 
 async def answer_offers(client: httpx.AsyncClient, intake: str, capacity: str,
-                        how_many: int = 12) -> dict[str, int]:
+                        accounts: DemoAccounts, how_many: int = 12) -> dict[str, int]:
     """Half of the answered offers end in a placement, a quarter are declined by the
     family, a quarter refused by the organiser; the rest stay open for the visitor."""
     outcomes: Counter[str] = Counter()
@@ -114,6 +125,7 @@ async def answer_offers(client: httpx.AsyncClient, intake: str, capacity: str,
     requests = await settled_open_offers(client, intake, at_least=how_many)
     for number, request in enumerate(requests[:how_many]):
         offer = next(o for o in request["offers"] if o["status"] == "open")
+        accounts.location_of_offer[offer["match_id"]] = offer["location_id"]
         url = f"{intake}/requests/{request['request_id']}/offers/{offer['match_id']}"
         # Families without e-mail answer at the desk; staff answer for them (audited).
         by = ({} if request["has_email"]
@@ -141,7 +153,8 @@ async def answer_offers(client: httpx.AsyncClient, intake: str, capacity: str,
 
 
 async def seed(
-    intake: str, capacity: str, bootstrap: str, seed_value: int = 2026, topic_prefix: str = ""
+    intake: str, capacity: str, bootstrap: str, tokens: TokenSource, seed_value: int = 2026,
+    topic_prefix: str = "",
 ) -> dict[str, int]:
     rng = random.Random(seed_value)
     today = date.today()
@@ -151,9 +164,13 @@ async def seed(
     announced = Counter(location_id for location_id, _ in places)
     announced[locations[0]["location_id"]] += 1
     enrolled = 0
-    async with httpx.AsyncClient(timeout=30) as client:
+    accounts = DemoAccounts(tokens, intake, capacity)
+    async with httpx.AsyncClient(timeout=30, auth=accounts) as client:
         for location in locations:
-            response = await client.post(f"{capacity}/locations", json=location)
+            # each organiser's own system registers its locations
+            accounts.organiser_of_location[location["location_id"]] = location["organiser_id"]
+            response = await client.post(f"{capacity}/locations", json=location,
+                                         headers=accounts.as_organiser(location["organiser_id"]))
             if response.status_code not in (201, 409):  # 409: seeded before
                 response.raise_for_status()
             children = generate.enrolments(rng, location, announced[location["location_id"]],
@@ -172,7 +189,7 @@ async def seed(
                                          json=body)
             response.raise_for_status()
         await organiser_announces_place(bootstrap, locations[0], topic_prefix)
-        answered = await answer_offers(client, intake, capacity)
+        answered = await answer_offers(client, intake, capacity, accounts)
     return {"locations": len(locations), "enrolled_children": enrolled,
             "requests": len(requests), "free_places": len(places) + 1, **answered}
 
@@ -183,8 +200,9 @@ def main() -> None:
     parser.add_argument("--capacity", default="http://127.0.0.1:8002")
     parser.add_argument("--bootstrap", default="127.0.0.1:9092")
     parser.add_argument("--topic-prefix", default="")
+    parser.add_argument("--issuer", default=LOCAL_ISSUER, help="the identity provider")
     args = parser.parse_args()
-    print(asyncio.run(seed(args.intake, args.capacity, args.bootstrap,
+    print(asyncio.run(seed(args.intake, args.capacity, args.bootstrap, TokenSource(args.issuer),
                            topic_prefix=args.topic_prefix)))
 
 
