@@ -91,6 +91,10 @@ def require_own_area(caller: Caller, service_area: str) -> None:
 class NotSignedIn(DomainError):
     status_code = 401
 
+    @property
+    def headers(self) -> dict[str, str]:
+        return {"WWW-Authenticate": "Bearer"}
+
 
 class NotAllowed(DomainError):
     status_code = 403

@@ -19,6 +19,11 @@ class DomainError(Exception):
         self.field = field
         self.message = message
 
+    @property
+    def headers(self) -> dict[str, str]:
+        """Response headers the answer needs (WWW-Authenticate, Retry-After...)."""
+        return {}
+
 
 class Invalid(DomainError):
     """Well-formed input that breaks a rule (a date before the birth date, say)."""
@@ -28,6 +33,20 @@ class NotFound(DomainError):
     """The resource named in the path does not exist."""
 
     status_code = 404
+
+
+class RateLimited(DomainError):
+    """Too many requests from one client; try again after `retry_after` seconds."""
+
+    status_code = 429
+
+    def __init__(self, field: str, message: str, retry_after: int) -> None:
+        super().__init__(field, message)
+        self.retry_after = retry_after
+
+    @property
+    def headers(self) -> dict[str, str]:
+        return {"Retry-After": str(self.retry_after)}
 
 
 class Conflict(DomainError):

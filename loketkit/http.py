@@ -71,8 +71,7 @@ class AsgiEndpoint:
 
 async def domain_error(request: Request, error: DomainError) -> JSONResponse:
     response = problem(error.status_code, error.message, error.field)
-    if error.status_code == 401:
-        response.headers["WWW-Authenticate"] = "Bearer"
+    response.headers.update(error.headers)
     return response
 
 

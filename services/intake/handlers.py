@@ -8,6 +8,7 @@ Notices go to the family's own e-mail only (none when it has none: staff serve i
 from __future__ import annotations
 
 import logging
+from dataclasses import dataclass
 from datetime import datetime, timedelta
 from pathlib import Path
 from typing import Any, Literal
@@ -39,13 +40,16 @@ from loketkit.dutch import date_in_dutch, day_parts_in_dutch, moment_in_dutch
 from loketkit.errors import Invalid, NotFound
 from loketkit.ids import Clock, IdFactory
 from loketkit.mail import compose
+from services.intake import personal_links
 from services.intake.domain.area_settings import RequestSettings
 from services.intake.domain.commands import (
     AnswerOffer,
     ConfirmRequest,
     ErasePersonalData,
+    HandOverPersonalLink,
     ImportWaitingList,
     LinkSiblings,
+    RevokePersonalLinks,
     SubmitRequest,
     UpdateRequest,
     WithdrawRequest,
@@ -179,6 +183,14 @@ def new_request(command: SubmitRequest, request_id: str, service_area: str,
     )
 
 
+@dataclass(frozen=True)
+class Registered:
+    """A new request and the personal link its family follows it with."""
+
+    request: Request
+    personal_link: str
+
+
 async def submit_request(
     command: SubmitRequest,
     uow: IntakeUnitOfWork,
@@ -186,7 +198,7 @@ async def submit_request(
     child_ref: ChildRef,
     clock: Clock,
     new_id: IdFactory,
-) -> Request:
+) -> Registered:
     now = clock()
     request = new_request(command, new_id("req"), settings.service_area, now, now)
     async with uow:
@@ -195,8 +207,46 @@ async def submit_request(
         check_new_request(request, settings.municipalities, known)
         await uow.requests.add(request)
         uow.emit(submitted_event(request, child_ref(request.child)))
+        token = await issue_personal_link(uow, request, settings, new_id, now)
         await uow.commit()
-    return request
+    return Registered(request, token)
+
+
+async def issue_personal_link(
+    uow: IntakeUnitOfWork, request: Request, settings: IntakeSettings, new_id: IdFactory,
+    now: datetime,
+) -> str:
+    """A new link for the family (mailed to it, if it has e-mail); earlier ones stop."""
+    await uow.personal_links.revoke_all(request.request_id, now)
+    link = personal_links.new_link(new_id("lnk"), request.request_id, now,
+                                   settings.personal_link_days)
+    await uow.personal_links.add(link)
+    token = personal_links.sign(link, settings.personal_link_key.get_secret_value())
+    await notify(uow, request, "personal_link", new_id, now,
+                 link_url=f"{settings.intake_public_url}/mijn-aanvraag#{token}",
+                 valid_until=date_in_dutch(link.expires_at.date()))
+    return token
+
+
+async def hand_over_personal_link(
+    command: HandOverPersonalLink, uow: IntakeUnitOfWork, settings: IntakeSettings,
+    clock: Clock, new_id: IdFactory,
+) -> str:
+    async with uow:
+        request = await known_request(uow, command.request_id)
+        token = await issue_personal_link(uow, request, settings, new_id, clock())
+        await uow.commit()
+    return token
+
+
+async def revoke_personal_links(
+    command: RevokePersonalLinks, uow: IntakeUnitOfWork, clock: Clock
+) -> int:
+    async with uow:
+        await known_request(uow, command.request_id)
+        revoked = await uow.personal_links.revoke_all(command.request_id, clock())
+        await uow.commit()
+    return revoked
 
 
 async def import_waiting_list(
@@ -685,6 +735,8 @@ async def on_crisis_closure(
 # The one place that says which handler answers what.
 COMMAND_HANDLERS: dict[type, AnyHandler] = {
     SubmitRequest: submit_request,
+    HandOverPersonalLink: hand_over_personal_link,
+    RevokePersonalLinks: revoke_personal_links,
     WithdrawRequest: withdraw_request,
     ErasePersonalData: erase_personal_data,
     UpdateRequest: update_request,

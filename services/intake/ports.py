@@ -13,6 +13,7 @@ from typing import Protocol
 from loketkit.uow import UnitOfWork
 from services.intake.domain.locations import Location
 from services.intake.domain.model import AuditEntry, Child, ImportBatch, Request
+from services.intake.personal_links import PersonalLink
 
 # Turns a child into its pseudonymous reference (a keyed HMAC; the key stays in intake).
 ChildRef = Callable[[Child], str]
@@ -95,6 +96,16 @@ class ImportRepository(Protocol):
     async def get(self, import_id: str) -> ImportBatch | None: ...
 
 
+class PersonalLinkRepository(Protocol):
+    async def add(self, link: PersonalLink) -> None: ...
+
+    async def get(self, link_id: str) -> PersonalLink | None: ...
+
+    async def revoke_all(self, request_id: str, now: datetime) -> int:
+        """Revoke every live link of a request; how many there were."""
+        ...
+
+
 class IntakeUnitOfWork(UnitOfWork, Protocol):
     # Read-only here, so an adapter may hold a more specific repository.
     @property
@@ -108,3 +119,6 @@ class IntakeUnitOfWork(UnitOfWork, Protocol):
 
     @property
     def imports(self) -> ImportRepository: ...
+
+    @property
+    def personal_links(self) -> PersonalLinkRepository: ...

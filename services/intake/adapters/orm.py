@@ -105,6 +105,18 @@ class ImportRecord(IntakeTable, table=True):
     imported_by: str | None = Field(default=None, max_length=200)
 
 
+class PersonalLinkRecord(IntakeTable, table=True):
+    """Personal links handed to families (see services.intake.personal_links)."""
+
+    __tablename__ = "personal_links"
+
+    link_id: str = Field(primary_key=True, max_length=64)
+    request_id: str = Field(max_length=64, index=True)
+    issued_at: datetime = Field(sa_type=DateTime(timezone=True))
+    expires_at: datetime = Field(sa_type=DateTime(timezone=True))
+    revoked_at: datetime | None = Field(default=None, sa_type=DateTime(timezone=True))
+
+
 class LocationRecord(IntakeTable, table=True):
     """Locations families can choose, as announced by capacity."""
 

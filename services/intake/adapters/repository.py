@@ -9,7 +9,7 @@ from datetime import date, datetime
 from typing import cast
 
 from pydantic import TypeAdapter
-from sqlalchemy import exists, func, select
+from sqlalchemy import exists, func, select, update
 from sqlalchemy.ext.asyncio import AsyncSession
 from sqlmodel import col
 
@@ -19,6 +19,7 @@ from services.intake.adapters.orm import (
     ImportRecord,
     LocationRecord,
     OfferRecord,
+    PersonalLinkRecord,
     RequestRecord,
 )
 from services.intake.domain.locations import Location
@@ -36,6 +37,7 @@ from services.intake.domain.model import (
     Status,
     Urgency,
 )
+from services.intake.personal_links import PersonalLink
 
 PRIORITY = TypeAdapter(Priority)
 OPEN_STATUSES = (Status.WAITING.value, Status.PLACED.value)
@@ -197,6 +199,27 @@ class SqlAuditRepository:
             .order_by(col(AuditRecord.at), col(AuditRecord.audit_id)))
         return [AuditEntry(r.audit_id, r.request_id, r.match_id, r.action, r.actor,
                            r.staff_member, r.at) for r in rows.scalars()]
+
+
+class SqlPersonalLinkRepository:
+    def __init__(self, session: AsyncSession) -> None:
+        self._session = session
+
+    async def add(self, link: PersonalLink) -> None:
+        self._session.add(PersonalLinkRecord.model_validate(link, from_attributes=True))
+
+    async def get(self, link_id: str) -> PersonalLink | None:
+        r = await self._session.get(PersonalLinkRecord, link_id)
+        return PersonalLink(r.link_id, r.request_id, r.issued_at, r.expires_at,
+                            r.revoked_at) if r else None
+
+    async def revoke_all(self, request_id: str, now: datetime) -> int:
+        result = await self._session.execute(
+            update(PersonalLinkRecord)
+            .where(col(PersonalLinkRecord.request_id) == request_id)
+            .where(col(PersonalLinkRecord.revoked_at).is_(None))
+            .values(revoked_at=now))
+        return int(getattr(result, "rowcount", 0) or 0)
 
 
 class SqlImportRepository:

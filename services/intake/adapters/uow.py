@@ -12,6 +12,7 @@ from services.intake.adapters.repository import (
     SqlAuditRepository,
     SqlImportRepository,
     SqlLocationRepository,
+    SqlPersonalLinkRepository,
     SqlRequestRepository,
 )
 
@@ -21,6 +22,7 @@ class SqlIntakeUnitOfWork(SqlUnitOfWork):
     locations: SqlLocationRepository
     audit: SqlAuditRepository
     imports: SqlImportRepository
+    personal_links: SqlPersonalLinkRepository
 
     def __init__(
         self,
@@ -34,3 +36,4 @@ class SqlIntakeUnitOfWork(SqlUnitOfWork):
         self.locations = SqlLocationRepository(session)
         self.audit = SqlAuditRepository(session)
         self.imports = SqlImportRepository(session)
+        self.personal_links = SqlPersonalLinkRepository(session)

@@ -27,6 +27,20 @@ class SubmitRequest:
 
 
 @dataclass(frozen=True)
+class HandOverPersonalLink:
+    """Loket staff give the family a new personal link; earlier ones stop working."""
+
+    request_id: str
+
+
+@dataclass(frozen=True)
+class RevokePersonalLinks:
+    """The family (or staff) stops every personal link of the request."""
+
+    request_id: str
+
+
+@dataclass(frozen=True)
 class WithdrawRequest:
     request_id: str
 

@@ -1,6 +1,7 @@
 """Who may see and change which request in intake.
 
-- A parent: the requests they registered while signed in (`owner_subject`).
+- A parent: the requests they registered while signed in (`owner_subject`); a family
+  without an account: the one request its personal link opens (`X-Personal-Link`).
 - Loket staff: the requests of their own service area; a coordinator reads them too.
 - An organiser: the contact of a family that accepted an offer at one of its locations.
 - A partner system: registers requests for its own service area, nothing else.
@@ -10,21 +11,89 @@ existence is never revealed.
 
 from __future__ import annotations
 
-from typing import Annotated
+import time
+from dataclasses import dataclass
+from typing import Annotated, Any
 
-from loketkit.auth import Caller, NotAllowed, Role, public, requires
-from loketkit.errors import NotFound
-from services.intake import views
+import jwt
+from fastapi import Depends, Security
+from fastapi import Request as HttpRequest
+from fastapi.security import APIKeyHeader
+from limits import RateLimitItemPerMinute
+from limits.aio.storage import MemoryStorage
+from limits.aio.strategies import MovingWindowRateLimiter
+
+from loketkit.auth import (
+    GUARD_ATTRIBUTE,
+    Caller,
+    NotAllowed,
+    NotSignedIn,
+    OptionalCaller,
+    Role,
+    public,
+    requires,
+)
+from loketkit.errors import NotFound, RateLimited
+from services.intake import personal_links, views
 from services.intake.domain.model import Request
 from services.intake.entrypoints.deps import IntakeContext
 
 MISSING_REQUEST = "no request with this id"
 
+@dataclass(frozen=True)
+class LinkHolder(Caller):
+    """A family without an account, holding the personal link of one request."""
+
+    request_id: str = ""
+
+
+link_header = APIKeyHeader(
+    name="X-Personal-Link", auto_error=False, scheme_name="personal_link",
+    description="The personal link a family got by e-mail (or from the loket): opens "
+    "that one request.")
+
+
+async def link_holder(http: HttpRequest, token: str) -> LinkHolder:
+    context = http.app.state.context
+    settings = context.settings
+    try:
+        request_id, link_id = personal_links.read(
+            token, settings.personal_link_key.get_secret_value())
+    except jwt.PyJWTError:
+        raise NotSignedIn("x-personal-link", "the personal link is not valid") from None
+    async with context.uow() as uow:
+        link = await uow.personal_links.get(link_id)
+    if link is None or link.request_id != request_id or not link.valid_at(context.clock()):
+        raise NotSignedIn("x-personal-link", "the personal link is revoked or expired")
+    return LinkHolder(subject=f"personal-link:{link_id}", roles=frozenset({Role.PARENT}),
+                      request_id=request_id)
+
+
+def requires_or_link(*roles: Role) -> Any:
+    """Like `requires`, but a valid personal link (for the request in the path) will do."""
+    allowed = frozenset(roles)
+
+    async def signed_in_or_link(
+        http: HttpRequest, caller: OptionalCaller,
+        link: Annotated[str | None, Security(link_header)] = None,
+    ) -> Caller:
+        if link:
+            return await link_holder(http, link)
+        if caller is None:
+            raise NotSignedIn("authorization", "sign in first, or use your personal link")
+        if not caller.roles & allowed:
+            raise NotAllowed("authorization", "your role may not do this")
+        return caller
+
+    setattr(signed_in_or_link, GUARD_ATTRIBUTE, (*sorted(allowed), "personal-link"))
+    return Depends(signed_in_or_link)
+
+
 # Route guards: who may call at all (the tenant checks below then narrow it).
 Registrant = Annotated[Caller | None, public(
     "families register without an account; staff, partners and parents with one")]
-Family = Annotated[Caller, requires(Role.PARENT, Role.LOKET_STAFF)]
-Reader = Annotated[Caller, requires(Role.PARENT, Role.LOKET_STAFF, Role.COORDINATOR)]
+Family = Annotated[Caller, requires_or_link(Role.PARENT, Role.LOKET_STAFF)]
+Reader = Annotated[Caller, requires_or_link(Role.PARENT, Role.LOKET_STAFF, Role.COORDINATOR)]
 AreaStaff = Annotated[Caller, requires(Role.LOKET_STAFF, Role.COORDINATOR)]
 Staff = Annotated[Caller, requires(Role.LOKET_STAFF)]
 Organiser = Annotated[Caller, requires(Role.ORGANISER)]
@@ -34,12 +103,16 @@ REGISTERING_ROLES = (Role.PARENT, Role.LOKET_STAFF, Role.PARTNER)
 
 
 def may_read(caller: Caller, request: Request) -> bool:
+    if isinstance(caller, LinkHolder):
+        return caller.request_id == request.request_id
     if caller.in_area(request.service_area, Role.LOKET_STAFF, Role.COORDINATOR):
         return True
     return caller.acts_as(Role.PARENT) and request.owner_subject == caller.subject
 
 
 def may_change(caller: Caller, request: Request) -> bool:
+    if isinstance(caller, LinkHolder):
+        return caller.request_id == request.request_id
     if caller.in_area(request.service_area, Role.LOKET_STAFF):
         return True
     return caller.acts_as(Role.PARENT) and request.owner_subject == caller.subject
@@ -77,6 +150,35 @@ def worklist_scope(ctx: IntakeContext, caller: Caller) -> tuple[bool, str | None
     """(anything to show, owner filter): staff see their area's, a parent their own."""
     if caller.in_area(ctx.settings.service_area, Role.LOKET_STAFF, Role.COORDINATOR):
         return True, None
-    if caller.acts_as(Role.PARENT):
+    if caller.acts_as(Role.PARENT) and not isinstance(caller, LinkHolder):
         return True, caller.subject
-    return False, None
+    return False, None  # a personal link opens one request, it lists none
+
+
+class RegistrationLimit:
+    """Registering without an account is open to anyone: a moving window per client
+    address keeps a script from flooding the loket (limits' in-memory storage, so per
+    process)."""
+
+    def __init__(self, per_minute: int) -> None:
+        self._limiter = MovingWindowRateLimiter(MemoryStorage())
+        self._item = RateLimitItemPerMinute(per_minute)
+
+    async def check(self, address: str) -> None:
+        if await self._limiter.hit(self._item, "anonymous-registration", address):
+            return
+        stats = await self._limiter.get_window_stats(self._item, "anonymous-registration",
+                                                     address)
+        wait = max(1, int(stats.reset_time - time.time()) + 1)
+        raise RateLimited("authorization", "too many registrations from this address; "
+                          "try again later or sign in", retry_after=wait)
+
+
+async def limit_anonymous(http: HttpRequest, caller: Caller | None) -> None:
+    if caller is not None:
+        return
+    state = http.app.state
+    if getattr(state, "registration_limit", None) is None:
+        per_minute = state.context.settings.anonymous_registrations_per_minute
+        state.registration_limit = RegistrationLimit(per_minute)
+    await state.registration_limit.check(http.client.host if http.client else "unknown")

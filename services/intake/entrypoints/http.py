@@ -23,7 +23,9 @@ from services.intake.domain.commands import (
     AnswerOffer,
     ConfirmRequest,
     ErasePersonalData,
+    HandOverPersonalLink,
     LinkSiblings,
+    RevokePersonalLinks,
     SubmitRequest,
     UpdateRequest,
     WithdrawRequest,
@@ -38,6 +40,7 @@ from services.intake.entrypoints.access import (
     Registrant,
     Staff,
     changeable_request,
+    limit_anonymous,
     owner_for_registration,
     readable_request,
     worklist_scope,
@@ -53,13 +56,17 @@ from services.intake.entrypoints.schemas import (
     ImportPublic,
     LocationPublic,
     OfferPublic,
+    PersonalLinkPublic,
     PlacementPublic,
     Refusal,
+    RegisteredPublic,
     RequestChange,
     RequestCreate,
     RequestPublic,
+    RevokedPublic,
     SiblingLink,
 )
+from services.intake.handlers import Registered
 
 router = APIRouter(tags=["requests"])
 
@@ -117,13 +124,20 @@ def to_command(body: RequestCreate, owner_subject: str | None = None) -> SubmitR
     )
 
 
-@router.post("/requests", status_code=201, response_model=RequestPublic,
+@router.post("/requests", status_code=201, response_model=RegisteredPublic,
              summary="Register a childcare request (once, for several locations)")
 async def create_request(
-    body: RequestCreate, ctx: ContextDep, once: IdempotencyDep, caller: Registrant
+    body: RequestCreate, ctx: ContextDep, once: IdempotencyDep, caller: Registrant,
+    http: HttpRequest,
 ) -> JSONResponse:
     command = to_command(body, owner_for_registration(ctx, caller))
-    return await once.run(body, lambda uow: ctx.bus.handle(command, uow, actor=caller), to_public)
+    await limit_anonymous(http, caller)
+
+    def present(registered: Registered) -> RegisteredPublic:
+        return RegisteredPublic(**to_public(registered.request).model_dump(),
+                                personal_link=registered.personal_link)
+
+    return await once.run(body, lambda uow: ctx.bus.handle(command, uow, actor=caller), present)
 
 
 @router.get("/requests", response_model=list[RequestPublic],
@@ -226,6 +240,25 @@ async def withdraw(request_id: RequestId, ctx: ContextDep, caller: Family) -> Re
 async def erase(request_id: RequestId, ctx: ContextDep, caller: Family) -> RequestPublic:
     await changeable_request(ctx, caller, request_id)
     return to_public(await ctx.bus.handle(ErasePersonalData(request_id), actor=caller))
+
+
+@router.post("/requests/{request_id}/personal-link", status_code=201,
+             response_model=PersonalLinkPublic, tags=["personal links"],
+             summary="Hand the family a new personal link (earlier ones stop working)")
+async def hand_over_link(request_id: RequestId, ctx: ContextDep, caller: Staff
+                         ) -> PersonalLinkPublic:
+    await changeable_request(ctx, caller, request_id)
+    token = await ctx.bus.handle(HandOverPersonalLink(request_id), actor=caller)
+    return PersonalLinkPublic(request_id=request_id, personal_link=token)
+
+
+@router.delete("/requests/{request_id}/personal-link", response_model=RevokedPublic,
+               tags=["personal links"],
+               summary="Stop every personal link of the request (lost, or shared by mistake)")
+async def revoke_links(request_id: RequestId, ctx: ContextDep, caller: Family) -> RevokedPublic:
+    await changeable_request(ctx, caller, request_id)
+    revoked = await ctx.bus.handle(RevokePersonalLinks(request_id), actor=caller)
+    return RevokedPublic(request_id=request_id, revoked=revoked)
 
 
 @router.get("/offers/{match_id}/contact", response_model=ContactPublic, tags=["offers"],

@@ -198,3 +198,19 @@ class LocationPublic(BaseModel):
     postcode: str
     subsidy_tier: str
     closed: bool
+
+
+class RegisteredPublic(RequestPublic):
+    personal_link: str = Field(description=(
+        "The family's personal link (X-Personal-Link): shown once, also mailed to the "
+        "family. It opens this request only."))
+
+
+class PersonalLinkPublic(BaseModel):
+    request_id: str
+    personal_link: str
+
+
+class RevokedPublic(BaseModel):
+    request_id: str
+    revoked: int

@@ -7,11 +7,13 @@ request without saving it changes nothing.
 from __future__ import annotations
 
 import copy
+from dataclasses import replace
 from datetime import date, datetime
 
 from loketkit.testing import FakeUnitOfWork
 from services.intake.domain.locations import Location
 from services.intake.domain.model import AuditEntry, ImportBatch, OfferStatus, Request, Status
+from services.intake.personal_links import PersonalLink
 from services.intake.ports import IntakeUnitOfWork
 
 OPEN = (Status.WAITING, Status.PLACED)
@@ -133,6 +135,24 @@ class FakeImports:
         return self.rows.get(import_id)
 
 
+class FakePersonalLinks:
+    def __init__(self) -> None:
+        self.rows: dict[str, PersonalLink] = {}
+
+    async def add(self, link: PersonalLink) -> None:
+        self.rows[link.link_id] = link
+
+    async def get(self, link_id: str) -> PersonalLink | None:
+        return self.rows.get(link_id)
+
+    async def revoke_all(self, request_id: str, now: datetime) -> int:
+        live = [link for link in self.rows.values()
+                if link.request_id == request_id and link.revoked_at is None]
+        for link in live:
+            self.rows[link.link_id] = replace(link, revoked_at=now)
+        return len(live)
+
+
 class FakeIntakeUnitOfWork(FakeUnitOfWork):
     def __init__(self) -> None:
         super().__init__()
@@ -140,6 +160,7 @@ class FakeIntakeUnitOfWork(FakeUnitOfWork):
         self.locations = FakeLocations()
         self.audit = FakeAudit()
         self.imports = FakeImports()
+        self.personal_links = FakePersonalLinks()
 
 
 def _satisfies_the_port(uow: FakeIntakeUnitOfWork) -> IntakeUnitOfWork:

@@ -24,6 +24,7 @@ from contracts.events import (
     PlacementConfirmed,
 )
 from contracts.events.matching import CancelReason
+from loketkit.mail import Notice
 from loketkit.testing import RecordingDeadLetters, deliver
 from services.intake.bootstrap import bootstrap
 from services.intake.settings import IntakeSettings
@@ -97,7 +98,11 @@ class Intake:
         return {choice["location_id"]: choice["state"] for choice in choices}
 
     def kinds(self) -> list[str]:
-        return [notice.kind for notice in self.uow.notices.rows]
+        """The notices sent after registration (its personal-link mail aside)."""
+        return [notice.kind for notice in self.notices()]
+
+    def notices(self) -> list[Notice]:
+        return [notice for notice in self.uow.notices.rows if notice.kind != "personal_link"]
 
 
 def fields(response: httpx.Response) -> list[str]:

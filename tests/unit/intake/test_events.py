@@ -36,7 +36,7 @@ async def test_an_offer_shows_on_the_request_and_the_family_is_told_its_deadline
     assert (offer["match_id"], offer["status"], offer["location_id"]) == (
         "m-req-1-loc-a", "open", "loc-a")
     assert await intake.states("req-1") == {"loc-a": "offered"}
-    [notice] = intake.uow.notices.rows
+    [notice] = intake.notices()
     assert (notice.kind, notice.recipient) == ("offer_made", "an@example.be")
     assert "Zonnetje" in notice.subject and "30/11/2026 om 10:00" in notice.body
     assert "Lotte" in notice.body and "maandag en dinsdag (hele dag)" in notice.body
@@ -57,7 +57,7 @@ async def test_a_family_without_email_gets_no_notice(intake: Intake) -> None:
     await intake.submit(parent=PARENT | {"email": None})
     await intake.deliver(proposal("req-1"))
     await intake.deliver(reminder("req-1"))
-    assert intake.uow.notices.rows == []
+    assert intake.notices() == []
     listed = (await intake.client.get(
         "/requests", params={"without_email": "true", "has_open_offer": "true"})).json()
     assert [request["request_id"] for request in listed] == ["req-1"]
@@ -70,7 +70,7 @@ async def test_an_offer_for_a_withdrawn_request_changes_nothing(intake: Intake) 
     assert await intake.deliver(proposal("req-1")) == "applied"
     stored = await intake.uow.requests.get("req-1")
     assert stored and stored.status is Status.WITHDRAWN and stored.offers == []
-    assert intake.uow.notices.rows == []
+    assert intake.notices() == []
 
 
 async def test_an_offer_for_an_unknown_request_is_dead_lettered(intake: Intake) -> None:
