@@ -15,7 +15,7 @@ import yaml
 
 from contracts.envelope import HEADER_ATTRIBUTES, CloudEvent
 from contracts.events import ALL_EVENTS, ORGANISER_INBOUND, EventData
-from contracts.topics import CAPACITY_INBOUND, DEAD_LETTER, TOPICS
+from contracts.topics import DEAD_LETTER, ORGANISER_INBOUND_TOPICS, TOPICS
 
 HERE = Path(__file__).parent
 SCHEMA_DIR = HERE / "schemas"
@@ -27,6 +27,25 @@ def event_schema(model: type[EventData]) -> dict[str, Any]:
     schema["$id"] = f"https://loket.example/schemas/{model.event_type()}.json"
     schema["title"] = model.event_type()
     return schema
+
+
+INBOUND_CHANNEL = "loket_capacity_inbound_v1_organiser"
+
+
+def inbound_channel() -> dict[str, Any]:
+    """One channel for every organiser's own inbound topic, parameterised by organiser."""
+    topics = ORGANISER_INBOUND_TOPICS
+    return {
+        "address": topics.stem + "{organiser_id}",
+        "description": topics.description,
+        "parameters": {"organiser_id": {
+            "description": "The organiser's id, also its Kafka principal (SCRAM user)."}},
+        "messages": {},
+        "bindings": {"kafka": {
+            "partitions": topics.partitions,
+            "topicConfiguration": {"retention.ms": topics.retention_ms},
+        }},
+    }
 
 
 def asyncapi_document() -> dict[str, Any]:
@@ -45,6 +64,7 @@ def asyncapi_document() -> dict[str, Any]:
                 }
             },
         }
+    channels[INBOUND_CHANNEL] = inbound_channel()
     for model in ALL_EVENTS:
         name = f"{model.NAME}V{model.VERSION}"
         messages[name] = {
@@ -58,7 +78,7 @@ def asyncapi_document() -> dict[str, Any]:
         channel = channels[model.TOPIC.name.replace(".", "_")]
         channel["messages"][name] = {"$ref": f"#/components/messages/{name}"}
         if model in ORGANISER_INBOUND:
-            inbound = channels[CAPACITY_INBOUND.name.replace(".", "_")]
+            inbound = channels[INBOUND_CHANNEL]
             inbound["messages"][name] = {"$ref": f"#/components/messages/{name}"}
     messages["DeadLetter"] = {
         "name": "DeadLetter",

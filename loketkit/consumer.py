@@ -16,6 +16,10 @@ for the broker left out) and retried a few times; if it still fails, the
 failure is logged and counted and the partition moves on: the original stays
 at its topic, partition and offset.
 
+A handler that declares an `origin` parameter also gets the message's `Origin`
+(topic, partition, offset, key): capacity reads from an organiser's own inbound
+topic who published the event, as the broker's ACLs guarantee.
+
 `consume_batch` applies several messages in one transaction (one inbox row
 each); if any fails, it rolls back and applies them one by one, so only the
 bad one is retried or dead-lettered.
@@ -24,10 +28,11 @@ bad one is retried or dead-lettered.
 from __future__ import annotations
 
 import asyncio
+import inspect
 import logging
 from collections.abc import Awaitable, Callable, Iterable, Sequence
 from dataclasses import dataclass, field
-from typing import Any, Protocol
+from typing import Protocol
 
 from prometheus_client import Counter
 
@@ -58,7 +63,8 @@ DEAD_LETTER_FAILURES = Counter(
     ["service", "topic", "reason"],
 )
 
-Handler = Callable[[CloudEvent, Any, Any], Awaitable[None]]  # (event, data, unit of work)
+# (event, data, unit of work), and `origin=` when the handler declares that parameter
+Handler = Callable[..., Awaitable[None]]
 
 # What a dead letter carries besides the original value: bounded, so that adding
 # our headers can never make it too large to publish.
@@ -130,6 +136,9 @@ class EventConsumer:
     ) -> None:
         self.service = service
         self._handlers = {model.event_type(): handler for model, handler in handlers.items()}
+        # Inspected once: which handlers want to know the topic their message came from.
+        self._wants_origin = {handler for handler in self._handlers.values()
+                              if "origin" in inspect.signature(handler).parameters}
         self._uow_factory = uow_factory
         self._dead_letters = dead_letters
         self._max_attempts = max_attempts
@@ -226,7 +235,11 @@ class EventConsumer:
                     continue
                 seen.add(identity)
                 async with uow:  # nested: its commit only flushes
-                    await decoded.handler(event, decoded.data, uow)
+                    if decoded.handler in self._wants_origin:
+                        await decoded.handler(event, decoded.data, uow,
+                                              origin=decoded.message.origin)
+                    else:
+                        await decoded.handler(event, decoded.data, uow)
                     await uow.mark_applied(event)
                     await uow.commit()
                 outcomes.append("applied")

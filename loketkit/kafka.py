@@ -7,6 +7,12 @@ refetched at once: its partition is paused, sought back to the message, and
 resumed after a delay that doubles per failure (0.5 s up to 30 s by default)
 and starts over after a success. The other partitions keep flowing meanwhile,
 and the consumer keeps polling, so it stays in its group.
+
+Input topics may include topic families (`contracts.topics.TopicPattern`, e.g. one
+inbound topic per organiser): the subscriber then subscribes by one regular
+expression covering the explicit topics and the families, because aiokafka cannot
+mix a topic list and a pattern in one consumer; a new family member is picked up
+at the next metadata refresh (KAFKA_METADATA_MAX_AGE_MS).
 """
 
 from __future__ import annotations
@@ -25,8 +31,9 @@ from faststream.kafka import KafkaBroker, KafkaMessage
 from faststream.kafka.prometheus import KafkaPrometheusMiddleware
 from prometheus_client import REGISTRY, Counter
 
-from contracts.topics import DEAD_LETTER, TopicSpec
+from contracts.topics import DEAD_LETTER, TopicPattern, TopicSpec, subscription_regex
 from loketkit.consumer import EventConsumer, Origin
+from loketkit.kafka_security import PLAINTEXT, KafkaSecurity
 from loketkit.transient import Backoff, describe, is_transient
 
 log = logging.getLogger(__name__)
@@ -38,10 +45,16 @@ REDELIVERIES = Counter(
 )
 
 
-def make_broker(bootstrap_servers: str, service: str) -> KafkaBroker:
+InputTopic = TopicSpec | TopicPattern
+
+
+def make_broker(bootstrap_servers: str, service: str, security: KafkaSecurity = PLAINTEXT,
+                metadata_max_age_ms: int = 30_000) -> KafkaBroker:
     return KafkaBroker(
         bootstrap_servers,
         client_id=f"loket-{service}",
+        security=security.faststream(),
+        metadata_max_age_ms=metadata_max_age_ms,
         acks="all",
         enable_idempotence=True,
         middlewares=[KafkaPrometheusMiddleware(registry=REGISTRY, app_name=f"loket-{service}")],
@@ -107,7 +120,7 @@ class PausingRedelivery:
 
 
 def subscribe(
-    broker: KafkaBroker, topics: Sequence[TopicSpec], consumer: EventConsumer, group_id: str,
+    broker: KafkaBroker, topics: Sequence[InputTopic], consumer: EventConsumer, group_id: str,
     topic_prefix: str = "", *, redelivery_first_seconds: float = 0.5,
     redelivery_max_seconds: float = 30.0,
 ) -> PausingRedelivery:
@@ -121,8 +134,14 @@ def subscribe(
     redelivery = PausingRedelivery(consumer.service, redelivery_first_seconds,
                                    redelivery_max_seconds)
 
+    explicit = tuple(topic for topic in topics if isinstance(topic, TopicSpec))
+    patterns = tuple(topic for topic in topics if isinstance(topic, TopicPattern))
+    pattern = subscription_regex(explicit, patterns, topic_prefix) if patterns else None
+    names = () if patterns else tuple(f"{topic_prefix}{topic.name}" for topic in explicit)
+
     @broker.subscriber(
-        *(f"{topic_prefix}{topic.name}" for topic in topics),
+        *names,
+        pattern=pattern,
         group_id=group_id,
         ack_policy=AckPolicy.NACK_ON_ERROR,
         auto_offset_reset="earliest",

@@ -3,6 +3,10 @@ service's consumer group has not yet committed (end offset minus committed offse
 a partition without a commit counts from its beginning, as the group would start
 there). Refreshed periodically from the broker, so it also shows a stopped or
 stuck consumer, and a partition paused while the database is away.
+
+A subscriber that reads a topic family by pattern (organisers' inbound topics)
+reports its regular expression: the topics it covers are looked up on each
+refresh. The monitor signs in as the service (describe on its topics and group).
 """
 
 from __future__ import annotations
@@ -10,6 +14,7 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import logging
+import re
 from collections.abc import Callable, Mapping, Sequence
 
 from aiokafka import AIOKafkaConsumer, TopicPartition
@@ -17,6 +22,7 @@ from aiokafka.admin import AIOKafkaAdminClient
 from faststream.kafka import KafkaBroker
 from prometheus_client import Gauge
 
+from loketkit.kafka_security import PLAINTEXT, KafkaSecurity
 from loketkit.transient import describe
 
 log = logging.getLogger(__name__)
@@ -27,7 +33,8 @@ CONSUMER_LAG = Gauge(
     ["service", "topic", "partition"],
 )
 
-Groups = Callable[[], Mapping[str, Sequence[str]]]  # consumer group -> its topics
+# consumer group -> its topics (names, or one anchored regex `^...$` for a pattern)
+Groups = Callable[[], Mapping[str, Sequence[str]]]
 
 
 def subscribed_groups(broker: KafkaBroker) -> dict[str, list[str]]:
@@ -35,16 +42,34 @@ def subscribed_groups(broker: KafkaBroker) -> dict[str, list[str]]:
     groups: dict[str, list[str]] = {}
     for subscriber in broker.subscribers:
         group_id = getattr(subscriber, "group_id", None)
-        topics = getattr(subscriber, "topic_names_for_subscribe", None)
+        topics = list(getattr(subscriber, "topic_names_for_subscribe", None) or [])
+        pattern = getattr(subscriber, "pattern", None)  # a topic family, by regex
+        if pattern:
+            topics.append(pattern.broker_address)
         if group_id and topics:
             groups.setdefault(group_id, []).extend(topics)
     return groups
 
 
+def is_pattern(topic: str) -> bool:
+    """Topic names cannot hold `^`: a subscriber's pattern can."""
+    return topic.startswith("^")
+
+
+def resolve(topics: Sequence[str], existing: Sequence[str]) -> list[str]:
+    """Names as given; patterns as the existing topics they match."""
+    names = [topic for topic in topics if not is_pattern(topic)]
+    for pattern in filter(is_pattern, topics):
+        names += sorted(name for name in existing
+                        if re.fullmatch(pattern, name) and name not in names)
+    return names
+
+
 class ConsumerLagMonitor:
     def __init__(self, bootstrap_servers: str, service: str, groups: Groups,
-                 interval_seconds: float = 10.0) -> None:
+                 interval_seconds: float = 10.0, security: KafkaSecurity = PLAINTEXT) -> None:
         self._bootstrap = bootstrap_servers
+        self._security = security
         self._service = service
         self._groups = groups
         self._interval = interval_seconds
@@ -57,13 +82,20 @@ class ConsumerLagMonitor:
         if not groups:
             return lag
         admin = AIOKafkaAdminClient(bootstrap_servers=self._bootstrap,
-                                    client_id=f"loket-{self._service}-lag")
+                                    client_id=f"loket-{self._service}-lag",
+                                    **self._security.aiokafka())
         offsets = AIOKafkaConsumer(bootstrap_servers=self._bootstrap, group_id=None,
-                                   client_id=f"loket-{self._service}-lag")
+                                   client_id=f"loket-{self._service}-lag",
+                                   **self._security.aiokafka())
         await admin.start()
         try:
             await offsets.start()
+            if any(is_pattern(topic) for topics in groups.values() for topic in topics):
+                existing = await admin.list_topics()
+                groups = {group: resolve(topics, existing) for group, topics in groups.items()}
             for group, topics in groups.items():
+                if not topics:
+                    continue
                 described = await admin.describe_topics(topics)
                 partitions = [TopicPartition(topic["topic"], p["partition"])
                               for topic in described if not topic["error_code"]

@@ -46,6 +46,7 @@ from sqlmodel import col
 
 from loketkit.db import OutboxMessage
 from loketkit.ids import utcnow
+from loketkit.kafka_security import PLAINTEXT, KafkaSecurity
 from loketkit.uow import SqlAnswerStore
 
 log = logging.getLogger(__name__)
@@ -102,13 +103,15 @@ class Producer(Protocol):
 ProducerFactory = Callable[[str, str], Producer]  # (bootstrap servers, client id)
 
 
-def make_producer(bootstrap_servers: str, client_id: str) -> AIOKafkaProducer:
+def make_producer(bootstrap_servers: str, client_id: str,
+                  security: KafkaSecurity = PLAINTEXT) -> AIOKafkaProducer:
     return AIOKafkaProducer(
         bootstrap_servers=bootstrap_servers,
         client_id=client_id,
         acks="all",
         enable_idempotence=True,
         linger_ms=5,
+        **security.aiokafka(),
     )
 
 
@@ -147,12 +150,15 @@ class OutboxRelay:
         poll_seconds: float = 0.2,
         batch_size: int = 500,
         topic_prefix: str = "",
-        producer_factory: ProducerFactory = make_producer,
+        producer_factory: ProducerFactory | None = None,
+        security: KafkaSecurity = PLAINTEXT,
     ) -> None:
         self._session_factory = session_factory
         self._bootstrap_servers = bootstrap_servers
         self._topic_prefix = topic_prefix
-        self._producer_factory = producer_factory
+        # The service's own principal (loketkit.kafka_security), unless a test gives a fake.
+        self._producer_factory: ProducerFactory = producer_factory or (
+            lambda servers, client_id: make_producer(servers, client_id, security))
         self.producer: Producer | None = None
         self._renew_producer = False
         self._task: asyncio.Task[None] | None = None

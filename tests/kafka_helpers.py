@@ -1,4 +1,8 @@
-"""Reading and writing the real topics from tests, as an outside system would."""
+"""Reading and writing the real topics from tests, as an outside system would.
+
+The broker wants a signed-in principal: these sign in as the local admin (a super
+user) unless told otherwise; a test that publishes as an organiser's system passes
+that organiser's `security` and writes to its own inbound topic."""
 
 from __future__ import annotations
 
@@ -12,6 +16,8 @@ from aiokafka import AIOKafkaConsumer, AIOKafkaProducer, TopicPartition
 from aiokafka.admin import AIOKafkaAdminClient
 
 from contracts import CloudEvent, EventData, from_kafka, parse_data
+from loketkit.kafka_security import KafkaSecurity
+from tools.infra.kafka_principals import ADMIN_SECURITY
 
 
 @dataclass
@@ -29,8 +35,9 @@ class Record:
 
 
 async def publish_raw(bootstrap: str, topic: str, value: bytes, key: bytes = b"kempen-gml",
-                      headers: list[tuple[str, bytes]] | None = None) -> None:
-    producer = AIOKafkaProducer(bootstrap_servers=bootstrap, acks="all")
+                      headers: list[tuple[str, bytes]] | None = None,
+                      security: KafkaSecurity = ADMIN_SECURITY) -> None:
+    producer = AIOKafkaProducer(bootstrap_servers=bootstrap, acks="all", **security.aiokafka())
     await producer.start()
     try:
         await producer.send_and_wait(topic, value, key=key, headers=headers or [])
@@ -39,7 +46,7 @@ async def publish_raw(bootstrap: str, topic: str, value: bytes, key: bytes = b"k
 
 
 async def partition_ids(bootstrap: str, topic: str) -> list[int]:
-    admin = AIOKafkaAdminClient(bootstrap_servers=bootstrap)
+    admin = AIOKafkaAdminClient(bootstrap_servers=bootstrap, **ADMIN_SECURITY.aiokafka())
     await admin.start()
     try:
         [description] = await admin.describe_topics([topic])
@@ -55,7 +62,7 @@ async def collect(bootstrap: str, topic: str, match: Callable[[Record], bool],
     then keeps reading `settle` seconds more (to catch duplicates that would follow)."""
     consumer = AIOKafkaConsumer(bootstrap_servers=bootstrap, group_id=None,
                                 client_id=f"test-{uuid.uuid4().hex[:6]}",
-                                enable_auto_commit=False)
+                                enable_auto_commit=False, **ADMIN_SECURITY.aiokafka())
     await consumer.start()
     found: list[Record] = []
     try:
@@ -84,7 +91,7 @@ async def collect(bootstrap: str, topic: str, match: Callable[[Record], bool],
 
 
 async def delete_topics(bootstrap: str, names: list[str]) -> None:
-    admin = AIOKafkaAdminClient(bootstrap_servers=bootstrap)
+    admin = AIOKafkaAdminClient(bootstrap_servers=bootstrap, **ADMIN_SECURITY.aiokafka())
     await admin.start()
     try:
         await admin.delete_topics(names)

@@ -18,6 +18,7 @@ import httpx
 
 from tools.infra import Infra
 from tools.infra.kafka import tail
+from tools.infra.kafka_principals import client_env
 
 DEFAULT_PORTS = {"intake": 8001, "capacity": 8002, "matching": 8003, "reporting": 8004}
 
@@ -83,9 +84,14 @@ def service_processes(
     base |= {"KAFKA_BOOTSTRAP_SERVERS": infra.bootstrap_servers, "PYTHONUNBUFFERED": "1"}
     base |= {f"{name.upper()}_PORT": str(port) for name, port in ports.items()}
     base |= extra_env or {}
+    # Each service signs in as its own principal (its ACLs) with the local passwords,
+    # unless the environment configures Kafka security itself (a real cluster).
+    local_kafka = not os.environ.get("KAFKA_SECURITY_PROTOCOL")
     return {
         name: ServiceProcess(
-            name, ports[name], base | {"DATABASE_URL": infra.database_urls[name]},
+            name, ports[name],
+            base | (client_env(name) if local_kafka else {})
+            | {"DATABASE_URL": infra.database_urls[name]},
             log_dir / f"{name}.log",
         )
         for name in DEFAULT_PORTS

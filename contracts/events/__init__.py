@@ -65,7 +65,8 @@ CURRENT_EVENTS: tuple[type[EventData], ...] = (
 )
 OLDER_VERSIONS: tuple[type[EventData], ...] = (RequestSubmittedV1, PlaceFreedV1, MatchProposedV1)
 ALL_EVENTS: tuple[type[EventData], ...] = CURRENT_EVENTS + OLDER_VERSIONS
-# Events that organisers' own systems may publish on loket.capacity.inbound.v1.
+# Events that organisers' own systems may publish on their own inbound topic,
+# loket.capacity.inbound.v1.<organiser_id> (contracts.topics.ORGANISER_INBOUND_TOPICS).
 ORGANISER_INBOUND: tuple[type[EventData], ...] = (
     PlaceFreed,
     PlaceFreedV1,

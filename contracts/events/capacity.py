@@ -1,8 +1,9 @@
 """Events about locations, places, enrolments and closures, published by capacity.
 
 Capacity speaks for organisers. Organisers' own systems may publish the events in
-`contracts.events.ORGANISER_INBOUND` to loket.capacity.inbound.v1; capacity checks
-them against the location and republishes them here. Enrolments are pseudonymous:
+`contracts.events.ORGANISER_INBOUND` to their own inbound topic,
+loket.capacity.inbound.v1.<organiser_id>; capacity checks them against the location
+(and its organiser) and republishes them here. Enrolments are pseudonymous:
 an enrolment id, the request id when the loket placed the child, never a name.
 """
 
@@ -16,7 +17,7 @@ from pydantic import Field, model_validator
 from contracts.events.base import ID, ID_LENGTH, ID_PATTERN, NIS_CODE, EventData, Id
 from contracts.schedule import FULL_WEEK, DayParts
 from contracts.text import CleanInput
-from contracts.topics import CAPACITY, TopicSpec
+from contracts.topics import CAPACITY, ORGANISER_ID_PATTERN, TopicSpec
 
 SubsidyTier = Literal["basic", "income_related", "plus", "free_price"]
 ClosureReason = Literal["licence_suspended", "licence_revoked", "bankruptcy", "force_majeure"]
@@ -43,6 +44,10 @@ class LocationRegistered(EventData):
     capacity: int = Field(ge=1, le=500)
     subsidy_tier: SubsidyTier
     registered_at: datetime
+    # Added compatibly: the organiser (its Kafka principal) that runs the location, whose
+    # inbound topic alone may announce for it. None for a location without one.
+    organiser_id: str | None = Field(
+        default=None, max_length=64, pattern=ORGANISER_ID_PATTERN)
 
 
 class CapacityDeclared(EventData):

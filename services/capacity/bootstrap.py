@@ -12,7 +12,7 @@ from pathlib import Path
 from fastapi import FastAPI
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
-from contracts.topics import CAPACITY_INBOUND, MATCHES, REQUESTS
+from contracts.topics import MATCHES, ORGANISER_INBOUND_TOPICS, REQUESTS
 from loketkit.consumer import DeadLetterSink
 from loketkit.ids import Clock, IdFactory, new_id, utcnow
 from loketkit.service import assemble
@@ -49,7 +49,8 @@ def bootstrap(
         sql_uow=sql_unit_of_work,
         command_handlers=COMMAND_HANDLERS,
         event_handlers=EVENT_HANDLERS,
-        input_topics=[CAPACITY_INBOUND, MATCHES, REQUESTS],
+        # every organiser's own inbound topic, by pattern, besides the explicit topics
+        input_topics=[ORGANISER_INBOUND_TOPICS, MATCHES, REQUESTS],
         routers=[router],
         uow_factory=uow_factory,
         dead_letters=dead_letters,

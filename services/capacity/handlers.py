@@ -2,9 +2,11 @@
 
 Handlers make ids and timestamps and raise domain errors; the maps at the
 bottom are the one place that says which handler answers which message.
-Organisers' events (HTTP, or loket.capacity.inbound.v1) go through the same
-checks; an inbound one that fails them is a `RejectedEvent` (dead letter) naming
-the field, and one that passes is republished as capacity's own.
+Organisers' events (HTTP, or their own topic loket.capacity.inbound.v1.<organiser_id>)
+go through the same checks; an inbound one must also come from the topic of the
+location's organiser (`sender`, `inbound_location`). One that fails them is a
+`RejectedEvent` (dead letter) naming the field, and one that passes is
+republished as capacity's own.
 """
 
 from __future__ import annotations
@@ -34,8 +36,9 @@ from contracts.events import (
     PlaceWithdrawn,
 )
 from contracts.schedule import DayPart
+from contracts.topics import organiser_of_topic
 from loketkit.bus import AnyHandler
-from loketkit.consumer import RejectedEvent
+from loketkit.consumer import Origin, RejectedEvent
 from loketkit.dutch import date_in_dutch, day_parts_in_dutch, moment_in_dutch
 from loketkit.errors import DomainError, NotFound
 from loketkit.ids import Clock, IdFactory
@@ -103,6 +106,7 @@ async def register_location(
         min_age_months=command.min_age_months,
         max_age_months=command.max_age_months,
         organiser_email=command.organiser_email,
+        organiser_id=command.organiser_id,
     )
     check_new_location(location, settings.municipalities)
     now = clock()
@@ -119,6 +123,7 @@ async def register_location(
                 capacity=location.capacity,
                 subsidy_tier=location.subsidy_tier,
                 registered_at=now,
+                organiser_id=location.organiser_id,
             )
         )
         await uow.commit()
@@ -136,10 +141,11 @@ async def declare_capacity(
 
 
 async def on_inbound_capacity_declared(
-    event: CloudEvent, data: CapacityDeclared, uow: CapacityUnitOfWork, clock: Clock
+    event: CloudEvent, data: CapacityDeclared, uow: CapacityUnitOfWork, clock: Clock,
+    origin: Origin, settings: CapacitySettings,
 ) -> None:
     location = await inbound_location(uow, data.location_id, data.service_area,
-                                      data.municipality_nis)
+                                      data.municipality_nis, sender(origin, settings))
     with rejecting():
         await apply_capacity(uow, location, data.licensed_places, clock(), event)
 
@@ -187,13 +193,14 @@ async def offer_free_places(
 
 
 async def on_inbound_place_freed(
-    event: CloudEvent, data: PlaceFreed, uow: CapacityUnitOfWork, clock: Clock
+    event: CloudEvent, data: PlaceFreed, uow: CapacityUnitOfWork, clock: Clock,
+    origin: Origin, settings: CapacitySettings,
 ) -> None:
     """An organiser's free place: checked against the location, then published as ours."""
+    location = await inbound_location(uow, data.location_id, data.service_area,
+                                      data.municipality_nis, sender(origin, settings))
     if await uow.places.exists(data.place_id):
         return  # announced before: that announcement already counted and was published
-    location = await inbound_location(uow, data.location_id, data.service_area,
-                                      data.municipality_nis)
     offer = PlaceOffer(
         available_from=data.available_from,
         day_parts=schedule(data.day_parts),
@@ -228,10 +235,11 @@ async def withdraw_place(
 
 
 async def on_inbound_place_withdrawn(
-    event: CloudEvent, data: PlaceWithdrawn, uow: CapacityUnitOfWork, clock: Clock
+    event: CloudEvent, data: PlaceWithdrawn, uow: CapacityUnitOfWork, clock: Clock,
+    origin: Origin, settings: CapacitySettings,
 ) -> None:
     location = await inbound_location(uow, data.location_id, data.service_area,
-                                      data.municipality_nis)
+                                      data.municipality_nis, sender(origin, settings))
     place = await uow.places.get(data.place_id)
     if place is not None and place.location_id == location.location_id and (
         place.status is PlaceStatus.WITHDRAWN
@@ -389,10 +397,11 @@ async def confirm_placement(
 
 
 async def on_inbound_placement_confirmed(
-    event: CloudEvent, data: PlacementConfirmed, uow: CapacityUnitOfWork, clock: Clock
+    event: CloudEvent, data: PlacementConfirmed, uow: CapacityUnitOfWork, clock: Clock,
+    origin: Origin, settings: CapacitySettings,
 ) -> None:
     location = await inbound_location(uow, data.location_id, data.service_area,
-                                      data.municipality_nis)
+                                      data.municipality_nis, sender(origin, settings))
     offer = await inbound_offer(uow, data.match_id, data.request_id, data.place_id, location)
     if offer.status is OfferStatus.CONFIRMED:
         enrolment = await uow.enrolments.get(data.enrolment_id)
@@ -462,10 +471,11 @@ async def refuse_match(command: RefuseMatch, uow: CapacityUnitOfWork, clock: Clo
 
 
 async def on_inbound_match_refused(
-    event: CloudEvent, data: MatchRefused, uow: CapacityUnitOfWork, clock: Clock
+    event: CloudEvent, data: MatchRefused, uow: CapacityUnitOfWork, clock: Clock,
+    origin: Origin, settings: CapacitySettings,
 ) -> None:
     location = await inbound_location(uow, data.location_id, data.service_area,
-                                      data.municipality_nis)
+                                      data.municipality_nis, sender(origin, settings))
     offer = await inbound_offer(uow, data.match_id, data.request_id, data.place_id, location)
     if offer.status is OfferStatus.REFUSED:
         return  # refused before, and published then
@@ -520,10 +530,11 @@ async def declare_enrolments(
 
 
 async def on_inbound_enrolments_declared(
-    event: CloudEvent, data: EnrolmentsDeclared, uow: CapacityUnitOfWork, clock: Clock
+    event: CloudEvent, data: EnrolmentsDeclared, uow: CapacityUnitOfWork, clock: Clock,
+    origin: Origin, settings: CapacitySettings,
 ) -> None:
     location = await inbound_location(uow, data.location_id, data.service_area,
-                                      data.municipality_nis)
+                                      data.municipality_nis, sender(origin, settings))
     with rejecting():
         await apply_declaration(uow, location, data.enrolments, clock(), event)
 
@@ -575,10 +586,11 @@ async def end_enrolment(
 
 
 async def on_inbound_enrolment_ended(
-    event: CloudEvent, data: EnrolmentEnded, uow: CapacityUnitOfWork, clock: Clock
+    event: CloudEvent, data: EnrolmentEnded, uow: CapacityUnitOfWork, clock: Clock,
+    origin: Origin, settings: CapacitySettings,
 ) -> None:
     location = await inbound_location(uow, data.location_id, data.service_area,
-                                      data.municipality_nis)
+                                      data.municipality_nis, sender(origin, settings))
     enrolment = await uow.enrolments.get(data.enrolment_id)
     if enrolment is None or enrolment.location_id != location.location_id:
         raise RejectedEvent("field 'data.enrolment_id': no such enrolment at this location")
@@ -676,14 +688,25 @@ async def known_location(uow: CapacityUnitOfWork, location_id: str) -> Location:
     return location
 
 
+def sender(origin: Origin, settings: CapacitySettings) -> str | None:
+    """The organiser whose own inbound topic carried the event: the broker's ACLs let
+    only that organiser's principal write there. None on any other topic."""
+    return organiser_of_topic(origin.topic, settings.kafka_topic_prefix)
+
+
 async def inbound_location(
-    uow: CapacityUnitOfWork, location_id: str, service_area: str, municipality_nis: str
+    uow: CapacityUnitOfWork, location_id: str, service_area: str, municipality_nis: str,
+    organiser_id: str | None,
 ) -> Location:
-    """The location an organiser's event names, as the loket knows it."""
+    """The location an organiser's event names, as the loket knows it, if the organiser
+    who sent it (`sender`) runs that location."""
+    if organiser_id is None:
+        raise RejectedEvent("field 'data.location_id': not sent on an organiser's inbound topic")
     location = await uow.locations.get(location_id)
     if location is None:
         raise RejectedEvent("field 'data.location_id': unknown location")
     with rejecting():
+        location.check_organiser(organiser_id)
         location.check_origin(service_area, municipality_nis)
     return location
 
@@ -765,7 +788,7 @@ COMMAND_HANDLERS: dict[type, AnyHandler] = {
     ReleaseClosure: release_closure,
 }
 EVENT_HANDLERS: dict[type, AnyHandler] = {
-    # organisers' systems, on loket.capacity.inbound.v1
+    # organisers' systems, each on its own loket.capacity.inbound.v1.<organiser_id>
     PlaceFreed: on_inbound_place_freed,
     PlaceWithdrawn: on_inbound_place_withdrawn,
     CapacityDeclared: on_inbound_capacity_declared,

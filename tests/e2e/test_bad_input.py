@@ -11,9 +11,11 @@ from datetime import UTC, datetime
 import httpx
 import pytest
 
-from contracts.topics import CAPACITY, CAPACITY_INBOUND, DEAD_LETTER, MATCHES, REQUESTS
+from contracts.topics import CAPACITY, DEAD_LETTER, MATCHES, REQUESTS, organiser_inbound_topic
+from loketkit.kafka_security import KafkaSecurity
 from tests.e2e.support import (
     START,
+    TOPIC_PREFIX,
     free_places,
     open_offer,
     register_location,
@@ -23,17 +25,26 @@ from tests.e2e.support import (
 )
 from tests.kafka_helpers import collect, publish_raw
 from tools.infra import Infra
+from tools.infra.kafka_principals import ADMIN_SECURITY, security
 from tools.processes import ServiceProcess
 
 System = dict[str, ServiceProcess]
 
+# An organiser's system writes only its own inbound topic, signed in as itself.
+ORGANISER = "org-zonneke"
+INBOUND = organiser_inbound_topic(ORGANISER, TOPIC_PREFIX)
 # Which services read which input topic.
 READERS = {
     topic(REQUESTS): {"capacity", "matching", "reporting"},
     topic(CAPACITY): {"intake", "matching", "reporting"},
-    topic(CAPACITY_INBOUND): {"capacity"},
+    INBOUND: {"capacity"},
     topic(MATCHES): {"capacity", "intake", "reporting"},
 }
+
+
+def writer(name: str) -> KafkaSecurity:
+    """Who publishes there: the organiser on its own topic; else the admin (any system)."""
+    return security(ORGANISER) if name == INBOUND else ADMIN_SECURITY
 
 
 async def test_malformed_events_are_dead_lettered_and_every_service_keeps_consuming(
@@ -42,13 +53,14 @@ async def test_malformed_events_are_dead_lettered_and_every_service_keeps_consum
     marker = uuid.uuid4().hex
     for name in READERS:
         await publish_raw(e2e_infra.bootstrap_servers, name, f'{{"broken": "{marker}'.encode(),
-                          headers=[("ce_specversion", b"1.0")])
+                          headers=[("ce_specversion", b"1.0")], security=writer(name))
     unknown_version = {"specversion": "1.0", "id": marker, "source": "urn:x", "servicearea": "a",
                        "type": "be.loket.PlaceFreed.v7", "time": datetime.now(UTC).isoformat(),
                        "data": {"marker": marker}}
-    await publish_raw(e2e_infra.bootstrap_servers, topic(CAPACITY_INBOUND),
+    await publish_raw(e2e_infra.bootstrap_servers, INBOUND,
                       json.dumps(unknown_version).encode(),
-                      headers=[("content-type", b"application/cloudevents+json")])
+                      headers=[("content-type", b"application/cloudevents+json")],
+                      security=security(ORGANISER))
 
     dead = await collect(
         e2e_infra.bootstrap_servers, topic(DEAD_LETTER),
@@ -76,16 +88,17 @@ async def test_an_organisers_place_at_an_unknown_location_is_dead_lettered_with_
     system: System, e2e_infra: Infra
 ) -> None:
     place_id = f"org-{uuid.uuid4().hex[:10]}"
-    event = {"specversion": "1.0", "id": str(uuid.uuid4()), "source": "urn:organiser:x",
+    event = {"specversion": "1.0", "id": str(uuid.uuid4()), "source": f"urn:organiser:{ORGANISER}",
              "type": "be.loket.PlaceFreed.v1", "time": datetime.now(UTC).isoformat(),
              "servicearea": "kempen-gml",
              "data": {"service_area": "kempen-gml", "place_id": place_id,
                       "location_id": "loc-does-not-exist", "municipality_nis": "13008",
                       "available_from": START.isoformat(), "min_age_months": 0,
                       "max_age_months": 36, "freed_at": datetime.now(UTC).isoformat()}}
-    await publish_raw(e2e_infra.bootstrap_servers, topic(CAPACITY_INBOUND),
+    await publish_raw(e2e_infra.bootstrap_servers, INBOUND,
                       json.dumps(event).encode(),
-                      headers=[("content-type", b"application/cloudevents+json")])
+                      headers=[("content-type", b"application/cloudevents+json")],
+                      security=security(ORGANISER))
     [dead] = await collect(e2e_infra.bootstrap_servers, topic(DEAD_LETTER),
                            match=lambda r: place_id.encode() in (r.value or b""),
                            until=lambda found: len(found) >= 1, settle=1.0)

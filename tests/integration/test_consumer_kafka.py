@@ -26,6 +26,7 @@ from loketkit.testing import FakeUnitOfWork, RecordingDeadLetters
 from tests.kafka_helpers import collect
 from tests.unit.loketkit.test_transient import database_error
 from tools.infra import Infra, ensure_topics
+from tools.infra.kafka_principals import ADMIN_SECURITY
 
 pytestmark = pytest.mark.integration
 
@@ -51,6 +52,7 @@ Message = tuple[int, bytes, list[tuple[str, bytes]]]  # partition, value, header
 async def publish(infra: Infra, topic: str, messages: list[Message],
                   max_request_size: int = 1_048_576) -> None:
     producer = AIOKafkaProducer(bootstrap_servers=infra.bootstrap_servers, acks="all",
+                                **ADMIN_SECURITY.aiokafka(),
                                 max_request_size=max_request_size)
     await producer.start()
     try:
@@ -92,7 +94,7 @@ async def test_a_database_outage_pauses_the_partition_with_growing_delays_and_ne
     uow, letters = FakeUnitOfWork(), RecordingDeadLetters()
     consumer = EventConsumer("consumer-it", {PlaceFreed: starts_after_an_outage},
                              lambda: uow, letters, backoff_seconds=0)
-    broker = KafkaBroker(infra.bootstrap_servers)
+    broker = KafkaBroker(infra.bootstrap_servers, security=ADMIN_SECURITY.faststream())
     subscribe(broker, [topic], consumer, f"it-{uuid.uuid4().hex[:8]}",
               redelivery_first_seconds=0.3, redelivery_max_seconds=10.0)
     outage = new_event(place("outage-1"), source="/test")
@@ -133,7 +135,7 @@ async def test_a_value_too_large_to_dead_letter_goes_without_it_and_the_partitio
     async def record(event: CloudEvent, data: PlaceFreed, uow: object) -> None:
         applied.append(data.place_id)
 
-    broker = KafkaBroker(infra.bootstrap_servers)
+    broker = KafkaBroker(infra.bootstrap_servers, security=ADMIN_SECURITY.faststream())
     consumer = EventConsumer("consumer-it", {PlaceFreed: record}, FakeUnitOfWork,
                              KafkaDeadLetters(broker))
     subscribe(broker, [topic], consumer, f"it-{uuid.uuid4().hex[:8]}")
@@ -162,14 +164,14 @@ async def test_consumer_lag_per_topic_and_partition_is_a_gauge(infra: Infra) -> 
     no_headers: list[tuple[str, bytes]] = []
     await publish(infra, topic.name, [(0, value, no_headers)] * 3 + [(1, value, no_headers)] * 2)
     monitor = ConsumerLagMonitor(infra.bootstrap_servers, "consumer-it",
-                                 lambda: {group: [topic.name]})
+                                 lambda: {group: [topic.name]}, security=ADMIN_SECURITY)
     lag = await monitor.refresh()
     assert lag == {TopicPartition(topic.name, 0): 3, TopicPartition(topic.name, 1): 2}
     assert REGISTRY.get_sample_value("loket_consumer_lag", {
         "service": "consumer-it", "topic": topic.name, "partition": "0"}) == 3
 
     committer = AIOKafkaConsumer(bootstrap_servers=infra.bootstrap_servers, group_id=group,
-                                 enable_auto_commit=False)
+                                 enable_auto_commit=False, **ADMIN_SECURITY.aiokafka())
     await committer.start()
     try:
         committer.assign([TopicPartition(topic.name, 0)])

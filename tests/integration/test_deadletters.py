@@ -11,17 +11,21 @@ from typing import Any
 import pytest
 from faststream.kafka import KafkaBroker
 
-from contracts.topics import CAPACITY_INBOUND, DEAD_LETTER, with_prefix
+from contracts.topics import DEAD_LETTER, ORGANISER_INBOUND_TOPICS, with_prefix
 from loketkit.consumer import EventConsumer, Origin
 from loketkit.kafka import KafkaDeadLetters
 from tests.conftest import Servers
 from tests.kafka_helpers import Record, collect, delete_topics
 from tools.deadletters.__main__ import main
 from tools.infra import ensure_topics
+from tools.infra.kafka_acls import apply_acls, revoke_acls
+from tools.infra.kafka_principals import security
 
 pytestmark = pytest.mark.integration
 
 KEY = b"kempen-gml"
+# An organiser's own inbound topic: the operator replays there for the organiser.
+INBOUND = ORGANISER_INBOUND_TOPICS.topic("org-zonneke")
 
 
 def no_unit_of_work() -> Any:
@@ -32,21 +36,23 @@ def no_unit_of_work() -> Any:
 async def prefix(servers: Servers) -> AsyncIterator[str]:
     """Topics of this test's own (the dead-letter topic and one input topic)."""
     name = f"dl{uuid.uuid4().hex[:8]}."
-    topics = with_prefix(name, (DEAD_LETTER, CAPACITY_INBOUND))
+    topics = with_prefix(name, (DEAD_LETTER, INBOUND))
     await ensure_topics(servers.bootstrap, topics)
+    await asyncio.to_thread(apply_acls, servers.bootstrap, name)  # the operator's, too
     yield name
     await delete_topics(servers.bootstrap, [topic.name for topic in topics])
+    await asyncio.to_thread(revoke_acls, servers.bootstrap, name)
 
 
 async def dead_letter(servers: Servers, prefix: str, service: str, value: bytes,
                       headers: list[tuple[str, bytes]], offset: int) -> None:
     """What a service's consumer does with a message that is not JSON."""
-    broker = KafkaBroker(servers.bootstrap)
+    broker = KafkaBroker(servers.bootstrap, security=security(service).faststream())
     async with broker:
         await broker.start()
         consumer = EventConsumer(service, {}, no_unit_of_work,
                                  KafkaDeadLetters(broker, prefix))
-        origin = Origin(f"{prefix}{CAPACITY_INBOUND.name}", 2, offset, KEY)
+        origin = Origin(f"{prefix}{INBOUND.name}", 2, offset, KEY)
         assert await consumer.consume(value, headers, origin) == "dead-lettered"
 
 
@@ -70,7 +76,7 @@ async def test_lists_dead_letters_by_service_without_their_values(
     code, lines, _ = await run(["list", *connection], capsys)
     assert code == 0 and len(lines) == 2
     first = lines[0]
-    assert f"{prefix}{CAPACITY_INBOUND.name}[2]@41" in first
+    assert f"{prefix}{INBOUND.name}[2]@41" in first
     assert "  capacity  " in first and "be.loket.PlaceFreed.v1" in first
     assert "not JSON" in first and "attempts=0" in first
     assert marker not in "\n".join(lines)
@@ -78,7 +84,7 @@ async def test_lists_dead_letters_by_service_without_their_values(
     code, lines, _ = await run(["list", *connection, "--service", "matching"], capsys)
     assert code == 0 and [line.split()[2] for line in lines] == ["matching"]
     code, lines, _ = await run(
-        ["list", *connection, "--topic", CAPACITY_INBOUND.name, "--limit", "1"], capsys)
+        ["list", *connection, "--topic", INBOUND.name, "--limit", "1"], capsys)
     assert code == 0 and len(lines) == 1 and "@41" in lines[0]
     code, lines, _ = await run(["list", *connection, "--reason-contains", "no such reason"], capsys)
     assert code == 0 and lines == []
@@ -102,15 +108,15 @@ async def test_replays_the_original_message_to_its_original_topic(
 
     code, out, err = await run(["replay", "--all", "--dry-run"], capsys)
     assert code == 0 and out == [
-        f"would replay {position} -> {prefix}{CAPACITY_INBOUND.name} "
+        f"would replay {position} -> {prefix}{INBOUND.name} "
         f"(be.loket.PlaceFreed.v1, {len(value)} bytes)"]
     code, out, _ = await run(["replay", position], capsys)
     assert code == 0 and out[0].startswith(f"replayed {position} -> {prefix}")
 
-    [replayed] = await collect(servers.bootstrap, f"{prefix}{CAPACITY_INBOUND.name}",
+    [replayed] = await collect(servers.bootstrap, f"{prefix}{INBOUND.name}",
                                match=lambda r: True, until=lambda found: len(found) >= 1,
                                settle=1.0)
-    assert replayed == Record(f"{prefix}{CAPACITY_INBOUND.name}", KEY, value,
+    assert replayed == Record(f"{prefix}{INBOUND.name}", KEY, value,
                               {name: raw.decode() for name, raw in headers})
 
 

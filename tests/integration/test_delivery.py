@@ -34,6 +34,7 @@ from loketkit.testing import RecordingDeadLetters
 from loketkit.uow import SqlUnitOfWork
 from tests.kafka_helpers import collect, publish_raw
 from tools.infra import Infra, create_database, ensure_topics
+from tools.infra.kafka_principals import ADMIN_SECURITY
 
 Sessions = async_sessionmaker[AsyncSession]
 pytestmark = pytest.mark.integration
@@ -191,7 +192,7 @@ async def test_a_real_subscriber_dead_letters_garbage_and_keeps_consuming(
     topic = TopicSpec(name=f"loket.it.{uuid.uuid4().hex[:8]}", partitions=1, key="area",
                       retention_ms=3_600_000, description="integration test topic")
     await ensure_topics(infra.bootstrap_servers, [topic])
-    broker = KafkaBroker(infra.bootstrap_servers)
+    broker = KafkaBroker(infra.bootstrap_servers, security=ADMIN_SECURITY.faststream())
     consumer = EventConsumer("consumer-it", {PlaceFreed: note_place},
                              lambda: NotesUnitOfWork(notes_db), KafkaDeadLetters(broker))
     subscribe(broker, [topic], consumer, f"it-{uuid.uuid4().hex[:8]}")
@@ -221,7 +222,8 @@ async def test_a_real_subscriber_dead_letters_garbage_and_keeps_consuming(
 async def test_the_relay_publishes_committed_events_once_acknowledged(
     notes_db: Sessions, infra: Infra
 ) -> None:
-    relay = OutboxRelay(notes_db, infra.bootstrap_servers, "consumer-it")
+    relay = OutboxRelay(notes_db, infra.bootstrap_servers, "consumer-it",
+                        security=ADMIN_SECURITY)
     async with NotesUnitOfWork(notes_db) as uow:
         event = uow.emit(place(f"p-relay-{uuid.uuid4().hex[:8]}"))
         await uow.commit()
@@ -243,7 +245,8 @@ async def test_the_relay_publishes_committed_events_once_acknowledged(
 async def test_published_outbox_rows_are_pruned_after_a_week_and_unsent_ones_never(
     notes_db: Sessions, infra: Infra
 ) -> None:
-    relay = OutboxRelay(notes_db, infra.bootstrap_servers, "consumer-it")
+    relay = OutboxRelay(notes_db, infra.bootstrap_servers, "consumer-it",
+                        security=ADMIN_SECURITY)
     now = datetime.now(UTC)
     ids = {name: f"{name}-{uuid.uuid4().hex[:8]}" for name in ("old", "recent", "unsent")}
     async with notes_db() as session, session.begin():

@@ -9,6 +9,7 @@ from aiokafka.admin import AIOKafkaAdminClient
 from contracts.topics import TOPICS
 from tests.conftest import Servers
 from tools.infra import create_database, ensure_topics
+from tools.infra.kafka_principals import ADMIN_SECURITY
 
 pytestmark = pytest.mark.integration
 
@@ -18,7 +19,7 @@ async def test_kafka_has_every_declared_topic_with_its_partitions(servers: Serve
     await ensure_topics(bootstrap)
     await ensure_topics(bootstrap)  # idempotent: a second run leaves the topics alone
 
-    admin = AIOKafkaAdminClient(bootstrap_servers=bootstrap)
+    admin = AIOKafkaAdminClient(bootstrap_servers=bootstrap, **ADMIN_SECURITY.aiokafka())
     await admin.start()
     try:
         described = {t["topic"]: t for t in await admin.describe_topics([t.name for t in TOPICS])}

@@ -173,7 +173,7 @@ async def test_a_running_service_sends_notices_by_itself(
     factory = make_session_factory(engine)
     settings = ServiceSettings(
         service_name="mail-app-it", database_url=url, run_migrations=False,
-        kafka_bootstrap_servers=servers.bootstrap, smtp_port=mail_sink.port,
+        **servers.kafka_settings(), smtp_port=mail_sink.port,
         jobs_interval_seconds=0.1,
     )
     app = assemble(

@@ -29,6 +29,7 @@ from loketkit.relay import OutboxRelay
 from tests.conftest import DATABASE_SUFFIX, Servers
 from tests.kafka_helpers import collect, delete_topics
 from tools.infra import create_database, ensure_topics
+from tools.infra.kafka_principals import ADMIN_SECURITY
 
 pytestmark = pytest.mark.integration
 
@@ -118,7 +119,8 @@ async def test_a_row_too_large_for_the_producer_is_parked_and_the_rest_leave_in_
 ) -> None:
     topic = await create_topic(servers, prefix)
     good1, too_large, good2 = await add_rows(sessions, [b"{}", big(2_000_000), b"{}"])
-    relay = OutboxRelay(sessions, servers.bootstrap, "relay-it", topic_prefix=prefix)
+    relay = OutboxRelay(sessions, servers.bootstrap, "relay-it", topic_prefix=prefix,
+                        security=ADMIN_SECURITY)
     await relay.start()
     try:
         assert await published_ids(servers, topic, 2) == [good1, good2]
@@ -142,7 +144,8 @@ async def test_a_row_the_broker_refuses_is_parked_and_the_rest_leave_in_order(
     topic = await create_topic(servers, prefix, **{"max.message.bytes": "2048"})
     good1, too_large, good2, good3 = await add_rows(
         sessions, [b"{}", big(10_000), b"{}", b"{}"])
-    relay = OutboxRelay(sessions, servers.bootstrap, "relay-it-broker", topic_prefix=prefix)
+    relay = OutboxRelay(sessions, servers.bootstrap, "relay-it-broker", topic_prefix=prefix,
+                        security=ADMIN_SECURITY)
     await relay.start()
     try:
         await relay_until_settled(relay)

@@ -12,6 +12,7 @@ from collections.abc import Sequence
 from aiokafka.errors import KafkaError
 
 from contracts.topics import DEAD_LETTER
+from loketkit.kafka_security import KafkaSecurity
 from tools.deadletters.letters import (
     DeadLetter,
     DeadLetterError,
@@ -22,14 +23,24 @@ from tools.deadletters.letters import (
     read_at,
     replay,
 )
+from tools.infra.kafka_principals import OPERATOR, from_env_or
 
 DEFAULT_BOOTSTRAP = "127.0.0.1:9092"
+
+
+def operator() -> KafkaSecurity:
+    """Signed in as the operator principal, allowed to read the dead-letter topic and
+    write back to the original topics: KAFKA_SECURITY_PROTOCOL, KAFKA_USERNAME,
+    KAFKA_PASSWORD when set, else the local broker's `operator`."""
+    return from_env_or(OPERATOR)
 
 DESCRIPTION = f"""\
 The dead-letter topic ({DEAD_LETTER.name}, under $KAFKA_TOPIC_PREFIX) holds the messages no
 service could handle, each with the original key, value and headers, and dlq_* headers
 saying which service gave up, why, after how many attempts, and the original topic,
-partition and offset.
+partition and offset. Signs in as the operator principal ($KAFKA_SECURITY_PROTOCOL,
+$KAFKA_USERNAME, $KAFKA_PASSWORD; locally the broker's `operator`), whose ACLs allow
+reading dead letters and writing to the original topics.
 
   list    one line per dead letter: its PARTITION:OFFSET, time, service,
           original topic[partition]@offset, event type (ce_type), reason, attempts.
@@ -139,7 +150,8 @@ def filters_of(args: argparse.Namespace) -> Filters:
 
 
 def list_letters(args: argparse.Namespace, topic: str) -> int:
-    letters = asyncio.run(read_all(args.bootstrap, topic, filters_of(args), args.limit))
+    letters = asyncio.run(read_all(args.bootstrap, topic, filters_of(args), args.limit,
+                                   operator()))
     for letter in letters:
         print(letter.line())
     print(f"{len(letters)} dead letter(s) in {topic}", file=sys.stderr)
@@ -149,9 +161,10 @@ def list_letters(args: argparse.Namespace, topic: str) -> int:
 def replay_letters(args: argparse.Namespace, topic: str) -> int:
     letters: list[DeadLetter]
     if args.all:
-        letters = asyncio.run(read_all(args.bootstrap, topic, filters_of(args), args.limit))
+        letters = asyncio.run(read_all(args.bootstrap, topic, filters_of(args), args.limit,
+                                   operator()))
     else:
-        letters = asyncio.run(read_at(args.bootstrap, topic, args.positions))
+        letters = asyncio.run(read_at(args.bootstrap, topic, args.positions, operator()))
     problems = check_replayable(letters)
     if problems:
         for problem in problems:
@@ -164,7 +177,7 @@ def replay_letters(args: argparse.Namespace, topic: str) -> int:
                   f"({letter.header('ce_type', 'no ce_type')}, {len(letter.value or b'')} bytes)")
         print(f"dry run: {len(letters)} dead letter(s), nothing published", file=sys.stderr)
         return 0
-    for done in asyncio.run(replay(args.bootstrap, letters)):
+    for done in asyncio.run(replay(args.bootstrap, letters, operator())):
         print(f"replayed {done.letter.position} -> {done.letter.original_topic}"
               f"[{done.partition}]@{done.offset}")
     print(f"{len(letters)} dead letter(s) replayed", file=sys.stderr)

@@ -12,6 +12,8 @@ from datetime import UTC, datetime
 from aiokafka import AIOKafkaConsumer, AIOKafkaProducer, ConsumerRecord, TopicPartition
 from aiokafka.admin import AIOKafkaAdminClient
 
+from loketkit.kafka_security import PLAINTEXT, KafkaSecurity
+
 # FastStream adds these to what it publishes (the dead letter): a correlation id always,
 # and an empty content-type when the original had none.
 ADDED_BY_PUBLISHER = frozenset({("correlation_id", None), ("content-type", b"")})
@@ -118,8 +120,10 @@ class Filters:
         return True
 
 
-async def _partitions(bootstrap: str, topic: str) -> list[TopicPartition]:
-    admin = AIOKafkaAdminClient(bootstrap_servers=bootstrap, client_id="loket-deadletters")
+async def _partitions(bootstrap: str, topic: str, security: KafkaSecurity
+                      ) -> list[TopicPartition]:
+    admin = AIOKafkaAdminClient(bootstrap_servers=bootstrap, client_id="loket-deadletters",
+                                **security.aiokafka())
     await admin.start()
     try:
         [description] = await admin.describe_topics([topic])
@@ -130,18 +134,19 @@ async def _partitions(bootstrap: str, topic: str) -> list[TopicPartition]:
     return [TopicPartition(topic, p["partition"]) for p in description["partitions"]]
 
 
-def _consumer(bootstrap: str) -> AIOKafkaConsumer:
+def _consumer(bootstrap: str, security: KafkaSecurity) -> AIOKafkaConsumer:
     # No group: reading never commits offsets or disturbs the services.
     return AIOKafkaConsumer(bootstrap_servers=bootstrap, group_id=None,
                             client_id="loket-deadletters", enable_auto_commit=False,
-                            auto_offset_reset="earliest")
+                            auto_offset_reset="earliest", **security.aiokafka())
 
 
 async def read_all(bootstrap: str, topic: str, filters: Filters,
-                   limit: int | None = None) -> list[DeadLetter]:
+                   limit: int | None = None, security: KafkaSecurity = PLAINTEXT
+                   ) -> list[DeadLetter]:
     """Every matching dead letter up to the topic's current end, oldest first."""
-    partitions = await _partitions(bootstrap, topic)
-    consumer = _consumer(bootstrap)
+    partitions = await _partitions(bootstrap, topic, security)
+    consumer = _consumer(bootstrap, security)
     await consumer.start()
     try:
         consumer.assign(partitions)
@@ -165,15 +170,16 @@ async def read_all(bootstrap: str, topic: str, filters: Filters,
     return matching[:limit] if limit is not None else matching
 
 
-async def read_at(bootstrap: str, topic: str, positions: Sequence[Position]) -> list[DeadLetter]:
+async def read_at(bootstrap: str, topic: str, positions: Sequence[Position],
+                  security: KafkaSecurity = PLAINTEXT) -> list[DeadLetter]:
     """The dead letters at these positions, in the order asked; DeadLetterError if one
     is not there."""
-    known = {tp.partition: tp for tp in await _partitions(bootstrap, topic)}
+    known = {tp.partition: tp for tp in await _partitions(bootstrap, topic, security)}
     missing = sorted({p.partition for p in positions} - set(known))
     if missing:
         raise DeadLetterError(f"{topic} has no partition {missing[0]} "
                               f"(partitions: {', '.join(map(str, sorted(known)))})")
-    consumer = _consumer(bootstrap)
+    consumer = _consumer(bootstrap, security)
     await consumer.start()
     try:
         tps = [known[p] for p in sorted({p.partition for p in positions})]
@@ -228,11 +234,12 @@ def check_replayable(letters: Iterable[DeadLetter]) -> list[str]:
     return problems
 
 
-async def replay(bootstrap: str, letters: Sequence[DeadLetter]) -> list[Replayed]:
+async def replay(bootstrap: str, letters: Sequence[DeadLetter],
+                 security: KafkaSecurity = PLAINTEXT) -> list[Replayed]:
     """Publish each to its original topic with its original key, value and headers, in
     order, each acknowledged by all in-sync replicas before the next."""
     producer = AIOKafkaProducer(bootstrap_servers=bootstrap, client_id="loket-deadletters",
-                                acks="all", enable_idempotence=True)
+                                acks="all", enable_idempotence=True, **security.aiokafka())
     await producer.start()
     try:
         done = []

@@ -11,6 +11,7 @@ from datetime import date, timedelta
 from typing import Any
 
 from tools.demo.area import BIRTHS_PER_INHABITANT_YEAR, Place, municipalities, places
+from tools.infra.kafka_principals import DEMO_ORGANISERS
 
 FIRST_NAMES = ["Noah", "Olivia", "Arthur", "Louise", "Jules", "Mila", "Lucas", "Nora", "Finn",
                "Lina", "Leon", "Ella", "Mats", "Julia", "Vic", "Marie", "Lars", "Fien", "Warre",
@@ -38,7 +39,7 @@ def locations(rng: random.Random) -> list[dict[str, Any]]:
     for place in places():
         by_nis.setdefault(place.municipality_nis, []).append(place)
     names = iter(rng.sample(LOCATION_WORDS, len(LOCATION_WORDS)))
-    result = []
+    result: list[dict[str, Any]] = []
     for municipality in municipalities():
         for number in range(max(2, round(municipality.inhabitants / 5000))):
             place = rng.choice(by_nis[municipality.nis_code])
@@ -53,6 +54,8 @@ def locations(rng: random.Random) -> list[dict[str, Any]]:
                 "subsidy_tier": rng.choice(TIERS),
                 "organiser_email": f"opvang.{municipality.nis_code}.{number + 1:02d}"
                                    "@kinderopvang.example.be",
+                # the demo organisers take turns; each announces on its own Kafka topic
+                "organiser_id": DEMO_ORGANISERS[len(result) % len(DEMO_ORGANISERS)],
             })
     return result
 
@@ -62,7 +65,7 @@ def requests(rng: random.Random, chosen: list[dict[str, Any]], today: date,
     place_of = {(p.postcode, p.municipality_nis): p for p in places()}
     location_places = [(loc, place_of[(loc["postcode"], loc["municipality_nis"])])
                        for loc in chosen]
-    result = []
+    result: list[dict[str, Any]] = []
     for municipality in municipalities():
         homes = [p for p in places() if p.municipality_nis == municipality.nis_code]
         count = round(municipality.inhabitants * BIRTHS_PER_INHABITANT_YEAR * share_of_year)

@@ -1,4 +1,4 @@
-"""Local infrastructure for development and tests: Kafka, its topics and PostgreSQL.
+"""Local infrastructure for development and tests: Kafka, its topics and ACLs, PostgreSQL.
 
 No Docker: Kafka runs from Maven Central jars, PostgreSQL from the OS binaries, both
 with their state under <repo>/.cache/. Set KAFKA_BOOTSTRAP_SERVERS / DATABASE_URL to
@@ -12,13 +12,13 @@ from dataclasses import dataclass
 
 from tools.infra.kafka import ensure_kafka, stop_kafka
 from tools.infra.postgres import create_database, database_url, ensure_postgres, stop_postgres
-from tools.infra.topics import ensure_topics
+from tools.infra.topics import ensure_namespace, ensure_topics
 
 SERVICES = ("intake", "capacity", "matching", "reporting")
 
 __all__ = [
     "SERVICES", "Infra", "create_database", "database_url", "ensure_kafka", "ensure_postgres",
-    "ensure_topics", "provision", "stop_kafka", "stop_postgres",
+    "ensure_namespace", "ensure_topics", "provision", "stop_kafka", "stop_postgres",
 ]
 
 
@@ -35,7 +35,7 @@ async def provision(database_suffix: str = "") -> Infra:
     bootstrap, admin_url = await asyncio.gather(
         asyncio.to_thread(ensure_kafka), asyncio.to_thread(ensure_postgres)
     )
-    await ensure_topics(bootstrap)
+    await ensure_namespace(bootstrap)  # topics, demo organisers' topics, ACLs
     urls = await asyncio.gather(
         *(create_database(admin_url, f"{service}{database_suffix}") for service in SERVICES)
     )

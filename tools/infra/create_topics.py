@@ -2,7 +2,10 @@
 
 Waits for the broker, then creates every topic of contracts/topics.py that is
 missing (existing ones are left alone, but must have the declared partitions),
-under the services' KAFKA_TOPIC_PREFIX when one is set.
+under the services' KAFKA_TOPIC_PREFIX when one is set, and each organiser's own
+inbound topic (--organiser, default $KAFKA_ORGANISERS, comma-separated, else the
+demo organisers). Signs in as KAFKA_USERNAME / KAFKA_PASSWORD (an admin principal)
+when KAFKA_SECURITY_PROTOCOL says so; the ACLs are `python -m tools.infra.kafka_acls`.
 Idempotent, so docker-compose's one-shot `create-topics` service and the
 Kubernetes Job can run it on every deployment. Exits non-zero on failure.
 """
@@ -20,8 +23,10 @@ from collections.abc import Sequence
 from aiokafka.admin import AIOKafkaAdminClient
 from aiokafka.errors import KafkaError
 
-from contracts.topics import TOPICS, TopicSpec, with_prefix
+from contracts.topics import ORGANISER_INBOUND_TOPICS, TOPICS, TopicSpec, with_prefix
+from loketkit.kafka_security import KafkaSecurity
 from tools.infra.kafka import wait_for_broker
+from tools.infra.kafka_principals import DEMO_ORGANISERS
 from tools.infra.topics import ensure_topics
 
 DEFAULT_TIMEOUT_S = 120.0
@@ -41,6 +46,13 @@ def build_parser() -> argparse.ArgumentParser:
         "--topic-prefix", default=os.environ.get("KAFKA_TOPIC_PREFIX", ""), metavar="PREFIX",
         help="namespace before every topic name, as the services' KAFKA_TOPIC_PREFIX "
              "(default: $KAFKA_TOPIC_PREFIX, else none)",
+    )
+    organisers = os.environ.get("KAFKA_ORGANISERS")
+    parser.add_argument(
+        "--organiser", dest="organisers", action="append", metavar="ID",
+        default=None if organisers is None else [o for o in organisers.split(",") if o],
+        help="an organiser whose own inbound topic to create (repeatable; default: "
+             f"$KAFKA_ORGANISERS, else {', '.join(DEMO_ORGANISERS)})",
     )
     parser.add_argument(
         "--replication-factor", type=positive_int, default=1, metavar="N",
@@ -66,9 +78,10 @@ def positive_int(text: str) -> int:
 
 
 def declared_topics(
-    min_insync_replicas: int | None = None, prefix: str = ""
+    min_insync_replicas: int | None = None, prefix: str = "", organisers: Sequence[str] = (),
 ) -> tuple[TopicSpec, ...]:
-    topics = with_prefix(prefix) if prefix else TOPICS
+    topics = (with_prefix(prefix) if prefix else TOPICS) + tuple(
+        ORGANISER_INBOUND_TOPICS.topic(organiser, prefix) for organiser in organisers)
     if min_insync_replicas is None:
         return topics
     extra = {"min.insync.replicas": str(min_insync_replicas)}
@@ -77,8 +90,9 @@ def declared_topics(
     )
 
 
-async def existing_topics(bootstrap: str) -> set[str]:
-    admin = AIOKafkaAdminClient(bootstrap_servers=bootstrap, client_id="loket-create-topics")
+async def existing_topics(bootstrap: str, security: KafkaSecurity) -> set[str]:
+    admin = AIOKafkaAdminClient(bootstrap_servers=bootstrap, client_id="loket-create-topics",
+                                **security.aiokafka())
     await admin.start()
     try:
         return set(await admin.list_topics())
@@ -87,14 +101,17 @@ async def existing_topics(bootstrap: str) -> set[str]:
 
 
 async def create_topics(
-    bootstrap: str, topics: Sequence[TopicSpec], replication_factor: int, deadline: float
+    bootstrap: str, topics: Sequence[TopicSpec], replication_factor: int, deadline: float,
+    security: KafkaSecurity | None = None,
 ) -> set[str]:
     """Create the missing topics; returns the names that existed before. Retries errors
     the broker calls retriable (a controller still starting) until the deadline."""
     while True:
         try:
-            before = await existing_topics(bootstrap)
-            await ensure_topics(bootstrap, topics, replication_factor=replication_factor)
+            security = security or KafkaSecurity.from_env()
+            before = await existing_topics(bootstrap, security)
+            await ensure_topics(bootstrap, topics, replication_factor=replication_factor,
+                                security=security)
             return before
         except (KafkaError, OSError) as error:
             retriable = isinstance(error, OSError) or getattr(error, "retriable", False)
@@ -107,13 +124,14 @@ async def create_topics(
 def main(argv: Sequence[str] | None = None) -> int:
     args = build_parser().parse_args(argv)
     deadline = time.monotonic() + args.timeout
-    topics = declared_topics(args.min_insync_replicas, args.topic_prefix)
+    organisers = DEMO_ORGANISERS if args.organisers is None else tuple(args.organisers)
+    topics = declared_topics(args.min_insync_replicas, args.topic_prefix, organisers)
     try:
         wait_for_broker(args.bootstrap, timeout=args.timeout)
         before = asyncio.run(
             create_topics(args.bootstrap, topics, args.replication_factor, deadline)
         )
-    except (RuntimeError, KafkaError, OSError) as error:
+    except (RuntimeError, ValueError, KafkaError, OSError) as error:
         print(f"creating topics on {args.bootstrap} failed: {error}", file=sys.stderr)
         return 1
     for spec in topics:

@@ -1,8 +1,18 @@
-"""A local single-node Kafka (KRaft) broker from Maven Central jars: no Docker needed."""
+"""A local single-node Kafka (KRaft) broker from Maven Central jars: no Docker needed.
+
+Clients sign in with SASL/SCRAM-SHA-256 (one principal each, see
+tools.infra.kafka_principals) on 127.0.0.1:9092, and StandardAuthorizer enforces the
+ACLs of tools.infra.kafka_acls (applied by `ensure_namespace`): none, none allowed.
+The SCRAM users are created when the storage is formatted; a data dir formatted
+before (without them: an old PLAINTEXT checkout) is formatted again, and a running
+broker started with other settings is restarted. The controller listener stays
+PLAINTEXT on loopback; its principal (ANONYMOUS) is a super user for that reason only.
+"""
 
 from __future__ import annotations
 
 import fcntl
+import logging
 import os
 import re
 import shutil
@@ -16,6 +26,10 @@ from collections.abc import Iterator
 from contextlib import contextmanager
 from pathlib import Path
 
+from tools.infra.kafka_principals import BROKER, SUPER_USERS, local_password, scram_arguments
+
+log = logging.getLogger(__name__)
+
 REPO_ROOT = Path(__file__).resolve().parents[2]
 POM = REPO_ROOT / "deploy/local/kafka/pom.xml"
 KAFKA_DIR = REPO_ROOT / ".cache/kafka"
@@ -26,6 +40,9 @@ LOG4J_CONFIG = KAFKA_DIR / "log4j2.properties"
 SERVER_LOG = KAFKA_DIR / "logs/server.log"  # log4j INFO output
 SERVER_OUT = KAFKA_DIR / "server.out"  # stdout/stderr: JVM crashes, WARN+ lines
 PID_FILE = KAFKA_DIR / "kafka.pid"
+# Written after a format with the SCRAM users; its absence means an older data dir.
+FORMAT_MARKER = DATA_DIR / "loket-format"
+FORMAT_VERSION = "sasl-scram-1"
 LOCAL_BOOTSTRAP = "127.0.0.1:9092"
 CLUSTER_ID = "bG9rZXQtbG9jYWwtMDAwMQ"  # base64url("loket-local-0001"): fixed, so reruns agree
 STORAGE_TOOL = "kafka.tools.StorageTool"  # lives in kafka_2.13-4.1.1.jar
@@ -36,10 +53,19 @@ SERVER_SETTINGS = f"""\
 process.roles=broker,controller
 node.id=1
 controller.quorum.voters=1@127.0.0.1:9093
-listeners=PLAINTEXT://{LOCAL_BOOTSTRAP},CONTROLLER://127.0.0.1:9093
+listeners=SASL_PLAINTEXT://{LOCAL_BOOTSTRAP},CONTROLLER://127.0.0.1:9093
 controller.listener.names=CONTROLLER
-listener.security.protocol.map=PLAINTEXT:PLAINTEXT,CONTROLLER:PLAINTEXT
-advertised.listeners=PLAINTEXT://{LOCAL_BOOTSTRAP}
+listener.security.protocol.map=SASL_PLAINTEXT:SASL_PLAINTEXT,CONTROLLER:PLAINTEXT
+advertised.listeners=SASL_PLAINTEXT://{LOCAL_BOOTSTRAP}
+inter.broker.listener.name=SASL_PLAINTEXT
+sasl.enabled.mechanisms=SCRAM-SHA-256
+sasl.mechanism.inter.broker.protocol=SCRAM-SHA-256
+listener.name.sasl_plaintext.scram-sha-256.sasl.jaas.config=\
+org.apache.kafka.common.security.scram.ScramLoginModule required \
+username="{BROKER}" password="{local_password(BROKER)}";
+authorizer.class.name=org.apache.kafka.metadata.authorizer.StandardAuthorizer
+super.users={";".join(f"User:{name}" for name in (*SUPER_USERS, "ANONYMOUS"))}
+allow.everyone.if.no.acl.found=false
 log.dirs={DATA_DIR}
 num.partitions=1
 auto.create.topics.enable=false
@@ -138,16 +164,21 @@ def _start_broker(java: str) -> None:
     SERVER_PROPERTIES.write_text(SERVER_SETTINGS)
     LOG4J_CONFIG.write_text(LOG4J_SETTINGS)
     classpath = f"{JARS_DIR}/*"
+    if (DATA_DIR / "meta.properties").exists() and not _formatted_with_users():
+        log.warning("Kafka data in %s was formatted without SCRAM users (an older, "
+                    "PLAINTEXT setup): formatting it again; its topics start empty", DATA_DIR)
+        shutil.rmtree(DATA_DIR)
     if not (DATA_DIR / "meta.properties").exists():
         # Static controller.quorum.voters: 4.1 rejects --standalone/--initial-controllers here.
         formatted = subprocess.run(
             [java, "-cp", classpath, STORAGE_TOOL, "format",
-             "-t", CLUSTER_ID, "-c", str(SERVER_PROPERTIES)],
+             "-t", CLUSTER_ID, "-c", str(SERVER_PROPERTIES), *scram_arguments()],
             capture_output=True, text=True,
         )
         if formatted.returncode != 0:
             output = formatted.stdout + formatted.stderr
             raise RuntimeError(f"formatting Kafka storage in {DATA_DIR} failed:\n{output}")
+        FORMAT_MARKER.write_text(FORMAT_VERSION)
     with SERVER_OUT.open("wb") as out:  # fresh per start, so its tail is about this run
         process = subprocess.Popen(
             [java, "-Xms256m", "-Xmx512m", "-XX:+UseG1GC", "-Djava.awt.headless=true",
@@ -159,6 +190,23 @@ def _start_broker(java: str) -> None:
     PID_FILE.write_text(str(process.pid))
     # Reap it if it dies while we run, and keep Popen from warning that it outlived us.
     threading.Thread(target=process.wait, daemon=True).start()
+
+
+def _formatted_with_users() -> bool:
+    try:
+        return FORMAT_MARKER.read_text().strip() == FORMAT_VERSION
+    except OSError:
+        return False
+
+
+def _outdated_broker_running() -> bool:
+    """Our broker runs, but was started with other settings (say, still PLAINTEXT)."""
+    if _running_pid() is None:
+        return False
+    try:
+        return SERVER_PROPERTIES.read_text() != SERVER_SETTINGS or not _formatted_with_users()
+    except OSError:
+        return True
 
 
 def wait_for_broker(bootstrap: str, timeout: float = READY_TIMEOUT_S) -> None:
@@ -179,6 +227,10 @@ def ensure_kafka() -> str:
         wait_for_broker(external)
         return external
     with file_lock(KAFKA_DIR / ".lock"):
+        if _outdated_broker_running():
+            log.warning("restarting the local Kafka broker: it runs with older settings "
+                        "(before SASL/SCRAM and ACLs)")
+            stop_kafka()
         if not broker_answers(LOCAL_BOOTSTRAP) and _running_pid() is None:
             java = require_executable("java", "a Java 17+ runtime (openjdk-17-jre-headless)")
             _fetch_jars()

@@ -1,4 +1,10 @@
-"""Create the declared Kafka topics (contracts/topics.py): nothing relies on auto-creation."""
+"""Create the declared Kafka topics (contracts/topics.py): nothing relies on auto-creation.
+
+Signed in as the admin principal (a super user: tools.infra.kafka_principals), or as
+the environment says when it sets KAFKA_SECURITY_PROTOCOL (a real cluster's admin).
+`ensure_namespace` prepares one KAFKA_TOPIC_PREFIX namespace: the declared topics,
+the demo organisers' inbound topics and the ACLs of tools.infra.kafka_acls.
+"""
 
 from __future__ import annotations
 
@@ -8,7 +14,10 @@ from collections.abc import Iterable
 from aiokafka.admin import AIOKafkaAdminClient, NewTopic
 from aiokafka.errors import TopicAlreadyExistsError, for_code
 
-from contracts.topics import TOPICS, TopicSpec
+from contracts.topics import ORGANISER_INBOUND_TOPICS, TOPICS, TopicSpec, with_prefix
+from loketkit.kafka_security import KafkaSecurity
+from tools.infra.kafka_acls import apply_acls
+from tools.infra.kafka_principals import ADMIN, DEMO_ORGANISERS, from_env_or
 
 UNKNOWN_TOPIC = 3
 LEADER_NOT_AVAILABLE = 5
@@ -28,12 +37,43 @@ async def _partition_counts(admin: AIOKafkaAdminClient, names: list[str]) -> dic
     return {t["topic"]: len(t["partitions"]) for t in described}
 
 
+def infra_security() -> KafkaSecurity:
+    """Whoever the environment says (KAFKA_SECURITY_PROTOCOL...), else the local admin."""
+    return from_env_or(ADMIN)
+
+
+def namespace_topics(prefix: str = "", organisers: Iterable[str] = DEMO_ORGANISERS,
+                     ) -> tuple[TopicSpec, ...]:
+    """The declared topics and the organisers' own inbound topics, under `prefix`."""
+    return with_prefix(prefix) + tuple(
+        ORGANISER_INBOUND_TOPICS.topic(organiser, prefix) for organiser in organisers)
+
+
+async def ensure_namespace(
+    bootstrap: str, prefix: str = "", organisers: Iterable[str] = DEMO_ORGANISERS,
+    security: KafkaSecurity | None = None,
+) -> tuple[TopicSpec, ...]:
+    """Topics and ACLs of one namespace; returns the topics (for a test to delete them)."""
+    security = security or infra_security()
+    organisers = tuple(organisers)
+    topics = namespace_topics(prefix, organisers)
+    await ensure_topics(bootstrap, topics, security=security)
+    await asyncio.to_thread(apply_acls, bootstrap, prefix, organisers, security)
+    return topics
+
+
+def _admin(bootstrap: str, security: KafkaSecurity | None) -> AIOKafkaAdminClient:
+    return AIOKafkaAdminClient(bootstrap_servers=bootstrap, client_id="loket-infra",
+                               **(security or infra_security()).aiokafka())
+
+
 async def ensure_topics(
-    bootstrap: str, topics: Iterable[TopicSpec] = TOPICS, *, replication_factor: int = 1
+    bootstrap: str, topics: Iterable[TopicSpec] = TOPICS, *, replication_factor: int = 1,
+    security: KafkaSecurity | None = None,
 ) -> None:
     """Create missing topics; leave existing ones alone but insist on the declared partitions."""
     wanted = {spec.name: spec for spec in topics}
-    admin = AIOKafkaAdminClient(bootstrap_servers=bootstrap, client_id="loket-infra")
+    admin = _admin(bootstrap, security)
     await admin.start()
     try:
         existing = set(await admin.list_topics())
@@ -60,12 +100,13 @@ async def ensure_topics(
 
 
 async def recreate_topics(
-    bootstrap: str, topics: Iterable[TopicSpec] = TOPICS, wait_seconds: float = 60.0
+    bootstrap: str, topics: Iterable[TopicSpec] = TOPICS, wait_seconds: float = 60.0,
+    security: KafkaSecurity | None = None,
 ) -> None:
     """Delete the topics (emptying them) and create them again; for a fresh local demo."""
     specs = list(topics)
     names = [spec.name for spec in specs]
-    admin = AIOKafkaAdminClient(bootstrap_servers=bootstrap, client_id="loket-infra")
+    admin = _admin(bootstrap, security)
     await admin.start()
     try:
         present = [name for name in names if name in set(await admin.list_topics())]
@@ -79,4 +120,4 @@ async def recreate_topics(
             await asyncio.sleep(0.3)
     finally:
         await admin.close()
-    await ensure_topics(bootstrap, specs)
+    await ensure_topics(bootstrap, specs, security=security)

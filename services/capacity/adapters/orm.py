@@ -38,6 +38,7 @@ class LocationRecord(CapacityTable, table=True):
     min_age_months: int
     max_age_months: int
     organiser_email: str | None = Field(default=None, max_length=254)
+    organiser_id: str | None = Field(default=None, max_length=64, index=True)
     closed: bool = False
     registered_at: datetime = Field(sa_type=DateTime(timezone=True))
 

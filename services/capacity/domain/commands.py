@@ -29,6 +29,7 @@ class RegisterLocation:
     max_age_months: int = 36
     location_id: str | None = None
     organiser_email: str | None = None
+    organiser_id: str | None = None
 
 
 @dataclass(frozen=True)

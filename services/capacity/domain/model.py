@@ -301,6 +301,9 @@ class Location(BaseModel):
     min_age_months: int = 0
     max_age_months: int = 36
     organiser_email: str | None = None
+    # The organiser running the location: its Kafka principal, whose own inbound topic
+    # alone may announce for this location. None: no organiser system may announce.
+    organiser_id: str | None = None
     closed: bool = False
     open_free_places: int = 0
 
@@ -316,6 +319,15 @@ class Location(BaseModel):
             raise CapacityRuleError("service_area", "the location belongs to another service area")
         if municipality_nis != self.municipality_nis:
             raise CapacityRuleError("municipality_nis", "not the location's municipality")
+
+    def check_organiser(self, organiser_id: str | None) -> None:
+        """An organiser's system may announce only for its own locations."""
+        if self.organiser_id is None:
+            raise CapacityRuleError("location_id", "the location has no organiser system")
+        if organiser_id != self.organiser_id:
+            # Organiser ids are directory data (like location names), not personal data.
+            raise CapacityRuleError(
+                "location_id", f"location of another organiser ({self.organiser_id})")
 
     def check_open(self) -> None:
         if self.closed:

@@ -20,6 +20,7 @@ from contracts.events.capacity import (
 )
 from contracts.schedule import FULL_WEEK, DayPart, DayParts
 from contracts.text import CleanInput
+from contracts.topics import ORGANISER_ID_PATTERN
 
 ID_PATTERN = r"^[A-Za-z0-9_.:-]+$"
 
@@ -42,6 +43,11 @@ class LocationCreate(CleanInput):
         default=None, min_length=3, max_length=254, pattern=r"^[^@\s]+@[^@\s]+\.[^@\s]+$",
         description="The organiser's business address for notices; never published.",
     )
+    organiser_id: str | None = Field(
+        default=None, max_length=64, pattern=ORGANISER_ID_PATTERN,
+        description="The organiser running the location (its Kafka principal): only its "
+        "own inbound topic may announce for the location.",
+    )
 
 
 class LocationPublic(BaseModel):
@@ -56,6 +62,7 @@ class LocationPublic(BaseModel):
     min_age_months: int
     max_age_months: int
     organiser_email: str | None
+    organiser_id: str | None = None
     closed: bool
     open_free_places: int
 

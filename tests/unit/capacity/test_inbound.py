@@ -1,6 +1,7 @@
-"""Organisers' events on loket.capacity.inbound.v1 (PlaceFreed, PlaceWithdrawn,
-CapacityDeclared, EnrolmentsDeclared, EnrolmentEnded), through the real app's
-consumer (inbox, dead letters) into the handler, in memory."""
+"""Organisers' events on their own inbound topic loket.capacity.inbound.v1.<organiser>
+(PlaceFreed, PlaceWithdrawn, CapacityDeclared, EnrolmentsDeclared, EnrolmentEnded),
+through the real app's consumer (inbox, dead letters) into the handler, in memory.
+Only the location's own organiser's topic may announce for it."""
 
 from __future__ import annotations
 
@@ -21,7 +22,7 @@ from contracts.events import (
     PlaceWithdrawn,
 )
 from contracts.schedule import FULL_WEEK
-from contracts.topics import CAPACITY_INBOUND
+from contracts.topics import organiser_inbound_topic
 from loketkit.testing import RecordingDeadLetters, deliver, deliver_raw
 from services.capacity.domain.model import Location, PlaceSource
 from tests.unit.capacity.conftest import NEXT_MONTH, NOW
@@ -29,6 +30,8 @@ from tests.unit.capacity.fakes import FakeCapacityUnitOfWork
 
 AREA = "kempen-gml"
 ORGANISER = "/organisers/kinderopvang-kempen"
+OWNER = "org-zonneke"  # the location's organiser: its Kafka principal
+INBOUND = organiser_inbound_topic(OWNER)
 
 
 def announced(place_id: str = "org-17", **changes: Any) -> PlaceFreed:
@@ -46,6 +49,7 @@ def known_location(uow: FakeCapacityUnitOfWork) -> Location:
     location = Location(
         location_id="loc-a", service_area=AREA, name="Onthaal De Kleine Beer",
         municipality_nis="13053", postcode="2430", capacity=8, subsidy_tier="plus",
+        organiser_id=OWNER,
     )
     uow.locations.locations["loc-a"] = location
     return location
@@ -55,8 +59,7 @@ async def from_organiser(app: FastAPI, data: EventData) -> tuple[str, CloudEvent
     """The announcement as it arrives on the inbound topic; returns what happened."""
     event = new_event(data, source=ORGANISER)
     key, value, headers = to_kafka(event)
-    outcome = await deliver_raw(app.state.consumer, value, headers, key,
-                                topic=CAPACITY_INBOUND.name)
+    outcome = await deliver_raw(app.state.consumer, value, headers, key, topic=INBOUND)
     return outcome, event
 
 
@@ -77,7 +80,7 @@ async def test_an_unknown_location_is_dead_lettered_naming_the_field(
     app: FastAPI, uow: FakeCapacityUnitOfWork, dead_letters: RecordingDeadLetters
 ) -> None:
     outcome = await deliver(app.state.consumer, announced(location_id="loc-nowhere"),
-                            source=ORGANISER)
+                            source=ORGANISER, topic=INBOUND)
     assert outcome == "dead-lettered"
     assert dead_letters.reasons == ["field 'data.location_id': unknown location"]
     assert uow.published == []
@@ -86,9 +89,10 @@ async def test_an_unknown_location_is_dead_lettered_naming_the_field(
 async def test_a_repeated_place_id_publishes_nothing_more(
     app: FastAPI, uow: FakeCapacityUnitOfWork, dead_letters: RecordingDeadLetters
 ) -> None:
-    await deliver(app.state.consumer, announced("org-17"), source=ORGANISER)
+    await deliver(app.state.consumer, announced("org-17"), source=ORGANISER, topic=INBOUND)
     # A new event id, the same place.
-    outcome = await deliver(app.state.consumer, announced("org-17"), source=ORGANISER)
+    outcome = await deliver(app.state.consumer, announced("org-17"), source=ORGANISER,
+                            topic=INBOUND)
     assert outcome == "applied"
     assert len(uow.published) == 1
     assert dead_letters.sent == []
@@ -99,7 +103,8 @@ async def test_a_repeated_event_is_applied_once(
 ) -> None:
     event = new_event(announced(), source=ORGANISER)
     key, value, headers = to_kafka(event)
-    outcomes = [await deliver_raw(app.state.consumer, value, headers, key) for _ in range(2)]
+    outcomes = [await deliver_raw(app.state.consumer, value, headers, key, INBOUND)
+                for _ in range(2)]
     assert outcomes == ["applied", "duplicate"]
     assert len(uow.published) == 1
 
@@ -121,7 +126,7 @@ async def test_an_announcement_that_does_not_fit_the_location_is_rejected(
     assert outcome == "dead-lettered"
     [letter] = dead_letters.sent
     assert letter.headers["dlq_reason"].startswith(f"field '{field}':")
-    assert letter.headers["dlq_original_topic"] == CAPACITY_INBOUND.name
+    assert letter.headers["dlq_original_topic"] == INBOUND
     assert uow.published == []
 
 
@@ -130,15 +135,15 @@ async def test_a_closed_or_full_location_rejects_announcements(
     known_location: Location,
 ) -> None:
     known_location.licensed_places = 1
-    await deliver(app.state.consumer, announced("org-1"), source=ORGANISER)
-    outcome = await deliver(app.state.consumer, announced("org-2"), source=ORGANISER)
+    await deliver(app.state.consumer, announced("org-1"), source=ORGANISER, topic=INBOUND)
+    outcome = await deliver(app.state.consumer, announced("org-2"), source=ORGANISER, topic=INBOUND)
     assert outcome == "dead-lettered"
     assert dead_letters.reasons[-1].startswith("field 'data.day_parts': mon_am")
     # Another day-part still has room.
     assert await deliver(app.state.consumer, announced("org-4", day_parts=["fri_am"]),
-                         source=ORGANISER) == "applied"
+                         source=ORGANISER, topic=INBOUND) == "applied"
     known_location.closed = True
-    await deliver(app.state.consumer, announced("org-3"), source=ORGANISER)
+    await deliver(app.state.consumer, announced("org-3"), source=ORGANISER, topic=INBOUND)
     assert "closed" in dead_letters.reasons[-1]
     assert len(uow.published) == 2
 
@@ -207,3 +212,38 @@ async def test_an_organisers_enrolments_count_against_its_licence(
         "field 'data.enrolment_id': no such enrolment at this location")
     assert [type(e).__name__ for e in uow.published_data()] == [
         "EnrolmentsDeclared", "EnrolmentEnded", "PlaceFreed"]
+
+
+async def test_another_organisers_topic_cannot_announce_for_the_location(
+    app: FastAPI, uow: FakeCapacityUnitOfWork, dead_letters: RecordingDeadLetters
+) -> None:
+    outcome = await deliver(app.state.consumer, announced(), source=ORGANISER,
+                            topic=organiser_inbound_topic("org-bolleboos"))
+    assert outcome == "dead-lettered"
+    assert dead_letters.reasons == [
+        "field 'data.location_id': location of another organiser (org-zonneke)"]
+    assert uow.published == []
+    assert "org-17" not in uow.places.places
+
+
+async def test_a_location_without_organiser_takes_no_announcements(
+    app: FastAPI, uow: FakeCapacityUnitOfWork, dead_letters: RecordingDeadLetters,
+    known_location: Location,
+) -> None:
+    known_location.organiser_id = None
+    assert await deliver(app.state.consumer, announced(), source=ORGANISER,
+                         topic=INBOUND) == "dead-lettered"
+    assert dead_letters.reasons == [
+        "field 'data.location_id': the location has no organiser system"]
+
+
+@pytest.mark.parametrize("topic", ["loket.requests.v1", "loket.capacity.inbound.v1",
+                                   "t1.loket.capacity.inbound.v1.org-zonneke"])
+async def test_an_announcement_off_an_organisers_topic_is_refused(
+    app: FastAPI, uow: FakeCapacityUnitOfWork, dead_letters: RecordingDeadLetters, topic: str,
+) -> None:
+    assert await deliver(app.state.consumer, announced(), source=ORGANISER,
+                         topic=topic) == "dead-lettered"
+    assert dead_letters.reasons == [
+        "field 'data.location_id': not sent on an organiser's inbound topic"]
+    assert uow.published == []

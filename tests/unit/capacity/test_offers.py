@@ -24,7 +24,7 @@ from contracts.events import (
     RequestWithdrawn,
 )
 from contracts.schedule import DAY_PARTS
-from contracts.topics import CAPACITY_INBOUND
+from contracts.topics import organiser_inbound_topic
 from loketkit.testing import RecordingDeadLetters, deliver, deliver_raw
 from services.capacity.domain.model import OfferStatus, PlaceStatus
 from tests.unit.capacity.conftest import NEXT_MONTH, NOW, acceptance, proposal
@@ -32,7 +32,7 @@ from tests.unit.capacity.fakes import FakeCapacityUnitOfWork
 
 LOCATION = {"location_id": "loc-a", "name": "De Bolleboos", "municipality_nis": "13008",
             "postcode": "2440", "capacity": 2, "subsidy_tier": "plus",
-            "organiser_email": "opvang@bolleboos.example"}
+            "organiser_email": "opvang@bolleboos.example", "organiser_id": "org-zonneke"}
 ORGANISER = "/organisers/bolleboos"
 
 
@@ -255,7 +255,7 @@ async def test_events_capacity_has_no_use_for_are_ignored_not_dead_lettered(
 async def from_organiser(app: FastAPI, data: PlacementConfirmed | MatchRefused) -> str:
     key, value, headers = to_kafka(new_event(data, source=ORGANISER))
     return await deliver_raw(app.state.consumer, value, headers, key,
-                             topic=CAPACITY_INBOUND.name)
+                             topic=organiser_inbound_topic("org-zonneke"))
 
 
 def organiser_confirms(place: str, **changes: object) -> PlacementConfirmed:

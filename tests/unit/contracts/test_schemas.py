@@ -12,10 +12,10 @@ from contracts.compat import Schema, breaking_changes
 from contracts.events import BY_TYPE, CURRENT_EVENTS, OLDER_VERSIONS, EventData
 from contracts.topics import (
     CAPACITY,
-    CAPACITY_INBOUND,
     DAY_MS,
     FOREVER,
     MATCHES,
+    ORGANISER_INBOUND_TOPICS,
     REQUESTS,
     TOPICS,
 )
@@ -137,5 +137,5 @@ def test_topics_keep_what_reporting_rebuilds_from_and_share_partitioning() -> No
         assert retention == FOREVER or retention >= DAY_MS, topic.name
     # The range assignor puts partition N of every input topic on one instance, so a service
     # area's requests and places meet only if the keyed topics have equal partition counts.
-    keyed = {topic.partitions for topic in (REQUESTS, CAPACITY, CAPACITY_INBOUND, MATCHES)}
+    keyed = {topic.partitions for topic in (REQUESTS, CAPACITY, ORGANISER_INBOUND_TOPICS, MATCHES)}
     assert len(keyed) == 1

@@ -17,7 +17,15 @@ import pytest
 from aiokafka.admin import NewTopic
 from sqlalchemy.engine import make_url
 
-from contracts.topics import CAPACITY, DAY_MS, FOREVER, MATCHES, REQUESTS, TOPICS
+from contracts.topics import (
+    CAPACITY,
+    DAY_MS,
+    FOREVER,
+    MATCHES,
+    REQUESTS,
+    TOPICS,
+    organiser_inbound_topic,
+)
 from tests.unit.deploy.material import (
     ROOT,
     SERVICES,
@@ -30,8 +38,9 @@ from tests.unit.deploy.material import (
 from tools.infra import create_topics
 from tools.infra import topics as topics_module
 from tools.infra.create_topics import build_parser
+from tools.infra.kafka_principals import DEMO_ORGANISERS, PRINCIPALS
 
-INFRASTRUCTURE = ("kafka", "postgres", "create-topics", "prometheus", "grafana")
+INFRASTRUCTURE = ("kafka", "postgres", "create-topics", "kafka-acls", "prometheus", "grafana")
 
 
 def healthcheck_command(service: str) -> str:
@@ -61,6 +70,7 @@ def test_service_waits_for_healthy_infrastructure_and_created_topics(service: st
     assert depends_on["postgres"]["condition"] == "service_healthy"
     assert depends_on["kafka"]["condition"] == "service_healthy"
     assert depends_on["create-topics"]["condition"] == "service_completed_successfully"
+    assert depends_on["kafka-acls"]["condition"] == "service_completed_successfully"
 
 
 @pytest.mark.parametrize("service", SERVICES)
@@ -113,7 +123,12 @@ def test_service_env_reaches_kafka_and_its_own_database(service: str) -> None:
     env = compose_env(service)
     advertised = compose_env("kafka")["KAFKA_ADVERTISED_LISTENERS"]
     assert env["KAFKA_BOOTSTRAP_SERVERS"] == "kafka:9092"
-    assert "PLAINTEXT://kafka:9092" in advertised.split(",")
+    assert "SASL_PLAINTEXT://kafka:9092" in advertised.split(",")
+    # Signed in as its own principal, with the password the broker was formatted with.
+    assert env["KAFKA_SECURITY_PROTOCOL"] == "SASL_PLAINTEXT"
+    assert env["KAFKA_SASL_MECHANISM"] == "SCRAM-SHA-256"
+    assert env["KAFKA_USERNAME"] == service
+    assert env["KAFKA_PASSWORD"] == compose_env("kafka")[f"SCRAM_{service.upper()}_PASSWORD"]
 
     url = make_url(env["DATABASE_URL"])
     assert url.drivername == "postgresql+asyncpg"
@@ -152,6 +167,36 @@ def test_kafka_is_the_official_image_in_kraft_mode() -> None:
         if name.endswith(("_REPLICATION_FACTOR", "_MIN_ISR")):
             assert value == "1", name
     assert "kafka-broker-api-versions.sh" in healthcheck_command("kafka")
+
+
+def test_kafka_signs_everyone_in_and_allows_only_what_the_acls_say() -> None:
+    env = compose_env("kafka")
+    protocols = dict(item.split(":") for item in
+                     env["KAFKA_LISTENER_SECURITY_PROTOCOL_MAP"].split(","))
+    assert protocols == {"SASL_PLAINTEXT": "SASL_PLAINTEXT", "CONTROLLER": "PLAINTEXT",
+                         "HOST": "SASL_PLAINTEXT"}
+    assert env["KAFKA_SASL_ENABLED_MECHANISMS"] == "SCRAM-SHA-256"
+    assert env["KAFKA_AUTHORIZER_CLASS_NAME"].endswith("StandardAuthorizer")
+    assert env["KAFKA_ALLOW_EVERYONE_IF_NO_ACL_FOUND"] == "false"
+    assert set(env["KAFKA_SUPER_USERS"].split(";")) == {
+        "User:broker", "User:admin", "User:ANONYMOUS"}
+    # The start script formats the storage with one SCRAM user per principal.
+    script = (ROOT / "deploy/kafka/start-with-scram-users.sh").read_text()
+    for name in PRINCIPALS:
+        assert name in script, name
+        assert env[f"SCRAM_{name.upper().replace('-', '_')}_PASSWORD"], name
+    assert compose()["services"]["kafka"]["command"][-1].endswith(
+        "start-with-scram-users.sh")
+
+
+def test_the_acl_job_applies_the_table_as_the_admin() -> None:
+    spec = compose()["services"]["kafka-acls"]
+    assert spec["command"][:4] == ["python", "-m", "tools.infra.kafka_acls", "apply"]
+    assert spec["depends_on"]["create-topics"]["condition"] == "service_completed_successfully"
+    env = compose_env("kafka-acls")
+    assert env["KAFKA_USERNAME"] == "admin"
+    assert env["KAFKA_PASSWORD"] == compose_env("kafka")["SCRAM_ADMIN_PASSWORD"]
+    assert compose_env("create-topics")["KAFKA_USERNAME"] == "admin"
 
 
 PSQL_STUB = """#!/usr/bin/env bash
@@ -250,7 +295,8 @@ def test_create_topics_creates_exactly_the_declared_topics_with_their_retention(
 
     created = RecordingAdmin.created
     prefix = compose_env(SERVICES[0]).get("KAFKA_TOPIC_PREFIX", "")
-    assert set(created) == {f"{prefix}{spec.name}" for spec in TOPICS}
+    organisers = {f"{prefix}{organiser_inbound_topic(o)}" for o in DEMO_ORGANISERS}
+    assert set(created) == {f"{prefix}{spec.name}" for spec in TOPICS} | organisers
     for spec in TOPICS:
         topic = created[f"{prefix}{spec.name}"]
         assert topic.num_partitions == spec.partitions, spec.name

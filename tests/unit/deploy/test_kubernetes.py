@@ -127,6 +127,27 @@ def test_create_topics_job_replicates_three_times() -> None:
     assert {"configMapRef": {"name": "loket-common"}} in spec["envFrom"]
 
 
+@pytest.mark.parametrize("service", SERVICES)
+def test_each_service_signs_in_to_kafka_as_its_own_principal(service: str) -> None:
+    secret = kubernetes_objects("Secret")[f"loket-{service}"]["stringData"]
+    assert secret["KAFKA_USERNAME"] == service and secret["KAFKA_PASSWORD"]
+    data = kubernetes_objects("ConfigMap")["loket-common"]["data"]
+    assert data["KAFKA_SECURITY_PROTOCOL"].startswith("SASL_")
+    assert data["KAFKA_SASL_MECHANISM"] == "SCRAM-SHA-256"
+
+
+def test_the_jobs_create_topics_and_acls_as_the_admin() -> None:
+    jobs = kubernetes_objects("Job")
+    assert kubernetes_objects("Secret")["loket-kafka-admin"]["stringData"]["KAFKA_USERNAME"]
+    for name, module in (("create-topics", "tools.infra.create_topics"),
+                         ("kafka-acls", "tools.infra.kafka_acls")):
+        (spec,) = jobs[name]["spec"]["template"]["spec"]["containers"]
+        assert spec["command"][:3] == ["python", "-m", module]
+        assert {"secretRef": {"name": "loket-kafka-admin"}} in spec["envFrom"]
+    (acls,) = jobs["kafka-acls"]["spec"]["template"]["spec"]["containers"]
+    assert acls["command"][3] == "apply"
+
+
 def test_kustomization_lists_every_manifest_but_the_example_secrets() -> None:
     (kustomization,) = [doc for _, doc in kubernetes_documents() if doc["kind"] == "Kustomization"]
     manifests = {path.name for path in KUBERNETES_DIR.glob("*.yaml")}
