@@ -91,3 +91,11 @@ def signed_in(app: Any, users: httpx.Auth) -> httpx.Auth:
     """Lets `app` trust this test run's tokens; the auth a test client signs in with."""
     app.state.verifier = ISSUER.verifier
     return users
+
+
+def loket_of(area: str) -> BearerFor:
+    """The loket's people of one (test-made) area at once: staff, coordinator and
+    administrator, for tests about something else than roles."""
+    claims = _claims(f"loket-{area}", "loket_staff", "coordinator", "loket_admin",
+                     service_area=area)
+    return BearerFor(lambda request: ISSUER.token(claims))

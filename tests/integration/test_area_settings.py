@@ -21,7 +21,7 @@ from loketkit.settings import ServiceSettings
 from loketkit.testing import RecordingDeadLetters
 from loketkit.uow import SqlUnitOfWork
 from tests.conftest import DATABASE_SUFFIX, Servers
-from tests.personas import MATCHING_USERS, signed_in
+from tests.personas import loket_of, signed_in
 from tools.infra import create_database
 
 pytestmark = pytest.mark.integration
@@ -103,7 +103,7 @@ async def test_the_routes_over_postgresql(
     )
     transport = httpx.ASGITransport(app=app)
     async with httpx.AsyncClient(transport=transport, base_url="http://demo",
-                                 auth=signed_in(app, MATCHING_USERS)) as client:
+                                 auth=signed_in(app, loket_of("routes-it"))) as client:
         path = "/service-areas/routes-it/settings"
         assert (await client.get(path)).json()["version"] == 0
         first = await client.post(path, json={"max_offers": 4})

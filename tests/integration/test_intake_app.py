@@ -98,7 +98,8 @@ async def intake(sessions: async_sessionmaker[AsyncSession]) -> AsyncIterator[Sq
 async def register(intake: SqlIntake, location_id: str, postcode: str) -> None:
     assert await intake.deliver(LocationRegistered(
         service_area=AREA, location_id=location_id, name="KDV", municipality_nis="13008",
-        postcode=postcode, capacity=10, subsidy_tier="basic", registered_at=NOW)) == "applied"
+        postcode=postcode, capacity=10, subsidy_tier="basic", registered_at=NOW,
+        organiser_id="org-zonneke")) == "applied"
 
 
 async def test_a_crisis_in_a_large_area_offers_the_ten_nearest(intake: SqlIntake) -> None:
@@ -164,7 +165,7 @@ async def test_offer_answer_placement_and_notices_over_sql(intake: SqlIntake) ->
     async with intake.sessions() as session:
         kinds = (await session.execute(
             select(col(NoticeRow.kind)).order_by(col(NoticeRow.created_at)))).scalars().all()
-    assert sorted(kinds) == ["offer_made", "placed"]
+    assert sorted(kinds) == ["offer_made", "personal_link", "placed"]
 
 
 async def test_a_closure_replaces_a_placed_child_over_sql(intake: SqlIntake) -> None:

@@ -35,7 +35,7 @@ from services.matching.adapters.uow import SqlMatchingUnitOfWork
 from services.matching.bootstrap import MIGRATIONS, bootstrap
 from services.matching.domain.model import Match
 from services.matching.settings import MatchingSettings
-from tests.personas import MATCHING_USERS, signed_in
+from tests.personas import loket_of, signed_in
 from tools.infra import Infra
 
 pytestmark = pytest.mark.integration
@@ -118,7 +118,7 @@ async def test_the_queue_route_counts_what_sql_holds(app: FastAPI) -> None:
         assert await deliver(app.state.consumer, data) == "applied"
     async with httpx.AsyncClient(transport=httpx.ASGITransport(app=app),
                                  base_url="http://matching",
-                                 auth=signed_in(app, MATCHING_USERS)) as client:
+                                 auth=signed_in(app, loket_of(area.name))) as client:
         response = await client.get(f"/service-areas/{area.name}/queue")
     assert response.status_code == 200
     assert response.json() == {"service_area": area.name,
