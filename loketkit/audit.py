@@ -144,7 +144,8 @@ def audit_router() -> APIRouter:
             return []
         async with request.app.state.context.uow() as uow:
             rows = await uow.audit_trail.in_area(caller.service_area, limit)
-        return [AuditPublic.model_validate(row, from_attributes=True) for row in rows]
+            # read while the session is open: leaving the unit rolls back and expires them
+            return [AuditPublic.model_validate(row, from_attributes=True) for row in rows]
 
     return router
 

@@ -75,7 +75,8 @@ def test_a_family_without_an_account_follows_its_request_by_link(
     mine = httpx.get(f"{system['intake'].url}/requests/{request_id}",
                      headers={"X-Personal-Link": link})
     assert (mine.status_code, mine.json()["request_id"]) == (200, request_id)
-    trail = httpx.get(f"{system['intake'].url}/audit",
-                      headers=as_(tokens, "coordinator.jan")).json()
+    read = httpx.get(f"{system['intake'].url}/audit", headers=as_(tokens, "coordinator.jan"))
+    assert read.status_code == 200, read.text
+    trail = read.json()
     assert {"subject": "anonymous", "action": "SubmitRequest", "object_id": request_id} in [
         {key: row[key] for key in ("subject", "action", "object_id")} for row in trail]
