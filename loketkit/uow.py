@@ -125,18 +125,20 @@ class BaseUnitOfWork(abc.ABC):
         tb: TracebackType | None,
     ) -> None:
         self._depth -= 1
+        if exc_type is not None:
+            self.acting = None  # the change failed: nothing to record
         if self._depth == 0:
             await self.rollback()  # a no-op after commit; otherwise nothing is kept
             await self._end()
 
     async def commit(self) -> None:
+        if self.acting is not None:  # each change its record, also inside a batch
+            await self.audit_trail.add(self.acting.record(self.pending_events, utcnow()))
+            self.acting = None
         if self.nested:
             await self._flush()
             return
         wrote_events = bool(self.pending_events)
-        if self.acting is not None:
-            await self.audit_trail.add(self.acting.record(self.pending_events, utcnow()))
-            self.acting = None
         await self._commit(self.pending_events)
         self.pending_events = []
         if wrote_events:

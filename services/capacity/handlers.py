@@ -37,6 +37,7 @@ from contracts.events import (
 )
 from contracts.schedule import DayPart
 from contracts.topics import organiser_of_topic
+from loketkit.audit import Acting
 from loketkit.bus import AnyHandler
 from loketkit.consumer import Origin, RejectedEvent
 from loketkit.dutch import date_in_dutch, day_parts_in_dutch, moment_in_dutch
@@ -144,8 +145,7 @@ async def on_inbound_capacity_declared(
     event: CloudEvent, data: CapacityDeclared, uow: CapacityUnitOfWork, clock: Clock,
     origin: Origin, settings: CapacitySettings,
 ) -> None:
-    location = await inbound_location(uow, data.location_id, data.service_area,
-                                      data.municipality_nis, sender(origin, settings))
+    location = await inbound_location(uow, data, sender(origin, settings))
     with rejecting():
         await apply_capacity(uow, location, data.licensed_places, clock(), event)
 
@@ -197,8 +197,7 @@ async def on_inbound_place_freed(
     origin: Origin, settings: CapacitySettings,
 ) -> None:
     """An organiser's free place: checked against the location, then published as ours."""
-    location = await inbound_location(uow, data.location_id, data.service_area,
-                                      data.municipality_nis, sender(origin, settings))
+    location = await inbound_location(uow, data, sender(origin, settings))
     if await uow.places.exists(data.place_id):
         return  # announced before: that announcement already counted and was published
     offer = PlaceOffer(
@@ -238,8 +237,7 @@ async def on_inbound_place_withdrawn(
     event: CloudEvent, data: PlaceWithdrawn, uow: CapacityUnitOfWork, clock: Clock,
     origin: Origin, settings: CapacitySettings,
 ) -> None:
-    location = await inbound_location(uow, data.location_id, data.service_area,
-                                      data.municipality_nis, sender(origin, settings))
+    location = await inbound_location(uow, data, sender(origin, settings))
     place = await uow.places.get(data.place_id)
     if place is not None and place.location_id == location.location_id and (
         place.status is PlaceStatus.WITHDRAWN
@@ -400,8 +398,7 @@ async def on_inbound_placement_confirmed(
     event: CloudEvent, data: PlacementConfirmed, uow: CapacityUnitOfWork, clock: Clock,
     origin: Origin, settings: CapacitySettings,
 ) -> None:
-    location = await inbound_location(uow, data.location_id, data.service_area,
-                                      data.municipality_nis, sender(origin, settings))
+    location = await inbound_location(uow, data, sender(origin, settings))
     offer = await inbound_offer(uow, data.match_id, data.request_id, data.place_id, location)
     if offer.status is OfferStatus.CONFIRMED:
         enrolment = await uow.enrolments.get(data.enrolment_id)
@@ -474,8 +471,7 @@ async def on_inbound_match_refused(
     event: CloudEvent, data: MatchRefused, uow: CapacityUnitOfWork, clock: Clock,
     origin: Origin, settings: CapacitySettings,
 ) -> None:
-    location = await inbound_location(uow, data.location_id, data.service_area,
-                                      data.municipality_nis, sender(origin, settings))
+    location = await inbound_location(uow, data, sender(origin, settings))
     offer = await inbound_offer(uow, data.match_id, data.request_id, data.place_id, location)
     if offer.status is OfferStatus.REFUSED:
         return  # refused before, and published then
@@ -533,8 +529,7 @@ async def on_inbound_enrolments_declared(
     event: CloudEvent, data: EnrolmentsDeclared, uow: CapacityUnitOfWork, clock: Clock,
     origin: Origin, settings: CapacitySettings,
 ) -> None:
-    location = await inbound_location(uow, data.location_id, data.service_area,
-                                      data.municipality_nis, sender(origin, settings))
+    location = await inbound_location(uow, data, sender(origin, settings))
     with rejecting():
         await apply_declaration(uow, location, data.enrolments, clock(), event)
 
@@ -589,8 +584,7 @@ async def on_inbound_enrolment_ended(
     event: CloudEvent, data: EnrolmentEnded, uow: CapacityUnitOfWork, clock: Clock,
     origin: Origin, settings: CapacitySettings,
 ) -> None:
-    location = await inbound_location(uow, data.location_id, data.service_area,
-                                      data.municipality_nis, sender(origin, settings))
+    location = await inbound_location(uow, data, sender(origin, settings))
     enrolment = await uow.enrolments.get(data.enrolment_id)
     if enrolment is None or enrolment.location_id != location.location_id:
         raise RejectedEvent("field 'data.enrolment_id': no such enrolment at this location")
@@ -695,20 +689,26 @@ def sender(origin: Origin, settings: CapacitySettings) -> str | None:
 
 
 async def inbound_location(
-    uow: CapacityUnitOfWork, location_id: str, service_area: str, municipality_nis: str,
-    organiser_id: str | None,
+    uow: CapacityUnitOfWork, data: InboundEvent, organiser_id: str | None
 ) -> Location:
     """The location an organiser's event names, as the loket knows it, if the organiser
-    who sent it (`sender`) runs that location."""
+    who sent it (`sender`) runs that location. The change it makes is audited as that
+    organiser's system."""
     if organiser_id is None:
         raise RejectedEvent("field 'data.location_id': not sent on an organiser's inbound topic")
-    location = await uow.locations.get(location_id)
+    location = await uow.locations.get(data.location_id)
     if location is None:
         raise RejectedEvent("field 'data.location_id': unknown location")
     with rejecting():
         location.check_organiser(organiser_id)
-        location.check_origin(service_area, municipality_nis)
+        location.check_origin(data.service_area, data.municipality_nis)
+    uow.acting = Acting.system(f"kafka:{organiser_id}", type(data).__name__, "location",
+                               location.location_id, location.service_area)
     return location
+
+
+InboundEvent = (CapacityDeclared | PlaceFreed | PlaceWithdrawn | PlacementConfirmed
+                | MatchRefused | EnrolmentsDeclared | EnrolmentEnded)
 
 
 @contextmanager

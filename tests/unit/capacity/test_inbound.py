@@ -76,6 +76,17 @@ async def test_a_valid_announcement_is_republished_with_the_same_facts(
     assert uow.places.places["org-17"].source is PlaceSource.ORGANISER
 
 
+async def test_an_applied_announcement_is_audited_as_the_organisers_system(
+    app: FastAPI, uow: FakeCapacityUnitOfWork
+) -> None:
+    await from_organiser(app, announced("org-17"))
+    refused, _ = await from_organiser(app, announced("org-18", municipality_nis="13008"))
+    assert refused == "dead-lettered"  # no change, no record
+    assert [(r.subject, r.role, r.action, r.object_type, r.object_id, r.service_area)
+            for r in uow.audit_trail.rows] == [
+        ("kafka:org-zonneke", "system", "PlaceFreed", "location", "loc-a", AREA)]
+
+
 async def test_an_unknown_location_is_dead_lettered_naming_the_field(
     app: FastAPI, uow: FakeCapacityUnitOfWork, dead_letters: RecordingDeadLetters
 ) -> None:
