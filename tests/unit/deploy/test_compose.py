@@ -330,3 +330,15 @@ def test_dockerfile_builds_a_locked_non_root_image() -> None:
     assert users and users[-1] not in ("root", "0"), "the final image runs as non-root"
     ignored = (ROOT / ".dockerignore").read_text().split()
     assert {".venv", ".cache", ".git"} <= set(ignored)
+
+
+@pytest.mark.parametrize("service", SERVICES)
+def test_services_accept_tokens_of_the_composes_identity_provider(service: str) -> None:
+    env = compose_env(service)
+    assert env["OIDC_ISSUER"] == "http://localhost:8180/realms/loket"
+    assert env["OIDC_DISCOVERY_URL"] == "http://keycloak:8080/realms/loket"
+    keycloak = compose()["services"]["keycloak"]
+    assert "--import-realm" in keycloak["command"]
+    assert "--hostname=http://localhost:8180" in keycloak["command"]
+    assert any(volume.startswith("./deploy/keycloak/loket-realm.json:/opt/keycloak/data/import/")
+               for volume in keycloak["volumes"])

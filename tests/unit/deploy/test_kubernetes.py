@@ -38,8 +38,9 @@ def test_every_manifest_parses_into_the_namespace() -> None:
 
 
 def test_one_deployment_and_service_per_service() -> None:
-    assert set(kubernetes_objects("Deployment")) == set(SERVICES)
-    assert set(kubernetes_objects("Service")) == set(SERVICES)
+    # ...and the identity provider for a trial (keycloak.yaml).
+    assert set(kubernetes_objects("Deployment")) == {*SERVICES, "keycloak"}
+    assert set(kubernetes_objects("Service")) == {*SERVICES, "keycloak"}
 
 
 @pytest.mark.parametrize("service", SERVICES)
