@@ -16,6 +16,7 @@ from dataclasses import dataclass, field
 from typing import Any
 
 import httpx
+import pytest
 from fastapi import FastAPI
 
 from tests.personas import PERSONAS, headers
@@ -86,3 +87,18 @@ def expected_answers(case: RouteCase) -> dict[str, int]:
 def _plain_client(app: FastAPI) -> AbstractAsyncContextManager[httpx.AsyncClient]:
     """A client that signs in as nobody unless the request says so."""
     return httpx.AsyncClient(transport=httpx.ASGITransport(app=app), base_url="http://svc")
+
+
+def role_table_tests(cases: list[RouteCase], seeded: SeededApp) -> tuple[Any, Any]:
+    """The two tests every service's role table runs; a test module binds them:
+    `test_every_route_has_a_rule, test_each_persona_gets_... = role_table_tests(...)`."""
+
+    async def every_route_has_a_rule() -> None:
+        async with seeded() as app:
+            assert uncovered(app, cases) == []
+
+    @pytest.mark.parametrize("case", cases, ids=lambda case: f"{case} {case.url or ''}")
+    async def each_persona_gets_the_answer_its_rule_gives(case: RouteCase) -> None:
+        assert await answers(case, seeded) == expected_answers(case)
+
+    return every_route_has_a_rule, each_persona_gets_the_answer_its_rule_gives

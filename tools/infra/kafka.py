@@ -27,6 +27,7 @@ from contextlib import contextmanager
 from pathlib import Path
 
 from tools.infra.kafka_principals import BROKER, SUPER_USERS, local_password, scram_arguments
+from tools.infra.pids import live_pid
 
 log = logging.getLogger(__name__)
 
@@ -137,14 +138,7 @@ def broker_answers(bootstrap: str, timeout: float = 2.0) -> bool:
 
 def _running_pid() -> int | None:
     """The pid of a broker we started that is still alive, if any."""
-    try:
-        pid = int(PID_FILE.read_text())
-        state = Path(f"/proc/{pid}/stat").read_text().rpartition(")")[2].split()[0]
-        cmdline = Path(f"/proc/{pid}/cmdline").read_bytes()
-    except (OSError, ValueError, IndexError):
-        return None
-    # cmdline is briefly empty while the child execs java; zombies ('Z') count as dead.
-    return pid if state != "Z" and (not cmdline or b"kafka.Kafka" in cmdline) else None
+    return live_pid(PID_FILE, b"kafka.Kafka")
 
 
 def _fetch_jars() -> None:

@@ -26,6 +26,7 @@ from pathlib import Path
 import httpx
 
 from tools.infra.kafka import file_lock, require_executable, tail
+from tools.infra.pids import live_pid
 
 REPO_ROOT = Path(__file__).resolve().parents[2]
 POM = REPO_ROOT / "deploy/local/keycloak/pom.xml"
@@ -65,14 +66,7 @@ def keycloak_answers(issuer: str = LOCAL_ISSUER, timeout: float = 2.0) -> bool:
 
 def _running_pid() -> int | None:
     """The pid of a Keycloak we started that is still alive, if any."""
-    try:
-        pid = int(PID_FILE.read_text())
-        state = Path(f"/proc/{pid}/stat").read_text().rpartition(")")[2].split()[0]
-        cmdline = Path(f"/proc/{pid}/cmdline").read_bytes()
-    except (OSError, ValueError, IndexError):
-        return None
-    # cmdline is briefly empty right after fork; zombies ('Z') count as dead.
-    return pid if state != "Z" and (not cmdline or b"QuarkusEntryPoint" in cmdline) else None
+    return live_pid(PID_FILE, b"QuarkusEntryPoint")
 
 
 def _realm_digest() -> str:

@@ -11,7 +11,6 @@ from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
 
 import httpx
-import pytest
 from fastapi import FastAPI
 
 from loketkit.testing import RecordingDeadLetters, deliver
@@ -20,7 +19,7 @@ from services.capacity.settings import CapacitySettings
 from tests.personas import CAPACITY_USERS, signed_in
 from tests.unit.capacity.conftest import NEXT_MONTH, NOW, TODAY, CountingIds, acceptance, proposal
 from tests.unit.capacity.fakes import FakeCapacityUnitOfWork
-from tests.unit.route_roles import AUDIT, RouteCase, answers, expected_answers, uncovered
+from tests.unit.route_roles import AUDIT, RouteCase, role_table_tests
 
 LOCATION = {"location_id": "loc-a", "name": "Het Zonneke", "municipality_nis": "13008",
             "postcode": "2440", "capacity": 10, "subsidy_tier": "plus"}
@@ -104,11 +103,5 @@ async def seeded() -> AsyncIterator[FastAPI]:
     yield app
 
 
-async def test_every_route_has_a_rule() -> None:
-    async with seeded() as app:
-        assert uncovered(app, CASES) == []
-
-
-@pytest.mark.parametrize("case", CASES, ids=str)
-async def test_each_persona_gets_the_answer_its_rule_gives(case: RouteCase) -> None:
-    assert await answers(case, seeded) == expected_answers(case)
+test_every_route_has_a_rule, test_each_persona_gets_the_answer_its_rule_gives = (
+    role_table_tests(CASES, seeded))

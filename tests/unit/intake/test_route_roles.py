@@ -10,13 +10,12 @@ from __future__ import annotations
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
 
-import pytest
 from fastapi import FastAPI
 
 from tests.personas import headers
 from tests.unit.intake.harness import AREA, REQUEST, new_intake, proposal
 from tests.unit.intake.test_imports import ROW_1, csv_of
-from tests.unit.route_roles import AUDIT, RouteCase, answers, expected_answers, uncovered
+from tests.unit.route_roles import AUDIT, RouteCase, role_table_tests
 
 FAMILY = {"parent": 200, "staff": 200}
 FAMILY_HIDDEN = frozenset({"other_parent", "staff_other_area"})
@@ -93,11 +92,5 @@ async def seeded() -> AsyncIterator[FastAPI]:
         yield intake.app
 
 
-async def test_every_route_has_a_rule() -> None:
-    async with seeded() as app:
-        assert uncovered(app, CASES) == []
-
-
-@pytest.mark.parametrize("case", CASES, ids=str)
-async def test_each_persona_gets_the_answer_its_rule_gives(case: RouteCase) -> None:
-    assert await answers(case, seeded) == expected_answers(case)
+test_every_route_has_a_rule, test_each_persona_gets_the_answer_its_rule_gives = (
+    role_table_tests(CASES, seeded))

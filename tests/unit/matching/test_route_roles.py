@@ -6,11 +6,10 @@ from __future__ import annotations
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
 
-import pytest
 from fastapi import FastAPI
 
 from tests.unit.matching.harness import Matching
-from tests.unit.route_roles import AUDIT, RouteCase, answers, expected_answers, uncovered
+from tests.unit.route_roles import AUDIT, RouteCase, role_table_tests
 
 AREA = "/service-areas/kempen-gml"
 STAFF = {"staff": 200, "coordinator": 200}
@@ -40,11 +39,5 @@ async def seeded() -> AsyncIterator[FastAPI]:
     yield matching.app
 
 
-async def test_every_route_has_a_rule() -> None:
-    async with seeded() as app:
-        assert uncovered(app, CASES) == []
-
-
-@pytest.mark.parametrize("case", CASES, ids=str)
-async def test_each_persona_gets_the_answer_its_rule_gives(case: RouteCase) -> None:
-    assert await answers(case, seeded) == expected_answers(case)
+test_every_route_has_a_rule, test_each_persona_gets_the_answer_its_rule_gives = (
+    role_table_tests(CASES, seeded))
