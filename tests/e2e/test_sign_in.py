@@ -1,13 +1,31 @@
 """Sign-in from outside, with real tokens from the identity provider (Keycloak): no
 route answers an anonymous caller, and every tenant sees only its own objects:
 another area's staff, another organiser and another area's coordinator get 404, a
-role that never may gets 403."""
+role that never may gets 403. On Kafka, an organiser's system speaks only for its own
+locations."""
 
 from __future__ import annotations
 
+import uuid
+from datetime import UTC, datetime
+
 import httpx
 
-from tests.e2e.support import START, register_location, request_body, submit_request
+from contracts import new_event, to_kafka
+from contracts.events import MatchProposed, PlaceFreed
+from contracts.schedule import FULL_WEEK
+from contracts.topics import DEAD_LETTER, MATCHES, organiser_inbound_topic
+from tests.e2e.support import (
+    START,
+    TOPIC_PREFIX,
+    register_location,
+    request_body,
+    submit_request,
+    topic,
+)
+from tests.kafka_helpers import collect, publish_raw
+from tools.infra import Infra
+from tools.infra.kafka_principals import security
 from tools.infra.tokens import TokenSource
 from tools.processes import ServiceProcess
 
@@ -80,3 +98,34 @@ def test_a_family_without_an_account_follows_its_request_by_link(
     trail = read.json()
     assert {"subject": "anonymous", "action": "SubmitRequest", "object_id": request_id} in [
         {key: row[key] for key in ("subject", "action", "object_id")} for row in trail]
+
+
+def announcement(location_id: str, place_id: str) -> PlaceFreed:
+    return PlaceFreed(
+        service_area="kempen-gml", place_id=place_id, location_id=location_id,
+        municipality_nis="13053", available_from=START, day_parts=list(FULL_WEEK),
+        min_age_months=0, max_age_months=36, freed_at=datetime.now(UTC))
+
+
+async def test_an_organisers_own_announcement_is_proposed_and_one_for_another_is_not(
+    system: System, http: httpx.Client, e2e_infra: Infra
+) -> None:
+    location_id = register_location(http, system)  # Het Zonneke's (org-zonneke)
+    request_id = submit_request(http, system, [location_id])
+    own, foreign = f"zon-{uuid.uuid4().hex[:8]}", f"bol-{uuid.uuid4().hex[:8]}"
+    for organiser, place_id in (("org-bolleboos", foreign), ("org-zonneke", own)):
+        key, value, headers = to_kafka(new_event(announcement(location_id, place_id),
+                                                 source=f"urn:organiser:{organiser}"))
+        await publish_raw(e2e_infra.bootstrap_servers,
+                          organiser_inbound_topic(organiser, TOPIC_PREFIX), value or b"",
+                          key=key or b"", headers=list(headers), security=security(organiser))
+    [proposal] = await collect(
+        e2e_infra.bootstrap_servers, topic(MATCHES),
+        match=lambda r: r.headers.get("ce_subject") == request_id,
+        until=lambda found: len(found) >= 1, settle=1.0)
+    assert isinstance(data := proposal.data(), MatchProposed) and data.place_id == own
+    [dead] = await collect(
+        e2e_infra.bootstrap_servers, topic(DEAD_LETTER),
+        match=lambda r: foreign.encode() in (r.value or b""), until=lambda found: len(found) >= 1)
+    assert dead.headers["dlq_reason"] == (
+        "field 'data.location_id': location of another organiser (org-zonneke)")
