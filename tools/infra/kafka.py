@@ -16,7 +16,6 @@ import logging
 import os
 import re
 import shutil
-import signal
 import socket
 import struct
 import subprocess
@@ -27,7 +26,7 @@ from contextlib import contextmanager
 from pathlib import Path
 
 from tools.infra.kafka_principals import BROKER, SUPER_USERS, local_password, scram_arguments
-from tools.infra.pids import live_pid
+from tools.infra.pids import live_pid, stop_started
 
 log = logging.getLogger(__name__)
 
@@ -40,6 +39,7 @@ SERVER_PROPERTIES = KAFKA_DIR / "server.properties"
 LOG4J_CONFIG = KAFKA_DIR / "log4j2.properties"
 SERVER_LOG = KAFKA_DIR / "logs/server.log"  # log4j INFO output
 SERVER_OUT = KAFKA_DIR / "server.out"  # stdout/stderr: JVM crashes, WARN+ lines
+MARKER = b"kafka.Kafka"  # in our process's command line
 PID_FILE = KAFKA_DIR / "kafka.pid"
 # Written after a format with the SCRAM users; its absence means an older data dir.
 FORMAT_MARKER = DATA_DIR / "loket-format"
@@ -138,7 +138,7 @@ def broker_answers(bootstrap: str, timeout: float = 2.0) -> bool:
 
 def _running_pid() -> int | None:
     """The pid of a broker we started that is still alive, if any."""
-    return live_pid(PID_FILE, b"kafka.Kafka")
+    return live_pid(PID_FILE, MARKER)
 
 
 def _fetch_jars() -> None:
@@ -235,15 +235,4 @@ def ensure_kafka() -> str:
 
 def stop_kafka(timeout: float = 30.0) -> bool:
     """Stop the broker this tooling started; False if there was none."""
-    pid = _running_pid()
-    if pid is None:
-        PID_FILE.unlink(missing_ok=True)  # stale: the broker already died
-        return False
-    os.killpg(pid, signal.SIGTERM)  # own session, so pgid == pid
-    deadline = time.monotonic() + timeout
-    while _running_pid() is not None and time.monotonic() < deadline:
-        time.sleep(0.2)
-    if _running_pid() is not None:
-        os.killpg(pid, signal.SIGKILL)
-    PID_FILE.unlink(missing_ok=True)
-    return True
+    return stop_started(PID_FILE, MARKER, timeout)

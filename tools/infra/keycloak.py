@@ -15,7 +15,6 @@ import hashlib
 import os
 import re
 import shutil
-import signal
 import subprocess
 import sys
 import threading
@@ -26,13 +25,14 @@ from pathlib import Path
 import httpx
 
 from tools.infra.kafka import file_lock, require_executable, tail
-from tools.infra.pids import live_pid
+from tools.infra.pids import live_pid, stop_started
 
 REPO_ROOT = Path(__file__).resolve().parents[2]
 POM = REPO_ROOT / "deploy/local/keycloak/pom.xml"
 REALM_FILE = REPO_ROOT / "deploy/keycloak/loket-realm.json"
 KC_DIR = REPO_ROOT / ".cache/keycloak"
 SERVER_OUT = KC_DIR / "server.out"  # Keycloak logs to the console: this is its log
+MARKER = b"QuarkusEntryPoint"  # in our process's command line
 PID_FILE = KC_DIR / "keycloak.pid"
 PORT = 8180
 BASE_URL = f"http://127.0.0.1:{PORT}"
@@ -66,7 +66,7 @@ def keycloak_answers(issuer: str = LOCAL_ISSUER, timeout: float = 2.0) -> bool:
 
 def _running_pid() -> int | None:
     """The pid of a Keycloak we started that is still alive, if any."""
-    return live_pid(PID_FILE, b"QuarkusEntryPoint")
+    return live_pid(PID_FILE, MARKER)
 
 
 def _realm_digest() -> str:
@@ -191,18 +191,7 @@ def ensure_keycloak() -> str:
 
 def stop_keycloak(timeout: float = 30.0) -> bool:
     """Stop the Keycloak this tooling started; False if there was none."""
-    pid = _running_pid()
-    if pid is None:
-        PID_FILE.unlink(missing_ok=True)  # stale: it already died
-        return False
-    os.killpg(pid, signal.SIGTERM)  # own session, so pgid == pid
-    deadline = time.monotonic() + timeout
-    while _running_pid() is not None and time.monotonic() < deadline:
-        time.sleep(0.2)
-    if _running_pid() is not None:
-        os.killpg(pid, signal.SIGKILL)
-    PID_FILE.unlink(missing_ok=True)
-    return True
+    return stop_started(PID_FILE, MARKER, timeout)
 
 
 def main(argv: list[str] | None = None) -> int:

@@ -2,6 +2,9 @@
 
 from __future__ import annotations
 
+import os
+import signal
+import time
 from pathlib import Path
 
 
@@ -16,3 +19,20 @@ def live_pid(pid_file: Path, marker: bytes) -> int | None:
         return None
     # cmdline is briefly empty while the child execs java; zombies ('Z') count as dead.
     return pid if state != "Z" and (not cmdline or marker in cmdline) else None
+
+
+def stop_started(pid_file: Path, marker: bytes, timeout: float = 30.0) -> bool:
+    """Stop a process we started in its own session (so its group id is its pid):
+    SIGTERM, SIGKILL after `timeout`. False if it was not running."""
+    pid = live_pid(pid_file, marker)
+    if pid is None:
+        pid_file.unlink(missing_ok=True)  # stale: it already died
+        return False
+    os.killpg(pid, signal.SIGTERM)
+    deadline = time.monotonic() + timeout
+    while live_pid(pid_file, marker) is not None and time.monotonic() < deadline:
+        time.sleep(0.2)
+    if live_pid(pid_file, marker) is not None:
+        os.killpg(pid, signal.SIGKILL)
+    pid_file.unlink(missing_ok=True)
+    return True
