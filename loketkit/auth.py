@@ -207,19 +207,30 @@ OptionalCaller = Annotated[Caller | None, Depends(current_caller)]
 GUARD_ATTRIBUTE = "__loket_guard__"
 
 
+def authorised(caller: Caller | None, allowed: frozenset[Role],
+               how: str = "a bearer token") -> Caller:
+    """The caller, if signed in (401 otherwise) with one of `allowed` (403 otherwise)."""
+    if caller is None:
+        raise NotSignedIn("authorization", f"sign in first ({how})")
+    if not caller.roles & allowed:
+        raise NotAllowed("authorization", "your role may not do this")
+    return caller
+
+
+def guard(dependency: Any, *rule: str) -> Any:
+    """`dependency` as a route guard: marked with its rule for `unguarded_routes`."""
+    setattr(dependency, GUARD_ATTRIBUTE, rule)
+    return Depends(dependency)
+
+
 def requires(*roles: Role) -> Any:
     """A dependency giving the signed-in `Caller` holding one of `roles`."""
     allowed = frozenset(roles)
 
     async def signed_in(caller: OptionalCaller) -> Caller:
-        if caller is None:
-            raise NotSignedIn("authorization", "sign in first (bearer token)")
-        if not caller.roles & allowed:
-            raise NotAllowed("authorization", "your role may not do this")
-        return caller
+        return authorised(caller, allowed)
 
-    setattr(signed_in, GUARD_ATTRIBUTE, tuple(sorted(allowed)))
-    return Depends(signed_in)
+    return guard(signed_in, *sorted(allowed))
 
 
 def public(reason: str) -> Any:
@@ -229,8 +240,7 @@ def public(reason: str) -> Any:
     async def anyone(caller: OptionalCaller) -> Caller | None:
         return caller
 
-    setattr(anyone, GUARD_ATTRIBUTE, ("public", reason))
-    return Depends(anyone)
+    return guard(anyone, "public", reason)
 
 
 def route_guards(app: FastAPI) -> dict[tuple[str, str], tuple[str, ...]]:

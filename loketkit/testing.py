@@ -5,13 +5,11 @@ would bring it. Fakes, not mocks (cosmicpython's FakeUnitOfWork)."""
 from __future__ import annotations
 
 import itertools
-from collections.abc import Callable, Generator, Sequence
+from collections.abc import Sequence
 from dataclasses import dataclass, field
 from datetime import datetime
 from email.message import EmailMessage
 from typing import Any
-
-import httpx
 
 from contracts import CloudEvent, EventData, new_event, parse_data, to_kafka
 from loketkit.area_settings import AreaSettingsVersion, pick_in_force
@@ -309,21 +307,6 @@ class TestIssuer:
         payload = {"iss": self.issuer, "aud": [self.audience], "iat": now,
                    "exp": now + expires_in, **claims, **overrides}
         return jwt.encode(payload, self._key, algorithm="RS256")
-
-
-class BearerFor(httpx.Auth):
-    """Signs each request in with the token `token_for(request)` gives (none if None),
-    so a test client can act as the person a real user of each route would be."""
-
-    def __init__(self, token_for: Callable[[httpx.Request], str | None]) -> None:
-        self._token_for = token_for
-
-    def auth_flow(self, request: httpx.Request) -> Generator[httpx.Request, httpx.Response, None]:
-        if "authorization" not in request.headers:
-            token = self._token_for(request)
-            if token:
-                request.headers["Authorization"] = f"Bearer {token}"
-        yield request
 
 
 class ActingBus:

@@ -10,7 +10,8 @@ from typing import Any
 
 import httpx
 
-from loketkit.testing import BearerFor, TestIssuer
+from loketkit.testing import TestIssuer
+from tools.infra.tokens import BearerFor
 
 AREA = "kempen-gml"
 OTHER_AREA = "andere-zone"

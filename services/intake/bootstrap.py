@@ -23,6 +23,7 @@ from services.intake.adapters.uow import SqlIntakeUnitOfWork
 from services.intake.domain.area_settings import RequestSettings
 from services.intake.domain.model import child_reference
 from services.intake.entrypoints import imports
+from services.intake.entrypoints.access import RegistrationLimit
 from services.intake.entrypoints.http import router
 from services.intake.handlers import COMMAND_HANDLERS, EVENT_HANDLERS, JOBS
 from services.intake.ports import IntakeUnitOfWork
@@ -44,7 +45,7 @@ def bootstrap(
     key = settings.child_ref_key.get_secret_value()
     if key == DEVELOPMENT_KEY:
         log.warning("CHILD_REF_KEY is the development key: set a secret one outside local runs")
-    return assemble(
+    app = assemble(
         settings,
         title="Loket Kinderopvang: intake",
         description="Childcare requests from parents, loket staff and municipal systems.",
@@ -65,3 +66,5 @@ def bootstrap(
         jobs=JOBS,
         body_limits={"/imports": imports.MAX_BYTES},
     )
+    app.state.registration_limit = RegistrationLimit(settings.anonymous_registrations_per_minute)
+    return app

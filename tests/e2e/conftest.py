@@ -11,12 +11,12 @@ import httpx
 import pytest
 
 from tests.conftest import DATABASE_SUFFIX, Servers, fresh_infra
-from tests.e2e.support import TOPIC_PREFIX, SignedInAs
+from tests.e2e.support import TOPIC_PREFIX, RouteAccounts
 from tests.kafka_helpers import delete_topics
 from tools.infra import Infra, ensure_namespace
 from tools.infra.kafka_acls import revoke_acls
 from tools.infra.secrets import local_secrets
-from tools.infra.tokens import TokenSource
+from tools.infra.tokens import TokenSource, signed_in_as
 from tools.mailsink import MailSink
 from tools.processes import ServiceProcess, service_processes, start_all, stop_all
 
@@ -65,5 +65,6 @@ def tokens(identity_provider: str) -> TokenSource:
 @pytest.fixture
 def http(tokens: TokenSource) -> Iterator[httpx.Client]:
     """A client that signs each request in as the person a real user of the route is."""
-    with httpx.Client(timeout=15, auth=SignedInAs(tokens, E2E_PORTS)) as client:
+    auth = signed_in_as(tokens, RouteAccounts(E2E_PORTS).account)
+    with httpx.Client(timeout=15, auth=auth) as client:
         yield client

@@ -5,14 +5,13 @@ from __future__ import annotations
 import re
 import time
 import uuid
-from collections.abc import Callable, Generator
+from collections.abc import Callable
 from datetime import date, timedelta
 from typing import Any, TypeVar
 
 import httpx
 
 from contracts.topics import TopicSpec
-from tools.infra.tokens import TokenSource
 from tools.processes import ServiceProcess
 
 T = TypeVar("T")
@@ -181,14 +180,11 @@ ACCOUNTS: dict[str, tuple[list[tuple[str, str, str]], str]] = {
 OPERATOR_PATHS = ("/healthz", "/readyz", "/metrics")
 
 
-class SignedInAs(httpx.Auth):
-    """Signs each request in with a real token from the identity provider, for the
-    account a real user of that route would be (loket staff for requests, the
-    organiser for its locations, the coordinator for closures...). A request that
-    carries its own Authorization header keeps it."""
+class RouteAccounts:
+    """Who a real user of each route is, for the e2e client (loket staff for requests, the
+    organiser for its locations, the coordinator for closures...), by service port."""
 
-    def __init__(self, tokens: TokenSource, ports: dict[str, int]) -> None:
-        self._tokens = tokens
+    def __init__(self, ports: dict[str, int]) -> None:
         self._service_at = {port: name for name, port in ports.items()}
 
     def account(self, request: httpx.Request) -> str | None:
@@ -201,9 +197,3 @@ class SignedInAs(httpx.Auth):
             if method in ("*", request.method) and re.fullmatch(pattern, path):
                 return account
         return default
-
-    def auth_flow(self, request: httpx.Request) -> Generator[httpx.Request, httpx.Response, None]:
-        account = self.account(request)
-        if account and "authorization" not in request.headers:
-            request.headers["Authorization"] = f"Bearer {self._tokens.token(account)}"
-        yield request

@@ -6,7 +6,6 @@ for families at the desk, and each organiser's own system runs its own locations
 from __future__ import annotations
 
 import re
-from collections.abc import Generator
 from dataclasses import dataclass, field
 
 import httpx
@@ -37,7 +36,9 @@ def organiser_account(organiser_id: str) -> str:
 
 
 @dataclass
-class DemoAccounts(httpx.Auth):
+class DemoAccounts:
+    """Which account a seeding request signs in as (see `account`)."""
+
     tokens: TokenSource
     intake: str
     capacity: str
@@ -57,12 +58,6 @@ class DemoAccounts(httpx.Auth):
                        else self.location_of_offer.get(offer.group(1)) if offer else None)
         organiser = self.organiser_of_location.get(location_id or "")
         return organiser_account(organiser) if organiser else STAFF
-
-    def auth_flow(self, request: httpx.Request) -> Generator[httpx.Request, httpx.Response, None]:
-        account = self.account(request)
-        if account and "authorization" not in request.headers:
-            request.headers["Authorization"] = f"Bearer {self.tokens.token(account)}"
-        yield request
 
     def as_organiser(self, organiser_id: str) -> dict[str, str]:
         return {"Authorization": f"Bearer {self.tokens.token(organiser_account(organiser_id))}"}

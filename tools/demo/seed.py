@@ -32,7 +32,7 @@ from tools.demo.accounts import DemoAccounts
 from tools.demo.area import SERVICE_AREA
 from tools.infra.kafka_principals import security
 from tools.infra.keycloak import LOCAL_ISSUER
-from tools.infra.tokens import TokenSource
+from tools.infra.tokens import TokenSource, signed_in_as
 
 
 async def wait_until_intake_knows(client: httpx.AsyncClient, intake: str, count: int) -> None:
@@ -165,7 +165,8 @@ async def seed(
     announced[locations[0]["location_id"]] += 1
     enrolled = 0
     accounts = DemoAccounts(tokens, intake, capacity)
-    async with httpx.AsyncClient(timeout=30, auth=accounts) as client:
+    async with httpx.AsyncClient(timeout=30,
+                                 auth=signed_in_as(tokens, accounts.account)) as client:
         for location in locations:
             # each organiser's own system registers its locations
             accounts.organiser_of_location[location["location_id"]] = location["organiser_id"]

@@ -15,6 +15,7 @@ import os
 import sys
 import threading
 import time
+from collections.abc import Callable, Generator
 
 import httpx
 
@@ -31,6 +32,35 @@ SYSTEMS: dict[str, str] = {client: f"{client}-secret" for client in (  # demo va
     "organiser-zonneke", "organiser-bolleboos", "partner-ocmw-geel",
 )}
 EXPIRY_MARGIN_S = 30.0  # renew this long before the token expires
+
+
+class BearerFor(httpx.Auth):
+    """Signs each request in with the token `token_for(request)` gives (none if None),
+    so a client (a test's, the demo's) acts as the person a real user of each route
+    would be. A request that carries its own Authorization header keeps it."""
+
+    def __init__(self, token_for: Callable[[httpx.Request], str | None]) -> None:
+        self._token_for = token_for
+
+    def auth_flow(self, request: httpx.Request) -> Generator[httpx.Request, httpx.Response, None]:
+        if "authorization" not in request.headers:
+            token = self._token_for(request)
+            if token:
+                request.headers["Authorization"] = f"Bearer {token}"
+        yield request
+
+
+
+def signed_in_as(tokens: TokenSource, account_of: Callable[[httpx.Request], str | None]
+                 ) -> BearerFor:
+    """Signs each request in with a real token for the account `account_of(request)`
+    names (no token if None)."""
+
+    def token_for(request: httpx.Request) -> str | None:
+        account = account_of(request)
+        return tokens.token(account) if account else None
+
+    return BearerFor(token_for)
 
 
 class TokenSource:

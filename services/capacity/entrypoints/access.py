@@ -10,6 +10,7 @@ of a missing one, so its existence is never revealed.
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from typing import Annotated
 
 from loketkit.auth import Caller, Role, requires
@@ -26,37 +27,42 @@ Registrar = Annotated[Caller, requires(Role.ORGANISER, Role.COORDINATOR)]
 Coordinator = Annotated[Caller, requires(Role.COORDINATOR)]
 
 
+LocationRule = Callable[[Caller, Location], bool]
+
+
 def may_read(caller: Caller, location: Location) -> bool:
     return (caller.owns_location_of(location.organiser_id)
             or caller.in_area(location.service_area, *AREA_READERS))
 
 
-async def readable_location(ctx: CapacityContext, caller: Caller, location_id: str) -> Location:
-    location = await views.location_by_id(ctx.uow(), location_id)
-    if not may_read(caller, location):
-        raise NotFound("location_id", views.MISSING_LOCATION)
-    return location
+def may_run(caller: Caller, location: Location) -> bool:
+    return caller.owns_location_of(location.organiser_id)
 
 
-async def own_location(ctx: CapacityContext, caller: Caller, location_id: str) -> Location:
+def may_close(caller: Caller, location: Location) -> bool:
+    return caller.in_area(location.service_area, Role.COORDINATOR)
+
+
+async def location_for(
+    ctx: CapacityContext, caller: Caller, location_id: str, may: LocationRule = may_read,
+    field: str = "location_id", missing: str = views.MISSING_LOCATION,
+) -> Location:
+    """The location, if `may` lets the caller at it; else not found (named by `field`)."""
     location = await views.location_by_id(ctx.uow(), location_id)
-    if not caller.owns_location_of(location.organiser_id):
-        raise NotFound("location_id", views.MISSING_LOCATION)
+    if not may(caller, location):
+        raise NotFound(field, missing)
     return location
 
 
 async def own_offer(ctx: CapacityContext, caller: Caller, match_id: str) -> None:
     offer = await views.offer_by_id(ctx.uow(), match_id)
-    location = await views.location_by_id(ctx.uow(), offer.location_id)
-    if not caller.owns_location_of(location.organiser_id):
-        raise NotFound("match_id", views.MISSING_OFFER)
+    await location_for(ctx, caller, offer.location_id, may_run, "match_id", views.MISSING_OFFER)
 
 
 async def own_enrolment(ctx: CapacityContext, caller: Caller, enrolment_id: str) -> None:
     enrolment = await views.enrolment_by_id(ctx.uow(), enrolment_id)
-    location = await views.location_by_id(ctx.uow(), enrolment.location_id)
-    if not caller.owns_location_of(location.organiser_id):
-        raise NotFound("enrolment_id", views.MISSING_ENROLMENT)
+    await location_for(ctx, caller, enrolment.location_id, may_run, "enrolment_id",
+                       views.MISSING_ENROLMENT)
 
 
 async def area_closure(ctx: CapacityContext, caller: Caller, closure_id: str) -> Closure:

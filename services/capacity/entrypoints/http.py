@@ -14,7 +14,6 @@ from fastapi import APIRouter, Query
 from fastapi.responses import JSONResponse
 
 from loketkit.auth import NotAllowed, Role
-from loketkit.errors import NotFound
 from loketkit.idempotency import IdempotencyDep
 from services.capacity import views
 from services.capacity.domain.commands import (
@@ -36,10 +35,11 @@ from services.capacity.entrypoints.access import (
     Registrar,
     Runner,
     area_closure,
+    location_for,
+    may_close,
+    may_run,
     own_enrolment,
-    own_location,
     own_offer,
-    readable_location,
     visible_locations,
 )
 from services.capacity.entrypoints.deps import ContextDep
@@ -107,7 +107,7 @@ async def list_locations(ctx: ContextDep, caller: Reader) -> list[LocationPublic
 
 @router.get("/locations/{location_id}", response_model=LocationPublic, summary="One location")
 async def get_location(location_id: str, ctx: ContextDep, caller: Reader) -> LocationPublic:
-    return to_public(await readable_location(ctx, caller, location_id))
+    return to_public(await location_for(ctx, caller, location_id))
 
 
 @router.put("/locations/{location_id}/capacity", response_model=LocationPublic,
@@ -115,7 +115,7 @@ async def get_location(location_id: str, ctx: ContextDep, caller: Reader) -> Loc
 async def declare_capacity(
     location_id: str, body: CapacityUpdate, ctx: ContextDep, caller: Runner
 ) -> LocationPublic:
-    await own_location(ctx, caller, location_id)
+    await location_for(ctx, caller, location_id, may_run)
     command = DeclareCapacity(location_id=location_id, licensed_places=body.licensed_places)
     return to_public(await ctx.bus.handle(command, actor=caller))
 
@@ -126,7 +126,7 @@ async def get_occupancy(
     location_id: str, ctx: ContextDep, caller: Reader,
     on: Annotated[date | None, Query()] = None,
 ) -> OccupancyPublic:
-    await readable_location(ctx, caller, location_id)
+    await location_for(ctx, caller, location_id)
     day = on or date.today()
     location, parts = await views.occupancy_on(ctx.uow(), location_id, day)
     return OccupancyPublic(
@@ -143,7 +143,7 @@ async def offer_free_places(
     location_id: str, body: FreePlacesCreate, ctx: ContextDep, once: IdempotencyDep,
     caller: Runner,
 ) -> JSONResponse:
-    await own_location(ctx, caller, location_id)
+    await location_for(ctx, caller, location_id, may_run)
     facts = body.model_dump()
     facts["day_parts"] = tuple(body.day_parts)
     command = OfferFreePlaces(location_id=location_id, **facts)
@@ -162,7 +162,7 @@ async def offer_free_places(
 async def withdraw_place(
     location_id: str, place_id: str, ctx: ContextDep, caller: Runner
 ) -> FreePlacePublic:
-    await own_location(ctx, caller, location_id)
+    await location_for(ctx, caller, location_id, may_run)
     command = WithdrawPlace(location_id=location_id, place_id=place_id)
     place = await ctx.bus.handle(command, actor=caller)
     return FreePlacePublic.model_validate(place, from_attributes=True)
@@ -171,7 +171,7 @@ async def withdraw_place(
 @router.get("/locations/{location_id}/offers", response_model=list[OfferPublic],
             tags=["offers"], summary="The organiser's work list: offers at this location")
 async def list_offers(location_id: str, ctx: ContextDep, caller: Reader) -> list[OfferPublic]:
-    await readable_location(ctx, caller, location_id)
+    await location_for(ctx, caller, location_id)
     return [offer_public(offer) for offer in await views.offers_at(ctx.uow(), location_id)]
 
 
@@ -209,7 +209,7 @@ async def refuse_match(
 async def declare_enrolments(
     location_id: str, body: EnrolmentsUpdate, ctx: ContextDep, caller: Runner
 ) -> list[EnrolmentPublic]:
-    await own_location(ctx, caller, location_id)
+    await location_for(ctx, caller, location_id, may_run)
     command = DeclareEnrolments(location_id=location_id, enrolments=tuple(body.enrolments))
     return [enrolment_public(e) for e in await ctx.bus.handle(command, actor=caller)]
 
@@ -219,7 +219,7 @@ async def declare_enrolments(
 async def list_enrolments(
     location_id: str, ctx: ContextDep, caller: Reader
 ) -> list[EnrolmentPublic]:
-    await readable_location(ctx, caller, location_id)
+    await location_for(ctx, caller, location_id)
     return [enrolment_public(e) for e in await views.enrolments_at(ctx.uow(), location_id)]
 
 
@@ -241,9 +241,7 @@ async def register_closure(
     location_id: str, body: ClosureCreate, ctx: ContextDep, once: IdempotencyDep,
     caller: Coordinator,
 ) -> JSONResponse:
-    location = await views.location_by_id(ctx.uow(), location_id)
-    if not caller.in_area(location.service_area, Role.COORDINATOR):
-        raise NotFound("location_id", views.MISSING_LOCATION)
+    await location_for(ctx, caller, location_id, may_close)
     command = RegisterClosure(location_id=location_id, **body.model_dump())
     return await once.run(
         body, lambda uow: ctx.bus.handle(command, uow, actor=caller), closure_public,

@@ -12,24 +12,26 @@ existence is never revealed.
 from __future__ import annotations
 
 import time
+from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Annotated, Any
 
 import jwt
-from fastapi import Depends, Security
 from fastapi import Request as HttpRequest
+from fastapi import Security
 from fastapi.security import APIKeyHeader
 from limits import RateLimitItemPerMinute
 from limits.aio.storage import MemoryStorage
 from limits.aio.strategies import MovingWindowRateLimiter
 
 from loketkit.auth import (
-    GUARD_ATTRIBUTE,
     Caller,
     NotAllowed,
     NotSignedIn,
     OptionalCaller,
     Role,
+    authorised,
+    guard,
     public,
     requires,
 )
@@ -79,14 +81,9 @@ def requires_or_link(*roles: Role) -> Any:
     ) -> Caller:
         if link:
             return await link_holder(http, link)
-        if caller is None:
-            raise NotSignedIn("authorization", "sign in first, or use your personal link")
-        if not caller.roles & allowed:
-            raise NotAllowed("authorization", "your role may not do this")
-        return caller
+        return authorised(caller, allowed, "a bearer token or your personal link")
 
-    setattr(signed_in_or_link, GUARD_ATTRIBUTE, (*sorted(allowed), "personal-link"))
-    return Depends(signed_in_or_link)
+    return guard(signed_in_or_link, *sorted(allowed), "personal-link")
 
 
 # Route guards: who may call at all (the tenant checks below then narrow it).
@@ -118,16 +115,13 @@ def may_change(caller: Caller, request: Request) -> bool:
     return caller.acts_as(Role.PARENT) and request.owner_subject == caller.subject
 
 
-async def readable_request(ctx: IntakeContext, caller: Caller, request_id: str) -> Request:
+async def request_for(
+    ctx: IntakeContext, caller: Caller, request_id: str,
+    may: Callable[[Caller, Request], bool] = may_read,
+) -> Request:
+    """The request, if `may` lets the caller at it; else not found, like a missing one."""
     request = await views.request_by_id(ctx.uow(), request_id)
-    if not may_read(caller, request):
-        raise NotFound("request_id", MISSING_REQUEST)
-    return request
-
-
-async def changeable_request(ctx: IntakeContext, caller: Caller, request_id: str) -> Request:
-    request = await views.request_by_id(ctx.uow(), request_id)
-    if not may_change(caller, request):
+    if not may(caller, request):
         raise NotFound("request_id", MISSING_REQUEST)
     return request
 
@@ -177,8 +171,5 @@ class RegistrationLimit:
 async def limit_anonymous(http: HttpRequest, caller: Caller | None) -> None:
     if caller is not None:
         return
-    state = http.app.state
-    if getattr(state, "registration_limit", None) is None:
-        per_minute = state.context.settings.anonymous_registrations_per_minute
-        state.registration_limit = RegistrationLimit(per_minute)
-    await state.registration_limit.check(http.client.host if http.client else "unknown")
+    limit: RegistrationLimit = http.app.state.registration_limit  # made by bootstrap
+    await limit.check(http.client.host if http.client else "unknown")

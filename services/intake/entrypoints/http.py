@@ -39,10 +39,10 @@ from services.intake.entrypoints.access import (
     Reader,
     Registrant,
     Staff,
-    changeable_request,
     limit_anonymous,
+    may_change,
     owner_for_registration,
-    readable_request,
+    request_for,
     worklist_scope,
 )
 from services.intake.entrypoints.deps import ContextDep
@@ -161,7 +161,7 @@ async def list_requests(
 @router.get("/requests/{request_id}", response_model=RequestPublic,
             summary="Follow a request: its offers, its placement, the state per choice")
 async def get_request(request_id: RequestId, ctx: ContextDep, caller: Reader) -> RequestPublic:
-    return to_public(await readable_request(ctx, caller, request_id))
+    return to_public(await request_for(ctx, caller, request_id))
 
 
 @router.patch("/requests/{request_id}", response_model=RequestPublic,
@@ -169,7 +169,7 @@ async def get_request(request_id: RequestId, ctx: ContextDep, caller: Reader) ->
 async def update(
     request_id: RequestId, body: RequestChange, ctx: ContextDep, caller: Family
 ) -> RequestPublic:
-    await changeable_request(ctx, caller, request_id)
+    await request_for(ctx, caller, request_id, may_change)
     return to_public(await ctx.bus.handle(UpdateRequest(
         request_id, body.desired_start_date,
         tuple(body.day_parts) if body.day_parts else None, body.accepts_partial_fit,
@@ -179,7 +179,7 @@ async def update(
 @router.post("/requests/{request_id}/confirm", response_model=RequestPublic,
              summary="The family confirms it still waits")
 async def confirm(request_id: RequestId, ctx: ContextDep, caller: Family) -> RequestPublic:
-    await changeable_request(ctx, caller, request_id)
+    await request_for(ctx, caller, request_id, may_change)
     return to_public(await ctx.bus.handle(ConfirmRequest(request_id), actor=caller))
 
 
@@ -188,8 +188,8 @@ async def confirm(request_id: RequestId, ctx: ContextDep, caller: Family) -> Req
 async def link_sibling(
     request_id: RequestId, body: SiblingLink, ctx: ContextDep, caller: Staff
 ) -> RequestPublic:
-    await changeable_request(ctx, caller, request_id)
-    await changeable_request(ctx, caller, body.request_id)
+    await request_for(ctx, caller, request_id, may_change)
+    await request_for(ctx, caller, body.request_id, may_change)
     return to_public(await ctx.bus.handle(LinkSiblings(request_id, body.request_id), actor=caller))
 
 
@@ -199,7 +199,7 @@ async def accept(
     request_id: RequestId, match_id: MatchId, ctx: ContextDep, caller: Family,
     body: Annotated[Acceptance | None, Body()] = None,
 ) -> RequestPublic:
-    await changeable_request(ctx, caller, request_id)
+    await request_for(ctx, caller, request_id, may_change)
     body = body or Acceptance()
     return to_public(await ctx.bus.handle(AnswerOffer(
         request_id, match_id, accept=True,
@@ -213,7 +213,7 @@ async def decline(
     request_id: RequestId, match_id: MatchId, ctx: ContextDep, caller: Family,
     body: Annotated[Refusal | None, Body()] = None,
 ) -> RequestPublic:
-    await changeable_request(ctx, caller, request_id)
+    await request_for(ctx, caller, request_id, may_change)
     body = body or Refusal()
     return to_public(await ctx.bus.handle(AnswerOffer(
         request_id, match_id, accept=False, answered_by=body.answered_by,
@@ -223,7 +223,7 @@ async def decline(
 @router.get("/requests/{request_id}/audit", response_model=list[AuditPublic],
             summary="Who answered what for this request, when")
 async def audit(request_id: RequestId, ctx: ContextDep, caller: AreaStaff) -> list[AuditPublic]:
-    await readable_request(ctx, caller, request_id)
+    await request_for(ctx, caller, request_id)
     return [AuditPublic.model_validate(entry, from_attributes=True)
             for entry in await views.audit(ctx.uow(), request_id)]
 
@@ -231,14 +231,14 @@ async def audit(request_id: RequestId, ctx: ContextDep, caller: AreaStaff) -> li
 @router.post("/requests/{request_id}/withdraw", response_model=RequestPublic,
              summary="Withdraw a request")
 async def withdraw(request_id: RequestId, ctx: ContextDep, caller: Family) -> RequestPublic:
-    await changeable_request(ctx, caller, request_id)
+    await request_for(ctx, caller, request_id, may_change)
     return to_public(await ctx.bus.handle(WithdrawRequest(request_id), actor=caller))
 
 
 @router.delete("/requests/{request_id}/personal-data", response_model=RequestPublic,
                summary="Erase the family's personal data (with its crisis copies)")
 async def erase(request_id: RequestId, ctx: ContextDep, caller: Family) -> RequestPublic:
-    await changeable_request(ctx, caller, request_id)
+    await request_for(ctx, caller, request_id, may_change)
     return to_public(await ctx.bus.handle(ErasePersonalData(request_id), actor=caller))
 
 
@@ -247,7 +247,7 @@ async def erase(request_id: RequestId, ctx: ContextDep, caller: Family) -> Reque
              summary="Hand the family a new personal link (earlier ones stop working)")
 async def hand_over_link(request_id: RequestId, ctx: ContextDep, caller: Staff
                          ) -> PersonalLinkPublic:
-    await changeable_request(ctx, caller, request_id)
+    await request_for(ctx, caller, request_id, may_change)
     token = await ctx.bus.handle(HandOverPersonalLink(request_id), actor=caller)
     return PersonalLinkPublic(request_id=request_id, personal_link=token)
 
@@ -256,7 +256,7 @@ async def hand_over_link(request_id: RequestId, ctx: ContextDep, caller: Staff
                tags=["personal links"],
                summary="Stop every personal link of the request (lost, or shared by mistake)")
 async def revoke_links(request_id: RequestId, ctx: ContextDep, caller: Family) -> RevokedPublic:
-    await changeable_request(ctx, caller, request_id)
+    await request_for(ctx, caller, request_id, may_change)
     revoked = await ctx.bus.handle(RevokePersonalLinks(request_id), actor=caller)
     return RevokedPublic(request_id=request_id, revoked=revoked)
 
