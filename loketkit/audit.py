@@ -29,8 +29,8 @@ from loketkit.db import DeliveryTable
 from loketkit.ids import utcnow
 
 # Command fields that name the object a change is about, most specific first.
-OBJECT_FIELDS = ("match_id", "enrolment_id", "place_id", "closure_id", "request_id",
-                 "location_id", "import_id")
+OBJECT_FIELDS = ("match_id", "enrolment_id", "place_id", "closure_id", "round_id",
+                 "request_id", "location_id", "import_id")
 ANONYMOUS = "anonymous"
 
 

@@ -84,7 +84,8 @@ CAPACITY_USERS = AsPersonas([
     ("*", r"/closures.*|/locations/[^/]+/closures", "coordinator"),
     ("POST", r"/service-areas/.*", "admin"),
 ], default="organiser")
-MATCHING_USERS = AsPersonas([("POST", r"/service-areas/.*", "admin")], default="staff")
+MATCHING_USERS = AsPersonas([("POST", r"/service-areas/[^/]+/settings", "admin")],
+                            default="staff")
 REPORTING_USERS = AsPersonas([], default="opgroeien")
 
 

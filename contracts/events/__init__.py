@@ -32,6 +32,7 @@ from contracts.events.requests import (
     MatchAccepted,
     MatchDeclined,
     PriorityFacts,
+    RequestAssessed,
     RequestExpired,
     RequestSubmitted,
     RequestSubmittedV1,
@@ -45,6 +46,7 @@ CURRENT_EVENTS: tuple[type[EventData], ...] = (
     RequestUpdated,
     RequestWithdrawn,
     RequestExpired,
+    RequestAssessed,
     MatchAccepted,
     MatchDeclined,
     # capacity, for organisers
@@ -105,6 +107,7 @@ __all__ = [
     "PlaceWithdrawn",
     "PlacementConfirmed",
     "PriorityFacts",
+    "RequestAssessed",
     "RequestExpired",
     "RequestSubmitted",
     "RequestSubmittedV1",

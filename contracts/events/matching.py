@@ -52,6 +52,14 @@ class MatchProposed(_Offer):
     requested_day_parts: DayParts = Field(description="The day-parts the family asked for.")
     fit: Fit = "full"
     priority_group: bool = False
+    # Added compatibly (issue 8): the rule set that ranked the request and its class there.
+    rule_set: str | None = Field(default=None, max_length=64,
+                                 description="The priority rule set the offer was decided by.")
+    priority_class: str | None = Field(
+        default=None, max_length=64,
+        description="The request's priority class under that rule set ('none': no class).")
+    round_id: str | None = Field(
+        default=None, max_length=64, description="The allocation round that made the offer.")
     family_answer_due: datetime = Field(
         description="The family answers by then, or the offer expires and the place passes on."
     )

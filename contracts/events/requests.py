@@ -34,11 +34,23 @@ SIBLINGS: list[str] = Field(
 
 
 class PriorityFacts(CleanInput):
-    """The family facts the priority rules look at (sworn statement)."""
+    """The family facts the priority rules look at, declared by the family with a sworn
+    statement (intake refuses them without one). Vulnerability and urgency are not
+    among them: loket staff assess those (`RequestAssessed`)."""
 
     model_config = ConfigDict(extra="ignore", frozen=True)
 
-    parents_working_or_training: bool = False
+    parents_working_or_training: bool = Field(
+        default=False,
+        description="The parents need care for work, job search, training or integration "
+        "(inburgering): the rules before 1 April 2024 (again in force after the 2025 "
+        "annulment).",
+    )
+    works_at_least_four_fifths: bool = Field(
+        default=False,
+        description="The parents work or train at least 4/5 on average: the rules of "
+        "1 April 2024.",
+    )
     single_parent: bool = False
     low_income: bool = False
     foster_child: bool = False
@@ -152,6 +164,32 @@ class RequestExpired(EventData):
     reason: Literal["not_confirmed"] = "not_confirmed"
     confirmation_asked_at: datetime
     expired_at: datetime
+
+
+class RequestAssessed(EventData):
+    """Loket staff assessed whether the family is vulnerable and the request urgent.
+
+    Both need a judgement, so staff make it; published when either outcome changes.
+    Only the outcome leaves intake: the characteristics, the family's reason for asking
+    urgency and the staff's reasons stay in intake's database."""
+
+    NAME: ClassVar[str] = "RequestAssessed"
+    VERSION: ClassVar[int] = 1
+    TOPIC: ClassVar[TopicSpec] = REQUESTS
+    SUBJECT_FIELD: ClassVar[str] = "request_id"
+
+    request_id: str = ID
+    municipality_nis: str = NIS_CODE
+    vulnerable: bool = Field(
+        description="A vulnerable family (kwetsbaar gezin): it meets at least 2 of the 5 "
+        "characteristics, at least one of the first three (income, parents' education, "
+        "parents' work), as assessed by loket staff."
+    )
+    urgent: bool = Field(
+        description="Urgency granted by loket staff and still in force. A crisis request "
+        "stays a crisis request (RequestSubmitted.urgency) whatever this says."
+    )
+    assessed_at: datetime
 
 
 class MatchAccepted(EventData):

@@ -27,6 +27,7 @@ from contracts.events import (
     MatchReminderDue,
     PlacementConfirmed,
     PriorityFacts,
+    RequestAssessed,
     RequestExpired,
     RequestSubmitted,
     RequestUpdated,
@@ -44,6 +45,7 @@ from services.intake import personal_links
 from services.intake.domain.area_settings import RequestSettings
 from services.intake.domain.commands import (
     AnswerOffer,
+    AssessRequest,
     ConfirmRequest,
     ErasePersonalData,
     HandOverPersonalLink,
@@ -98,6 +100,18 @@ def submitted_event(request: Request, child_ref: str) -> RequestSubmitted:
         urgency=request.urgency,
         replaces_request_id=request.replaces_request_id,
         submitted_at=request.submitted_at,
+    )
+
+
+def assessed_event(request: Request, now: datetime) -> RequestAssessed:
+    """Staff's outcome only: never the characteristics or the reasons (personal)."""
+    return RequestAssessed(
+        service_area=request.service_area,
+        request_id=request.request_id,
+        municipality_nis=request.municipality_nis,
+        vulnerable=request.vulnerable,
+        urgent=request.urgent,
+        assessed_at=request.assessed_at or now,
     )
 
 
@@ -163,7 +177,8 @@ async def offer_context(uow: IntakeUnitOfWork, offer: Offer) -> dict[str, Any]:
 
 def new_request(command: SubmitRequest, request_id: str, service_area: str,
                 submitted_at: datetime, now: datetime) -> Request:
-    return Request(
+    """A new request: normal until staff grant urgency; sworn when registered."""
+    request = Request(
         request_id=request_id,
         service_area=service_area,
         child=command.child,
@@ -174,13 +189,17 @@ def new_request(command: SubmitRequest, request_id: str, service_area: str,
         day_parts=command.day_parts,
         preferred_location_ids=tuple(dict.fromkeys(command.preferred_location_ids)),
         priority=command.priority,
-        urgency=command.urgency,
+        urgency="normal",
         submitted_at=submitted_at,
         accepts_partial_fit=command.accepts_partial_fit,
         share_contact_with_organiser=command.share_contact_with_organiser,
         last_confirmed_at=now,
         owner_subject=command.owner_subject,
+        sworn_statement_at=submitted_at if command.sworn_statement else None,
     )
+    if command.urgency_reason:
+        request.ask_urgency(command.urgency_reason)
+    return request
 
 
 @dataclass(frozen=True)
@@ -249,6 +268,9 @@ async def revoke_personal_links(
     return revoked
 
 
+IMPORTED_URGENCY = "urgent on the waiting list the loket imported (the old list's judgement)"
+
+
 async def import_waiting_list(
     command: ImportWaitingList,
     uow: IntakeUnitOfWork,
@@ -258,7 +280,8 @@ async def import_waiting_list(
     new_id: IdFactory,
 ) -> ImportBatch:
     """A loket going live brings its waiting list: every row valid, or nothing stored.
-    Each row keeps its original registration date."""
+    Each row keeps its original registration date. An urgent row is urgency granted by
+    the importing loket staff, in the request's audit log as such."""
     if not command.rows:
         raise Invalid("csv", "no rows to import")
     if len(command.rows) > MAX_IMPORT_ROWS:
@@ -273,6 +296,8 @@ async def import_waiting_list(
             request = new_request(row.request, new_id("req"), settings.service_area,
                                   row.registered_at, now)
             request.import_id = batch.import_id
+            if row.urgency_granted:
+                request.decide_urgency("granted", IMPORTED_URGENCY)
             try:
                 check_new_request(request, settings.municipalities, known)
             except RequestRuleError as error:
@@ -281,6 +306,11 @@ async def import_waiting_list(
         for request in requests:
             await uow.requests.add(request)
             uow.emit(submitted_event(request, child_ref(request.child)))
+            if request.urgent:
+                await uow.audit.add(AuditEntry(
+                    audit_id=new_id("aud"), request_id=request.request_id, match_id=None,
+                    action="urgency_granted_on_import", actor="loket_staff",
+                    staff_member=command.imported_by, at=now))
         await uow.imports.add(batch)
         await uow.commit()
     return batch
@@ -347,6 +377,31 @@ async def link_siblings(command: LinkSiblings, uow: IntakeUnitOfWork, clock: Clo
             if one.link_sibling(other.request_id):
                 await uow.requests.save(one)
                 uow.emit(updated_event(one, now))
+        await uow.commit()
+    return request
+
+
+async def assess_request(
+    command: AssessRequest, uow: IntakeUnitOfWork, clock: Clock, new_id: IdFactory
+) -> Request:
+    """Loket staff assess vulnerability and decide urgency (audited: the audit trail
+    names who, the request's audit log shows it to staff). Other services hear of it
+    (RequestAssessed, without characteristics or reasons) only when the outcome
+    changes."""
+    if command.urgency is not None and not command.urgency_reason:
+        raise Invalid("urgency.reason", "give the reason for the urgency decision")
+    async with uow:
+        request = await known_request(uow, command.request_id)
+        now = clock()
+        decision = ((command.urgency, command.urgency_reason or "")
+                    if command.urgency is not None else None)
+        if request.assess(command.vulnerability, decision, now):
+            uow.emit(assessed_event(request, now))
+        await uow.requests.save(request)
+        await uow.audit.add(AuditEntry(
+            audit_id=new_id("aud"), request_id=request.request_id, match_id=None,
+            action="assessed" if decision is None else f"assessed_urgency_{decision[0]}",
+            actor="loket_staff", staff_member=command.staff_member, at=now))
         await uow.commit()
     return request
 
@@ -529,6 +584,8 @@ async def replace_child(
     await uow.requests.add(new)
     uow.emit(withdrawn_event(old, "replaced_after_closure", now), caused_by=event)
     uow.emit(submitted_event(new, child_ref(new.child)), caused_by=event)
+    if new.vulnerable or new.urgent:  # staff's assessment follows the family
+        uow.emit(assessed_event(new, now), caused_by=event)
     await relink_siblings(uow, old.request_id, new, event, now)
 
 
@@ -741,6 +798,7 @@ COMMAND_HANDLERS: dict[type, AnyHandler] = {
     ErasePersonalData: erase_personal_data,
     UpdateRequest: update_request,
     LinkSiblings: link_siblings,
+    AssessRequest: assess_request,
     ConfirmRequest: confirm_request,
     AnswerOffer: answer_offer,
     ImportWaitingList: import_waiting_list,

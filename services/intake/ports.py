@@ -12,7 +12,13 @@ from typing import Protocol
 
 from loketkit.uow import UnitOfWork
 from services.intake.domain.locations import Location
-from services.intake.domain.model import AuditEntry, Child, ImportBatch, Request
+from services.intake.domain.model import (
+    AuditEntry,
+    Child,
+    ImportBatch,
+    Request,
+    UrgencyStatus,
+)
 from services.intake.personal_links import PersonalLink
 
 # Turns a child into its pseudonymous reference (a keyed HMAC; the key stays in intake).
@@ -58,7 +64,7 @@ class RequestRepository(Protocol):
 
     async def listing(
         self, *, without_email: bool, has_open_offer: bool, needs_loket: bool, limit: int,
-        owner_subject: str | None = None,
+        owner_subject: str | None = None, urgency_status: UrgencyStatus | None = None,
     ) -> list[Request]:
         """Open requests for the loket's worklists (or one parent's), by registration date."""
         ...

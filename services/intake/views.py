@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from loketkit.errors import NotFound
 from services.intake.domain.locations import Location
-from services.intake.domain.model import AuditEntry, OfferStatus, Request
+from services.intake.domain.model import AuditEntry, OfferStatus, Request, UrgencyStatus
 from services.intake.ports import IntakeUnitOfWork
 
 WORKLIST_LIMIT = 500
@@ -20,15 +20,17 @@ async def request_by_id(uow: IntakeUnitOfWork, request_id: str) -> Request:
 
 async def worklist(
     uow: IntakeUnitOfWork, *, without_email: bool, has_open_offer: bool, needs_loket: bool,
-    owner_subject: str | None = None,
+    owner_subject: str | None = None, urgency_status: UrgencyStatus | None = None,
 ) -> list[Request]:
     """Open requests the loket must act on: families without e-mail holding an offer,
-    children a crisis closure left without any open location."""
+    children a crisis closure left without any open location, families asking for
+    urgency."""
     async with uow:
         return await uow.requests.listing(without_email=without_email,
                                           has_open_offer=has_open_offer,
                                           needs_loket=needs_loket, limit=WORKLIST_LIMIT,
-                                          owner_subject=owner_subject)
+                                          owner_subject=owner_subject,
+                                          urgency_status=urgency_status)
 
 
 async def audit(uow: IntakeUnitOfWork, request_id: str) -> list[AuditEntry]:

@@ -69,6 +69,7 @@ def request_body(location_ids: list[str], **overrides: Any) -> dict[str, Any]:
         "share_contact_with_organiser": True,
         "preferred_location_ids": location_ids,
         "priority": {"parents_working_or_training": True},
+        "sworn_statement": True,
     }
     return body | overrides
 

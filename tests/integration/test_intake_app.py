@@ -14,8 +14,9 @@ from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 from sqlmodel import col
 
 from contracts import from_kafka, parse_data
-from contracts.events import EventData, LocationRegistered, RequestSubmitted
+from contracts.events import EventData, LocationRegistered, RequestAssessed, RequestSubmitted
 from loketkit import migrations
+from loketkit.audit import AuditRow
 from loketkit.consumer import EventConsumer
 from loketkit.db import (
     NoticeRow,
@@ -202,6 +203,44 @@ async def test_an_import_over_sql_is_all_or_nothing(intake: SqlIntake) -> None:
                                         headers={"content-type": "text/csv"})
     assert imported.status_code == 201 and imported.json()["rows"] == 2
     assert len(await intake.outbox()) == 2
+
+
+async def test_urgency_asked_then_assessed_over_sql(intake: SqlIntake) -> None:
+    await register(intake, "loc-a", "2440")
+    asked_for = "Moeder herstart werk binnen de maand"
+    created = await intake.client.post("/requests", json=REQUEST | {"urgency_reason": asked_for})
+    assert created.status_code == 201, created.json()
+    request_id = created.json()["request_id"]
+    assert created.json()["sworn_statement_at"] is not None
+    worklist = (await intake.client.get("/requests", params={"urgency_status": "asked"})).json()
+    assert [r["request_id"] for r in worklist] == [request_id]
+    why = "Bevestigd door de sociale dienst"
+    answer = await intake.client.put(f"/requests/{request_id}/assessment", json={
+        "vulnerability": {"low_income": True, "low_parental_education": False,
+                          "parents_without_work": False, "poor_housing": True,
+                          "health_problems": False},
+        "urgency": {"decision": "granted", "reason": why}})
+    assert answer.status_code == 200, answer.json()
+
+    followed = (await intake.client.get(f"/requests/{request_id}")).json()
+    assert (followed["urgency"], followed["urgency_status"], followed["urgency_reason"],
+            followed["urgency_decision_reason"], followed["vulnerable"]) == (
+        "urgent", "granted", asked_for, why, True)
+    assert followed["assessed_at"] is not None
+    submitted, assessed = await intake.outbox()
+    assert isinstance(submitted, RequestSubmitted) and submitted.urgency == "normal"
+    assert isinstance(assessed, RequestAssessed)
+    assert (assessed.request_id, assessed.urgent, assessed.vulnerable) == (request_id, True,
+                                                                           True)
+    async with intake.sessions() as session:
+        values = (await session.execute(select(col(OutboxMessage.value)))).scalars().all()
+        trail = (await session.execute(
+            select(AuditRow).where(col(AuditRow.object_id) == request_id)
+            .order_by(col(AuditRow.audit_id)))).scalars().all()
+    assert not any(text.encode() in value for value in values
+                   for text in (asked_for, why, "poor_housing"))
+    assert [(row.action, row.role) for row in trail] == [
+        ("SubmitRequest", "loket_staff"), ("AssessRequest", "loket_staff")]
 
 
 async def test_the_confirmation_job_asks_then_expires_over_sql(

@@ -32,6 +32,7 @@ from services.intake.domain.model import (
     Priority,
     Request,
     Status,
+    Vulnerability,
 )
 from services.intake.ports import IntakeUnitOfWork
 from tests.unit.intake.fakes import FakeIntakeUnitOfWork
@@ -103,6 +104,27 @@ async def test_a_request_comes_back_as_it_was_stored(uow: IntakeUnitOfWork) -> N
         assert await uow.requests.get("req-1") == stored
         assert await uow.requests.get_for_update("req-1") == stored
         assert await uow.requests.get("req-404") is None
+
+
+async def test_an_assessed_request_comes_back_and_lists_by_urgency_status(
+    uow: IntakeUnitOfWork,
+) -> None:
+    assessed = a_request(
+        priority=Priority(works_at_least_four_fifths=True), sworn_statement_at=NOW,
+        urgency_reason="Moeder herstart werk")
+    assert assessed.assess(Vulnerability(low_income=True, health_problems=True),
+                           ("granted", "Bevestigd"), NOW)
+    await store(uow, assessed, a_request("req-2", urgency_status="asked",
+                                         urgency_reason="Vader ziek"))
+    async with uow:
+        assert await uow.requests.get("req-1") == assessed
+        granted = await uow.requests.listing(without_email=False, has_open_offer=False,
+                                             needs_loket=False, limit=10,
+                                             urgency_status="granted")
+        asked = await uow.requests.listing(without_email=False, has_open_offer=False,
+                                           needs_loket=False, limit=10, urgency_status="asked")
+    assert [r.request_id for r in granted] == ["req-1"] and granted[0].vulnerable
+    assert [r.request_id for r in asked] == ["req-2"]
 
 
 def an_offer(request_id: str, location_id: str, match_id: str,

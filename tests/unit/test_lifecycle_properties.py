@@ -246,6 +246,7 @@ class Lifecycle(RuleBasedStateMachine):
             "municipality_nis": "13008", "desired_start_date": start.isoformat(),
             "day_parts": parts, "preferred_location_ids": choices,
             "priority": {"parents_working_or_training": working},
+            "sworn_statement": working,
         }
         created = self.call("intake", "POST", "/requests", body, (201,))
         self.requests_of_child[child] = created["request_id"]

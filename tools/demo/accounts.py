@@ -1,6 +1,7 @@
 """Who the demo acts as, signed in at the real identity provider like everyone else:
-the OCMW's partner system registers the families' requests, loket staff answer offers
-for families at the desk, and each organiser's own system runs its own locations
+the OCMW's partner system registers the families' requests, loket staff assess urgency
+and vulnerability and answer offers for families at the desk, and each organiser's own
+system runs its own locations
 (its locations, free places, enrolments and answers to offers)."""
 
 from __future__ import annotations

@@ -92,8 +92,51 @@ def requests(rng: random.Random, chosen: list[dict[str, Any]], today: date,
                              "single_parent": rng.random() < 0.15,
                              "low_income": rng.random() < 0.1,
                              "foster_child": rng.random() < 0.02},
-                "urgency": "urgent" if rng.random() < 0.05 else "normal",
+                # The family swears to its facts; a few ask for urgency (staff decide).
+                "sworn_statement": True,
+                **({"urgency_reason": URGENCY_REASONS[len(result) % len(URGENCY_REASONS)]}
+                   if rng.random() < 0.05 else {}),
             })
+    return result
+
+
+URGENCY_REASONS = [
+    "Moeder start binnen zes weken met een nieuwe job na een lange werkloosheid.",
+    "Vader is alleen met de kinderen na een ziekenhuisopname van de moeder.",
+    "Het gezin verhuisde na een brand; de grootouders kunnen niet meer opvangen.",
+    "Doorverwezen door het OCMW: opvang is nodig om de opleiding te kunnen volgen.",
+]
+FIRST_THREE = ("low_income", "low_parental_education", "parents_without_work")
+LAST_TWO = ("poor_housing", "health_problems")
+
+
+def assessments(rng: random.Random, requests: list[dict[str, Any]]
+                ) -> list[tuple[int, dict[str, Any]]]:
+    """What loket staff decide after registration, by request index: every family that
+    asked for urgency is assessed (most granted, every third refused), and some
+    families are judged vulnerable (2 or 3 characteristics, one of the first three).
+    A separate random stream, so the requests themselves stay as they were."""
+    result: list[tuple[int, dict[str, Any]]] = []
+    for index, body in enumerate(requests):
+        vulnerable = rng.random() < 0.08
+        asked = "urgency_reason" in body
+        if not (vulnerable or asked):
+            continue
+        met: set[str] = set()
+        if vulnerable:
+            first = rng.choice(FIRST_THREE)
+            others = [name for name in FIRST_THREE + LAST_TWO if name != first]
+            met = {first, *rng.sample(others, rng.choice([1, 2]))}
+        assessment: dict[str, Any] = {
+            "vulnerability": {name: name in met for name in FIRST_THREE + LAST_TWO},
+            "urgency": None}
+        if asked:
+            refused = len(result) % 3 == 2
+            assessment["urgency"] = {
+                "decision": "refused" if refused else "granted",
+                "reason": "Geen dringende nood: de startdatum laat tijd om te zoeken."
+                if refused else "Nagegaan aan de balie; bevestigd door de sociale dienst."}
+        result.append((index, assessment))
     return result
 
 

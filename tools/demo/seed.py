@@ -4,9 +4,10 @@ organisers' systems, the OCMW's partner system and loket staff would be (see
 tools.demo.accounts), plus one free place announced by an
 organiser's own system straight onto Kafka, as any vendor could: signed in as
 that organiser (org-zonneke) on its own inbound topic, the only one it may write.
-Then families and organisers answer some of the offers, so the demo shows placed,
-declined and refused children (and the mail about them) next to offers still
-waiting for an answer.
+Loket staff assess at the desk what needs a judgement (urgency some families asked
+for, vulnerable families) before organisers announce their places. Then families and
+organisers answer some of the offers, so the demo shows placed, declined and refused
+children (and the mail about them) next to offers still waiting for an answer.
 
     python -m tools.demo.seed [--intake URL] [--capacity URL] [--bootstrap HOST:PORT]
 """
@@ -152,6 +153,22 @@ async def answer_offers(client: httpx.AsyncClient, intake: str, capacity: str,
     return dict(outcomes)
 
 
+async def assess(client: httpx.AsyncClient, intake: str, request_ids: list[str],
+                 decisions: list[tuple[int, dict[str, Any]]]) -> dict[str, int]:
+    """Loket staff (balie.els) assess at the desk what needs a judgement: urgency the
+    families asked for, and which families are vulnerable (audited in intake)."""
+    outcomes: Counter[str] = Counter()
+    for index, body in decisions:
+        response = await client.put(f"{intake}/requests/{request_ids[index]}/assessment",
+                                    json=body)
+        response.raise_for_status()
+        assessed = response.json()
+        outcomes["urgency_granted"] += assessed["urgency_status"] == "granted"
+        outcomes["urgency_refused"] += assessed["urgency_status"] == "refused"
+        outcomes["vulnerable"] += bool(assessed["vulnerable"])
+    return dict(outcomes)
+
+
 async def seed(
     intake: str, capacity: str, bootstrap: str, tokens: TokenSource, seed_value: int = 2026,
     topic_prefix: str = "",
@@ -183,8 +200,13 @@ async def seed(
             enrolled += len(children)
         await wait_until_intake_knows(client, intake, len(locations))
         requests = generate.requests(rng, locations, today)
+        request_ids = []
         for body in requests:
-            (await client.post(f"{intake}/requests", json=body)).raise_for_status()
+            response = await client.post(f"{intake}/requests", json=body)
+            response.raise_for_status()
+            request_ids.append(response.json()["request_id"])
+        assessed = await assess(client, intake, request_ids,
+                                generate.assessments(random.Random(seed_value + 1), requests))
         for location_id, body in places:
             response = await client.post(f"{capacity}/locations/{location_id}/free-places",
                                          json=body)
@@ -192,7 +214,8 @@ async def seed(
         await organiser_announces_place(bootstrap, locations[0], topic_prefix)
         answered = await answer_offers(client, intake, capacity, accounts)
     return {"locations": len(locations), "enrolled_children": enrolled,
-            "requests": len(requests), "free_places": len(places) + 1, **answered}
+            "requests": len(requests), **assessed, "free_places": len(places) + 1,
+            **answered}
 
 
 def main() -> None:

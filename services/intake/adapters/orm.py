@@ -52,6 +52,15 @@ class RequestRecord(IntakeTable, table=True):
     needs_loket_for_closure_id: str | None = Field(default=None, max_length=64, index=True)
     import_id: str | None = Field(default=None, max_length=64)
     owner_subject: str | None = Field(default=None, max_length=255, index=True)
+    sworn_statement_at: datetime | None = Field(default=None, sa_type=DateTime(timezone=True))
+    # Urgency as asked and decided, and staff's assessment: personal, never published
+    # (RequestAssessed carries only the outcome).
+    urgency_status: str = Field(default="none", max_length=16, index=True)
+    urgency_reason: str | None = Field(default=None, max_length=1000)
+    urgency_decision_reason: str | None = Field(default=None, max_length=1000)
+    vulnerability: dict[str, bool] | None = Field(
+        default=None, sa_column=Column(JSON, nullable=True))
+    assessed_at: datetime | None = Field(default=None, sa_type=DateTime(timezone=True))
 
 
 class OfferRecord(IntakeTable, table=True):

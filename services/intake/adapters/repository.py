@@ -36,10 +36,13 @@ from services.intake.domain.model import (
     Request,
     Status,
     Urgency,
+    UrgencyStatus,
+    Vulnerability,
 )
 from services.intake.personal_links import PersonalLink
 
 PRIORITY = TypeAdapter(Priority)
+VULNERABILITY = TypeAdapter(Vulnerability)
 OPEN_STATUSES = (Status.WAITING.value, Status.PLACED.value)
 
 
@@ -129,11 +132,13 @@ class SqlRequestRepository:
 
     async def listing(
         self, *, without_email: bool, has_open_offer: bool, needs_loket: bool, limit: int,
-        owner_subject: str | None = None,
+        owner_subject: str | None = None, urgency_status: UrgencyStatus | None = None,
     ) -> list[Request]:
         query = select(RequestRecord).where(col(RequestRecord.status).in_(OPEN_STATUSES))
         if owner_subject is not None:
             query = query.where(col(RequestRecord.owner_subject) == owner_subject)
+        if urgency_status is not None:
+            query = query.where(col(RequestRecord.urgency_status) == urgency_status)
         if without_email:
             query = query.where(col(RequestRecord.email).is_(None))
         if needs_loket:
@@ -256,6 +261,7 @@ def to_record(request: Request) -> RequestRecord:
             "preferred_location_ids": list(request.preferred_location_ids),
             "priority": asdict(request.priority)
             | {"sibling_location_ids": list(request.priority.sibling_location_ids)},
+            "vulnerability": asdict(request.vulnerability) if request.vulnerability else None,
         },
     )
 
@@ -288,6 +294,13 @@ def to_domain(record: RequestRecord, offers: list[Offer]) -> Request:
         import_id=record.import_id,
         owner_subject=record.owner_subject,
         erased_at=record.erased_at,
+        sworn_statement_at=record.sworn_statement_at,
+        urgency_status=cast(UrgencyStatus, record.urgency_status),
+        urgency_reason=record.urgency_reason,
+        urgency_decision_reason=record.urgency_decision_reason,
+        vulnerability=(VULNERABILITY.validate_python(record.vulnerability)
+                       if record.vulnerability is not None else None),
+        assessed_at=record.assessed_at,
         offers=offers,
     )
 

@@ -4,10 +4,16 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 from datetime import date, datetime
-from typing import Literal
 
 from contracts.schedule import DayPart
-from services.intake.domain.model import AnsweredBy, Child, Contact, Priority
+from services.intake.domain.model import (
+    AnsweredBy,
+    Child,
+    Contact,
+    Priority,
+    UrgencyDecision,
+    Vulnerability,
+)
 
 
 @dataclass(frozen=True)
@@ -20,7 +26,10 @@ class SubmitRequest:
     day_parts: tuple[DayPart, ...]
     preferred_location_ids: tuple[str, ...]
     priority: Priority
-    urgency: Literal["normal", "urgent"] = "normal"
+    # The family asks for urgency, with its reason: loket staff decide (AssessRequest).
+    urgency_reason: str | None = None
+    # The family swears to its priority facts (required when it declares any).
+    sworn_statement: bool = False
     accepts_partial_fit: bool = False
     share_contact_with_organiser: bool = False
     owner_subject: str | None = None  # a signed-in parent registering their own
@@ -83,12 +92,26 @@ class AnswerOffer:
 
 
 @dataclass(frozen=True)
+class AssessRequest:
+    """Loket staff assess what needs a judgement: the family's vulnerability
+    characteristics, and (if `urgency` is given) grant or refuse urgency, with a reason."""
+
+    request_id: str
+    vulnerability: Vulnerability
+    urgency: UrgencyDecision | None = None
+    urgency_reason: str | None = None
+    staff_member: str | None = None  # who assessed, for the request's audit log
+
+
+@dataclass(frozen=True)
 class ImportedRequest:
-    """One row of an imported waiting list: a request with its original date."""
+    """One row of an imported waiting list: a request with its original date. An urgent
+    row is urgency granted by the importing staff (the old list's judgement)."""
 
     line: int
     request: SubmitRequest
     registered_at: datetime
+    urgency_granted: bool = False
 
 
 @dataclass(frozen=True)

@@ -18,6 +18,10 @@ from contracts.schedule import DayPart, in_week_order
 from loketkit.errors import Conflict, Invalid
 
 Urgency = Literal["normal", "urgent", "crisis"]
+# Where the family's urgency stands: never asked, asked by the family (with a reason),
+# or decided by loket staff.
+UrgencyStatus = Literal["none", "asked", "granted", "refused"]
+UrgencyDecision = Literal["granted", "refused"]
 Fit = Literal["full", "partial"]
 AnsweredBy = Literal["family", "loket_staff"]
 ERASED = "(gewist)"
@@ -94,11 +98,61 @@ class Contact:
 
 @dataclass(frozen=True)
 class Priority:
+    """The family facts the priority rules look at, declared by the family with a sworn
+    statement (see `check_sworn_statement`)."""
+
     parents_working_or_training: bool = False
     single_parent: bool = False
     low_income: bool = False
     foster_child: bool = False
     sibling_location_ids: tuple[str, ...] = ()
+    # The 2024 rules: the parents work or train at least 4/5 on average.
+    works_at_least_four_fifths: bool = False
+
+    @property
+    def declares_any(self) -> bool:
+        """True if the family declares any fact (so it must swear to it)."""
+        return (self.parents_working_or_training or self.works_at_least_four_fifths
+                or self.single_parent or self.low_income or self.foster_child
+                or bool(self.sibling_location_ids))
+
+
+@dataclass(frozen=True)
+class Vulnerability:
+    """The five characteristics of a vulnerable family (kwetsbaar gezin), as loket staff
+    assess them: a judgement, not something the family declares.
+
+    The rule (`vulnerable`) is the Flemish childcare priority rules' definition, as
+    digested in the domain brief (/work/shared/domain/DOMAIN.md, "Priority rules"): a
+    vulnerable family meets at least 2 of 5 characteristics, at least one of the first
+    three. The first three are the family's income, the parents' education and the
+    parents' work; then housing and health. (Public summaries word the five
+    differently; check them against the decree before relying on the wording.)
+    """
+
+    low_income: bool = False
+    low_parental_education: bool = False
+    parents_without_work: bool = False
+    poor_housing: bool = False
+    health_problems: bool = False
+
+    @property
+    def first_three(self) -> tuple[bool, bool, bool]:
+        return (self.low_income, self.low_parental_education, self.parents_without_work)
+
+    @property
+    def vulnerable(self) -> bool:
+        """At least 2 of the 5 characteristics, at least one of the first three."""
+        met = sum((*self.first_three, self.poor_housing, self.health_problems))
+        return met >= 2 and any(self.first_three)
+
+
+@dataclass(frozen=True)
+class Assessment:
+    """Staff's outcome, as other services learn it (`RequestAssessed`)."""
+
+    vulnerable: bool
+    urgent: bool
 
 
 @dataclass
@@ -206,6 +260,16 @@ class Request:
     # The signed-in parent who registered it (token subject), if any: theirs to follow.
     owner_subject: str | None = None
     erased_at: datetime | None = None
+    # When the family swore to its priority facts (required when it declares any).
+    sworn_statement_at: datetime | None = None
+    # Urgency: the family may ask (with a reason); loket staff grant or refuse it.
+    # `urgency` is what other services see: "urgent" only once granted.
+    urgency_status: UrgencyStatus = "none"
+    urgency_reason: str | None = None  # the family's, when it asked
+    urgency_decision_reason: str | None = None  # the staff's, when they decided
+    # Staff's assessment of the five characteristics (None: not assessed yet).
+    vulnerability: Vulnerability | None = None
+    assessed_at: datetime | None = None
     offers: list[Offer] = field(default_factory=list)
 
     @property
@@ -215,6 +279,41 @@ class Request:
     @property
     def is_open(self) -> bool:
         return self.status not in CLOSED_STATUSES
+
+    @property
+    def vulnerable(self) -> bool:
+        return self.vulnerability is not None and self.vulnerability.vulnerable
+
+    @property
+    def urgent(self) -> bool:
+        """Urgency granted by loket staff and still in force."""
+        return self.urgency_status == "granted"
+
+    def assessment(self) -> Assessment:
+        return Assessment(vulnerable=self.vulnerable, urgent=self.urgent)
+
+    def ask_urgency(self, reason: str) -> None:
+        """The family asks for urgency: staff decide; until then the request is normal."""
+        self.urgency_status, self.urgency_reason = "asked", reason
+
+    def decide_urgency(self, decision: UrgencyDecision, reason: str) -> None:
+        """Staff grant or refuse urgency (again, if they change their mind). A crisis
+        request stays a crisis request whatever they decide."""
+        self.urgency_status, self.urgency_decision_reason = decision, reason
+        if self.urgency != "crisis":
+            self.urgency = "urgent" if decision == "granted" else "normal"
+
+    def assess(self, vulnerability: Vulnerability,
+               urgency: tuple[UrgencyDecision, str] | None, now: datetime) -> bool:
+        """Staff's assessment: the characteristics, and urgency if they decide it (None
+        leaves it as it is). Returns whether the outcome others see changed."""
+        if not self.is_open:
+            raise RequestClosed("request_id", f"request is {self.status.value}")
+        before = self.assessment()
+        self.vulnerability, self.assessed_at = vulnerability, now
+        if urgency is not None:
+            self.decide_urgency(*urgency)
+        return self.assessment() != before
 
     def offer(self, match_id: str) -> Offer | None:
         return next((offer for offer in self.offers if offer.match_id == match_id), None)
@@ -326,9 +425,10 @@ class Request:
         return False
 
     def erase_personal_data(self, now: datetime) -> bool:
-        """The family's right to erasure: names, national number and contact details go;
-        the birth date keeps only its month (what the figures need). Returns whether the
-        request was still open, and so must be withdrawn too."""
+        """The family's right to erasure: names, national number, contact details and
+        the free-text urgency reasons go; the birth date keeps only its month (what the
+        figures need). Returns whether the request was still open, and so must be
+        withdrawn too."""
         if self.erased_at is not None:
             return False
         was_open = self.status is Status.WAITING
@@ -336,6 +436,10 @@ class Request:
             self.status = Status.WITHDRAWN
         self.child = Child(ERASED, ERASED, self.child.birth_date.replace(day=1))
         self.contact = Contact(ERASED, None, None, None, self.contact.postcode)
+        if self.urgency_reason is not None:
+            self.urgency_reason = ERASED
+        if self.urgency_decision_reason is not None:
+            self.urgency_decision_reason = ERASED
         self.share_contact_with_organiser = False
         self.erased_at = now
         return was_open
@@ -392,6 +496,18 @@ def check_new_request(
             f"municipality {request.municipality_nis} is not served by this loket",
         )
     check_wishes(request, known_locations)
+    check_sworn_statement(request)
+
+
+def check_sworn_statement(request: Request) -> None:
+    """Families declare work, training, income and family facts with a sworn statement
+    (the domain brief, "Priority rules"): no facts count without one."""
+    if request.priority.declares_any and request.sworn_statement_at is None:
+        raise RequestRuleError(
+            "sworn_statement",
+            "priority facts are declared: confirm them with a sworn statement "
+            "(sworn_statement: true)",
+        )
 
 
 def check_wishes(request: Request, known_locations: set[str]) -> None:

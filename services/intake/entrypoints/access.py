@@ -3,6 +3,8 @@
 - A parent: the requests they registered while signed in (`owner_subject`); a family
   without an account: the one request its personal link opens (`X-Personal-Link`).
 - Loket staff: the requests of their own service area; a coordinator reads them too.
+  Both assess the family's vulnerability and decide urgency (a judgement, not the
+  family's to declare).
 - An organiser: the contact of a family that accepted an offer at one of its locations.
 - A partner system: registers requests for its own service area, nothing else.
 Another tenant's request answers 404 with the message of a missing one, so its
@@ -92,6 +94,8 @@ Registrant = Annotated[Caller | None, public(
 Family = Annotated[Caller, requires_or_link(Role.PARENT, Role.LOKET_STAFF)]
 Reader = Annotated[Caller, requires_or_link(Role.PARENT, Role.LOKET_STAFF, Role.COORDINATOR)]
 AreaStaff = Annotated[Caller, requires(Role.LOKET_STAFF, Role.COORDINATOR)]
+# Vulnerability and urgency need a judgement: the loket's staff of the request's area.
+Assessor = AreaStaff
 Staff = Annotated[Caller, requires(Role.LOKET_STAFF)]
 Organiser = Annotated[Caller, requires(Role.ORGANISER)]
 Directory = Annotated[Caller | None, public("the locations families choose from are public")]
@@ -113,6 +117,12 @@ def may_change(caller: Caller, request: Request) -> bool:
     if caller.in_area(request.service_area, Role.LOKET_STAFF):
         return True
     return caller.acts_as(Role.PARENT) and request.owner_subject == caller.subject
+
+
+def may_assess(caller: Caller, request: Request) -> bool:
+    """Loket staff and the coordinator of the request's own area, never the family."""
+    return (not isinstance(caller, LinkHolder)
+            and caller.in_area(request.service_area, Role.LOKET_STAFF, Role.COORDINATOR))
 
 
 async def request_for(

@@ -21,6 +21,7 @@ from loketkit.idempotency import IdempotencyDep
 from services.intake import views
 from services.intake.domain.commands import (
     AnswerOffer,
+    AssessRequest,
     ConfirmRequest,
     ErasePersonalData,
     HandOverPersonalLink,
@@ -30,9 +31,18 @@ from services.intake.domain.commands import (
     UpdateRequest,
     WithdrawRequest,
 )
-from services.intake.domain.model import Child, Contact, ImportBatch, Priority, Request
+from services.intake.domain.model import (
+    Child,
+    Contact,
+    ImportBatch,
+    Priority,
+    Request,
+    UrgencyStatus,
+    Vulnerability,
+)
 from services.intake.entrypoints.access import (
     AreaStaff,
+    Assessor,
     Directory,
     Family,
     Organiser,
@@ -40,6 +50,7 @@ from services.intake.entrypoints.access import (
     Registrant,
     Staff,
     limit_anonymous,
+    may_assess,
     may_change,
     owner_for_registration,
     request_for,
@@ -49,6 +60,7 @@ from services.intake.entrypoints.deps import ContextDep
 from services.intake.entrypoints.imports import parse_waiting_list
 from services.intake.entrypoints.schemas import (
     Acceptance,
+    Assessment,
     AuditPublic,
     ChoicePublic,
     ContactPublic,
@@ -117,7 +129,8 @@ def to_command(body: RequestCreate, owner_subject: str | None = None) -> SubmitR
         preferred_location_ids=tuple(body.preferred_location_ids),
         priority=Priority(**body.priority.model_dump() | {
             "sibling_location_ids": tuple(body.priority.sibling_location_ids)}),
-        urgency=body.urgency,
+        urgency_reason=body.urgency_reason,
+        sworn_statement=body.sworn_statement,
         accepts_partial_fit=body.accepts_partial_fit,
         share_contact_with_organiser=body.share_contact_with_organiser,
         owner_subject=owner_subject,
@@ -148,13 +161,15 @@ async def list_requests(
     has_open_offer: Annotated[bool, Query(description="Holding an unanswered offer")] = False,
     needs_loket: Annotated[bool, Query(
         description="Children a crisis closure left without an open location")] = False,
+    urgency_status: Annotated[UrgencyStatus | None, Query(
+        description="asked: families asking for urgency, for staff to decide")] = None,
 ) -> list[RequestPublic]:
     allowed, owner = worklist_scope(ctx, caller)
     if not allowed:
         return []  # another area's staff: nothing of this area's
     found = await views.worklist(ctx.uow(), without_email=without_email,
                                  has_open_offer=has_open_offer, needs_loket=needs_loket,
-                                 owner_subject=owner)
+                                 owner_subject=owner, urgency_status=urgency_status)
     return [to_public(request) for request in found]
 
 
@@ -174,6 +189,20 @@ async def update(
         request_id, body.desired_start_date,
         tuple(body.day_parts) if body.day_parts else None, body.accepts_partial_fit,
         tuple(body.preferred_location_ids) if body.preferred_location_ids else None), actor=caller))
+
+
+@router.put("/requests/{request_id}/assessment", response_model=RequestPublic,
+            summary="Loket staff assess vulnerability and grant or refuse urgency (audited)")
+async def assess(
+    request_id: RequestId, body: Assessment, ctx: ContextDep, caller: Assessor
+) -> RequestPublic:
+    await request_for(ctx, caller, request_id, may_assess)
+    urgency = body.urgency
+    return to_public(await ctx.bus.handle(AssessRequest(
+        request_id, Vulnerability(**body.vulnerability.model_dump()),
+        urgency=urgency.decision if urgency else None,
+        urgency_reason=urgency.reason if urgency else None,
+        staff_member=(caller.name or caller.subject)[:200]), actor=caller))
 
 
 @router.post("/requests/{request_id}/confirm", response_model=RequestPublic,

@@ -17,10 +17,22 @@ Columns (a header line first; `;`-separated lists; empty cells are left out):
 | day_parts | yes | mon_am mon_pm tue_am (spaces or commas) |
 | preferred_location_ids | yes | loc-a;loc-b (ranked, most wanted first) |
 | registered_at | yes | 2025-03-01 or 2025-03-01T10:15:00+01:00 (the original date) |
-| parents_working_or_training, single_parent, low_income, foster_child | no | ja/nee, 1/0 |
+| parents_working_or_training, works_at_least_four_fifths | no | ja/nee, 1/0 |
+| single_parent, low_income, foster_child | no | ja/nee, 1/0 |
 | sibling_location_ids | no | loc-b |
+| sworn_statement | no | ja/nee (see below) |
 | accepts_partial_fit, share_contact_with_organiser | no | ja/nee |
-| urgency | no | normal or urgent |
+| urgency | no | normal or urgent (see below) |
+
+Two columns carry a judgement the old system made, and loket staff import the list:
+- `urgency`: `urgent` is urgency **granted by the importing loket staff**, taking over
+  the old list's judgement; the request's audit log records it as such
+  (`urgency_granted_on_import`, with `imported_by`), and staff can revisit it with
+  `PUT /requests/{id}/assessment`. A family cannot ask for urgency through an import.
+- `sworn_statement`: priority facts on an old waiting list were declared when the family
+  registered there, so a row that declares facts **counts as sworn** (at its
+  `registered_at`) unless its `sworn_statement` cell says `nee`; such a row is refused
+  naming `line N.sworn_statement`, as `POST /requests` would be.
 """
 
 from __future__ import annotations
@@ -46,8 +58,9 @@ MAX_BYTES = 4 * 1024 * 1024
 TRUE = {"1", "true", "ja", "yes", "j", "y", "waar"}
 FALSE = {"0", "false", "nee", "no", "n", "onwaar"}
 LISTS = ("preferred_location_ids", "sibling_location_ids")
-FLAGS = ("parents_working_or_training", "single_parent", "low_income", "foster_child",
-         "accepts_partial_fit", "share_contact_with_organiser")
+FLAGS = ("parents_working_or_training", "works_at_least_four_fifths", "single_parent",
+         "low_income", "foster_child", "accepts_partial_fit", "share_contact_with_organiser",
+         "sworn_statement")
 
 
 class ImportRow(CleanInput):
@@ -69,10 +82,13 @@ class ImportRow(CleanInput):
     preferred_location_ids: list[Id] = Field(min_length=1, max_length=10)
     registered_at: datetime
     parents_working_or_training: bool = False
+    works_at_least_four_fifths: bool = False
     single_parent: bool = False
     low_income: bool = False
     foster_child: bool = False
     sibling_location_ids: list[Id] = Field(default_factory=list, max_length=10)
+    # None (an empty cell): facts on the old list count as sworn (see above).
+    sworn_statement: bool | None = None
     accepts_partial_fit: bool = False
     share_contact_with_organiser: bool = False
     urgency: Literal["normal", "urgent"] = "normal"
@@ -115,9 +131,17 @@ class ImportRow(CleanInput):
         return value
 
     def command(self, line: int) -> ImportedRequest:
+        priority = Priority(
+            parents_working_or_training=self.parents_working_or_training,
+            works_at_least_four_fifths=self.works_at_least_four_fifths,
+            single_parent=self.single_parent, low_income=self.low_income,
+            foster_child=self.foster_child,
+            sibling_location_ids=tuple(self.sibling_location_ids))
+        sworn = priority.declares_any if self.sworn_statement is None else self.sworn_statement
         return ImportedRequest(
             line=line,
             registered_at=self.registered_at,
+            urgency_granted=self.urgency == "urgent",
             request=SubmitRequest(
                 child=Child(self.child_first_name, self.child_last_name, self.child_birth_date,
                             self.child_national_number),
@@ -128,10 +152,8 @@ class ImportRow(CleanInput):
                 desired_start_date=self.desired_start_date,
                 day_parts=tuple(self.day_parts),
                 preferred_location_ids=tuple(self.preferred_location_ids),
-                priority=Priority(self.parents_working_or_training, self.single_parent,
-                                  self.low_income, self.foster_child,
-                                  tuple(self.sibling_location_ids)),
-                urgency=self.urgency,
+                priority=priority,
+                sworn_statement=sworn,
                 accepts_partial_fit=self.accepts_partial_fit,
                 share_contact_with_organiser=self.share_contact_with_organiser,
             ),

@@ -7,20 +7,31 @@ string and list, so nothing a caller sends can outgrow a column or an event.
 from __future__ import annotations
 
 from datetime import date, datetime
-from typing import Literal
+from typing import Annotated, Any, Literal
 
-from pydantic import BaseModel, ConfigDict, EmailStr, Field
+from pydantic import BaseModel, ConfigDict, EmailStr, Field, StringConstraints, field_validator
+from pydantic.json_schema import SkipJsonSchema
 
 from contracts.events.base import Id
 from contracts.schedule import DayParts
 from contracts.text import CleanInput
-from services.intake.domain.model import ChoiceState, OfferStatus, Status
+from services.intake.domain.model import (
+    ChoiceState,
+    OfferStatus,
+    Status,
+    UrgencyDecision,
+    UrgencyStatus,
+)
 
 DAY_PARTS = Field(description="Day-parts per week the child needs care (mon_am ... fri_pm).")
 STAFF_MEMBER = Field(default=None, min_length=1, max_length=200,
                      description="Loket staff answering for a family without e-mail.")
 
 NIS = Field(max_length=5, pattern=r"^\d{5}$", description="NIS code of the family's municipality")
+# A reason in words: for the loket's eyes only, never published.
+Reason = Annotated[str, StringConstraints(strip_whitespace=True, min_length=1, max_length=1000)]
+URGENCY_BY_STAFF = ("urgency is granted by loket staff, not set at registration: ask for it "
+                    "with urgency_reason (why the family needs care urgently)")
 
 
 class ChildCreate(CleanInput):
@@ -41,8 +52,14 @@ class ParentCreate(CleanInput):
 
 
 class PriorityCreate(CleanInput):
+    """The family's facts for the priority rules: declaring any needs `sworn_statement`."""
+
     model_config = ConfigDict(extra="forbid")
-    parents_working_or_training: bool = False
+    parents_working_or_training: bool = Field(
+        default=False, description="The parents need care for work, job search, training "
+        "or integration (inburgering).")
+    works_at_least_four_fifths: bool = Field(
+        default=False, description="The parents work or train at least 4/5 on average.")
     single_parent: bool = False
     low_income: bool = False
     foster_child: bool = False
@@ -65,7 +82,20 @@ class RequestCreate(CleanInput):
         "first name and birth date.")
     preferred_location_ids: list[Id] = Field(min_length=1, max_length=10)
     priority: PriorityCreate = Field(default_factory=PriorityCreate)
-    urgency: Literal["normal", "urgent"] = "normal"
+    sworn_statement: bool = Field(
+        default=False, description="The family declares on its honour that its priority "
+        "facts are true (sworn statement). Required when it declares any.")
+    urgency_reason: Reason | None = Field(
+        default=None, description="The family asks for urgency and says why. Loket staff "
+        "decide; until they grant it the request is normal. Seen by the family and the "
+        "loket only.")
+    # Gone from the API: a clear 422 for callers that still send it (hidden from OpenAPI).
+    urgency: SkipJsonSchema[Any] = Field(default=None, exclude=True)
+
+    @field_validator("urgency")
+    @classmethod
+    def _urgency_is_granted_by_staff(cls, value: Any) -> Any:
+        raise ValueError(URGENCY_BY_STAFF)
 
 
 class RequestChange(CleanInput):
@@ -76,6 +106,35 @@ class RequestChange(CleanInput):
     day_parts: DayParts | None = None
     accepts_partial_fit: bool | None = None
     preferred_location_ids: list[Id] | None = Field(default=None, min_length=1, max_length=10)
+
+
+class VulnerabilityAssessment(CleanInput):
+    """The five characteristics of a vulnerable family, as loket staff judge them. The
+    family is vulnerable when it meets at least 2, at least one of the first three."""
+
+    model_config = ConfigDict(extra="forbid")
+    low_income: bool = Field(description="1. a low family income")
+    low_parental_education: bool = Field(description="2. the parents' low education")
+    parents_without_work: bool = Field(description="3. parents without work")
+    poor_housing: bool = Field(description="4. poor housing")
+    health_problems: bool = Field(description="5. health problems in the family")
+
+
+class UrgencyAssessment(CleanInput):
+    model_config = ConfigDict(extra="forbid")
+    decision: UrgencyDecision = Field(
+        description="granted: the request is urgent; refused: it is normal. A crisis "
+        "request stays a crisis request.")
+    reason: Reason = Field(description="Why: for the family and the loket, never published.")
+
+
+class Assessment(CleanInput):
+    """Loket staff's assessment: replaces the vulnerability characteristics; decides
+    urgency when given (null leaves urgency as it is)."""
+
+    model_config = ConfigDict(extra="forbid")
+    vulnerability: VulnerabilityAssessment
+    urgency: UrgencyAssessment | None = None
 
 
 class SiblingLink(CleanInput):
@@ -134,7 +193,16 @@ class ChoicePublic(BaseModel):
 class RequestPublic(BaseModel):
     request_id: str
     status: Status
-    urgency: str
+    urgency: str = Field(description="normal, urgent (granted by loket staff) or crisis")
+    urgency_status: UrgencyStatus = Field(
+        description="none, asked (by the family), granted or refused (by loket staff)")
+    urgency_reason: str | None = Field(description="The family's reason for asking urgency")
+    urgency_decision_reason: str | None = Field(
+        description="Loket staff's reason for granting or refusing urgency")
+    vulnerable: bool = Field(description="Assessed by loket staff as a vulnerable family")
+    assessed_at: datetime | None
+    sworn_statement_at: datetime | None = Field(
+        description="When the family swore to its priority facts")
     municipality_nis: str
     desired_start_date: date
     day_parts: list[str]

@@ -12,7 +12,14 @@ from datetime import date, datetime
 
 from loketkit.testing import FakeUnitOfWork
 from services.intake.domain.locations import Location
-from services.intake.domain.model import AuditEntry, ImportBatch, OfferStatus, Request, Status
+from services.intake.domain.model import (
+    AuditEntry,
+    ImportBatch,
+    OfferStatus,
+    Request,
+    Status,
+    UrgencyStatus,
+)
 from services.intake.personal_links import PersonalLink
 from services.intake.ports import IntakeUnitOfWork
 
@@ -70,12 +77,13 @@ class FakeRequests:
 
     async def listing(
         self, *, without_email: bool, has_open_offer: bool, needs_loket: bool, limit: int,
-        owner_subject: str | None = None,
+        owner_subject: str | None = None, urgency_status: UrgencyStatus | None = None,
     ) -> list[Request]:
         found = [
             r for r in self.rows.values()
             if r.status in OPEN
             and (owner_subject is None or r.owner_subject == owner_subject)
+            and (urgency_status is None or r.urgency_status == urgency_status)
             and (not without_email or r.contact.email is None)
             and (not needs_loket or r.needs_loket_for_closure_id is not None)
             and (not has_open_offer or any(o.status is OfferStatus.OPEN for o in r.offers))

@@ -46,6 +46,7 @@ REQUEST: dict[str, object] = {
     "day_parts": ["mon_am", "mon_pm", "tue_am", "tue_pm"],
     "preferred_location_ids": ["loc-a"],
     "priority": {"parents_working_or_training": True},
+    "sworn_statement": True,
     "share_contact_with_organiser": True,
 }
 PERSONAL = ("Lotte", "Peeters", "26101212345", "an@example.be", "Markt")

@@ -129,3 +129,39 @@ def test_at_most_5000_rows_per_import() -> None:
         parse_waiting_list(csv_of(*[ROW_1] * (MAX_ROWS + 1)), None)
     assert refused.value.field == "csv"
     assert len(parse_waiting_list(csv_of(*[ROW_1] * MAX_ROWS), None).rows) == MAX_ROWS
+
+
+JUDGED = HEADER + ",urgency,sworn_statement"
+
+
+async def test_an_urgent_row_is_urgency_granted_by_the_importing_staff(intake: Intake) -> None:
+    await locations(intake)
+    imported = await intake.client.post("/imports?imported_by=Els", headers={
+        "content-type": "text/csv"}, content="\n".join((
+            JUDGED, ROW_1 + ",urgent,", ROW_2 + ",normal,")) + "\n")
+    assert imported.status_code == 201, imported.json()
+    submitted = [e for e in intake.uow.published_data() if isinstance(e, RequestSubmitted)]
+    assert [e.urgency for e in submitted] == ["urgent", "normal"]
+    urgent = await intake.follow(submitted[0].request_id)
+    assert (urgent["urgency_status"], urgent["urgency_reason"]) == ("granted", None)
+    assert "imported" in str(urgent["urgency_decision_reason"])
+    log = await intake.client.get(f"/requests/{submitted[0].request_id}/audit")
+    assert [(e["action"], e["actor"], e["staff_member"]) for e in log.json()] == [
+        ("urgency_granted_on_import", "loket_staff", "Els")]
+    assert (await intake.follow(submitted[1].request_id))["urgency_status"] == "none"
+
+
+async def test_declared_facts_on_an_old_list_count_as_sworn_unless_the_row_says_not(
+    intake: Intake,
+) -> None:
+    await locations(intake)
+    imported = await intake.client.post("/imports", json={"csv": csv_of(ROW_1, ROW_2)})
+    assert imported.status_code == 201
+    submitted = [e for e in intake.uow.published_data() if isinstance(e, RequestSubmitted)]
+    sworn = await intake.follow(submitted[0].request_id)
+    sworn_at = datetime.fromisoformat(str(sworn["sworn_statement_at"]))
+    assert sworn_at == datetime(2026, 2, 28, 23, 0, tzinfo=UTC)  # its registration
+    refused = await intake.client.post("/imports", json={"csv": "\n".join((
+        JUDGED, ROW_2 + ",,ja", ROW_1 + ",,nee")) + "\n"})
+    assert refused.status_code == 422 and fields(refused) == ["line 3.sworn_statement"]
+    assert len(intake.uow.requests.rows) == 2

@@ -24,6 +24,8 @@ AREA_READERS = {"staff": 200, "coordinator": 200, "admin": 200}
 OTHER_AREA_READERS = frozenset({"staff_other_area", "coordinator_other_area",
                                 "admin_other_area"})
 REQ = "/requests/{request_id}"
+VULNERABILITY = ("low_income", "low_parental_education", "parents_without_work",
+                 "poor_housing", "health_problems")
 OFFER = "/requests/{request_id}/offers/{match_id}"
 
 CASES = [
@@ -43,6 +45,12 @@ CASES = [
               hidden=frozenset({"staff_other_area", "coordinator_other_area"})),
     RouteCase("POST", REQ + "/confirm", url="/requests/req-1/confirm", ok=FAMILY,
               hidden=FAMILY_HIDDEN),
+    # A judgement: the loket's staff and coordinator of the request's area, never the family.
+    RouteCase("PUT", REQ + "/assessment", url="/requests/req-1/assessment", body={
+        "vulnerability": dict.fromkeys(VULNERABILITY, False),
+        "urgency": {"decision": "granted", "reason": "ouder ernstig ziek"}},
+              ok={"staff": 200, "coordinator": 200},
+              hidden=frozenset({"staff_other_area", "coordinator_other_area"})),
     RouteCase("POST", OFFER + "/accept", url="/requests/req-1/offers/m-req-1-loc-a/accept",
               ok=FAMILY, hidden=FAMILY_HIDDEN),
     RouteCase("POST", OFFER + "/decline", url="/requests/req-1/offers/m-req-1-loc-a/decline",
