@@ -11,53 +11,59 @@ offer that already ended changes nothing.
 from __future__ import annotations
 
 import logging
-from collections.abc import Set
 from datetime import date
 
 from contracts import CloudEvent
 from contracts.events import (
     CrisisClosure,
+    EnrolmentEnded,
+    EnrolmentsDeclared,
+    LocationRegistered,
     MatchAccepted,
-    MatchCancelled,
     MatchDeclined,
-    MatchExpired,
-    MatchProposed,
     MatchRefused,
-    MatchReminderDue,
     PlaceFreed,
     PlacementConfirmed,
     PlaceWithdrawn,
+    RequestAssessed,
     RequestExpired,
     RequestSubmitted,
     RequestUpdated,
     RequestWithdrawn,
 )
-from contracts.events.matching import CancelReason, Fit
-from loketkit.area_settings import settings_in_force
+from contracts.events.matching import CancelReason
+from contracts.events.requests import PriorityFacts
 from loketkit.bus import AnyHandler
 from loketkit.consumer import RejectedEvent
 from loketkit.ids import Clock, IdFactory
-from services.matching.domain.area_settings import OfferSettings
 from services.matching.domain.model import (
     ENDED_REQUEST,
-    HOLDING,
     LIVE,
     FreePlace,
+    KnownLocation,
     Match,
     MatchStatus,
     PlaceStatus,
     RequestStatus,
     WaitingRequest,
-    best_place,
-    best_request,
-    explain,
-    status_of,
     still_fits,
 )
+from services.matching.offers import Offers
 from services.matching.ports import MatchingUnitOfWork
+from services.matching.rounds import PublishRound, RunRound, publish_round, run_round
 
 log = logging.getLogger(__name__)
 DEADLINE_BATCH = 100
+REKEY_BATCH = 500
+
+
+def declared_facts(facts: PriorityFacts) -> tuple[str, ...]:
+    """The facts a family declared with its sworn statement, by their rule names."""
+    named = {"work_or_training": facts.parents_working_or_training,
+             "work_four_fifths": facts.works_at_least_four_fifths,
+             "single_parent": facts.single_parent, "low_income": facts.low_income,
+             "foster_child": facts.foster_child}
+    return tuple(name for name, held in named.items() if held)
 
 
 def waiting_request(data: RequestSubmitted) -> WaitingRequest:
@@ -74,188 +80,10 @@ def waiting_request(data: RequestSubmitted) -> WaitingRequest:
         sibling_location_ids=tuple(facts.sibling_location_ids),
         sibling_request_ids=tuple(
             dict.fromkeys(s for s in data.sibling_request_ids if s != data.request_id)),
-        priority_facts=sum((facts.parents_working_or_training, facts.single_parent,
-                            facts.low_income, facts.foster_child)),
+        facts=declared_facts(facts),
         urgency=data.urgency,
         submitted_at=data.submitted_at,
     )
-
-
-class Offers:
-    """One unit of work's dealings with offers: propose, end, and pass places on."""
-
-    def __init__(self, uow: MatchingUnitOfWork, clock: Clock, new_id: IdFactory,
-                 cause: CloudEvent | None) -> None:
-        self.uow = uow
-        self.now = clock()
-        self.new_id = new_id
-        self.cause = cause
-        self._rules: dict[str, OfferSettings] = {}
-
-    async def rules(self, service_area: str) -> OfferSettings:
-        """The area's offer settings in force now (one read per area per unit)."""
-        if service_area not in self._rules:
-            self._rules[service_area] = await settings_in_force(
-                self.uow, OfferSettings, service_area, self.now)
-        return self._rules[service_area]
-
-    async def refresh(self, request_id: str) -> WaitingRequest | None:
-        """Recomputes the request's status and where it waits from what it holds."""
-        request = await self.uow.requests.get(request_id)
-        if request is None:
-            return None
-        holding = await self.uow.matches.of_request(request_id, HOLDING)
-        updated = request.model_copy(update={
-            "status": status_of(request, holding),
-            "holding_location_ids": tuple(dict.fromkeys(m.location_id for m in holding)),
-        })
-        if updated != request:
-            await self.uow.requests.save(updated)
-        return updated
-
-    async def close_choice(self, request_id: str, location_id: str) -> None:
-        """The location leaves the request's list (declined, expired or refused there)."""
-        request = await self.uow.requests.get(request_id)
-        if request is not None and location_id not in request.closed_location_ids:
-            await self.uow.requests.save(request.model_copy(update={
-                "closed_location_ids": (*request.closed_location_ids, location_id)}))
-
-    async def end(self, match: Match, to: MatchStatus, reason: CancelReason | None = None,
-                  from_statuses: Set[MatchStatus] = LIVE) -> Match | None:
-        """Ends a live offer (conditionally); a cancellation is announced with its reason."""
-        ended = await self.uow.matches.transition(match.match_id, from_statuses, to)
-        if ended is not None and reason is not None:
-            self.uow.emit(MatchCancelled(**offer_fields(ended), reason=reason,
-                                         cancelled_at=self.now), caused_by=self.cause)
-        return ended
-
-    async def cancel(self, match: Match, reason: CancelReason) -> bool:
-        """Cancels a live offer and passes its place on at once."""
-        if await self.end(match, MatchStatus.CANCELLED, reason) is None:
-            return False
-        await self.pass_on(match.place_id)
-        return True
-
-    async def pass_on(self, place_id: str) -> None:
-        """The place of an ended offer goes to the next candidate, unless it is gone."""
-        place = await self.uow.places.get(place_id)
-        if place is None or place.status is not PlaceStatus.PROPOSED:
-            return
-        if await self.uow.matches.live_of_place(place_id) is not None:
-            return
-        if await self.uow.closures.is_closed(place.location_id):
-            await self.uow.places.set_status(place_id, PlaceStatus.CANCELLED)
-            return
-        await self.uow.places.set_status(place_id, PlaceStatus.OPEN)
-        await self.offer_place(place.model_copy(update={"status": PlaceStatus.OPEN}))
-
-    async def offer_place(self, place: FreePlace) -> Match | None:
-        rules = await self.rules(place.service_area)
-        found = best_request(await self.uow.requests.candidates_for(place), place, rules)
-        return await self.propose(found[0], place, found[1]) if found else None
-
-    async def offer_to(self, request: WaitingRequest | None) -> Match | None:
-        """The best open place the request waits for, if any."""
-        if request is None or request.status in ENDED_REQUEST:
-            return None
-        waiting = request.waiting_location_ids()
-        if not waiting:
-            return None
-        rules = await self.rules(request.service_area)
-        found = best_place(await self.uow.places.open_at(waiting), request, rules)
-        return await self.propose(request, found[0], found[1]) if found else None
-
-    async def propose(self, request: WaitingRequest, place: FreePlace, fit: Fit,
-                      *, with_siblings: bool = True) -> Match:
-        rules = await self.rules(place.service_area)
-        family_due = rules.family_answer.after(self.now)
-        match = Match(
-            match_id=self.new_id("match"), service_area=place.service_area,
-            request_id=request.request_id, place_id=place.place_id,
-            location_id=place.location_id, location_municipality_nis=place.municipality_nis,
-            request_municipality_nis=request.municipality_nis, proposed_at=self.now,
-            fit=fit, day_parts=place.day_parts, family_answer_due=family_due,
-            family_reminder_due=rules.family_reminder_before.before(family_due),
-            organiser_answer_due=rules.organiser_answer.after(self.now),
-        )
-        await self.uow.matches.add(match)
-        await self.uow.places.set_status(place.place_id, PlaceStatus.PROPOSED)
-        await self.refresh(request.request_id)
-        self.uow.emit(
-            MatchProposed(
-                **offer_fields(match),
-                urgency=request.urgency,
-                ordering=explain(request, place),
-                start_date=place.available_from,
-                day_parts=list(place.day_parts),
-                requested_day_parts=list(request.day_parts),
-                fit=fit,
-                priority_group=request.priority_facts > 0,
-                family_answer_due=match.family_answer_due,
-                organiser_answer_due=match.organiser_answer_due,
-                proposed_at=match.proposed_at,
-            ),
-            caused_by=self.cause,
-        )
-        if with_siblings:
-            await self.offer_siblings(request, place)
-        return match
-
-    async def offer_siblings(self, request: WaitingRequest, place: FreePlace) -> None:
-        """Brothers and sisters who chose the same location and wait there get another
-        open fitting place at it, if there is one."""
-        for sibling_id in request.sibling_request_ids:
-            sibling = await self.uow.requests.get(sibling_id)
-            if sibling is None or not sibling.waits_at(place.location_id):
-                continue
-            rules = await self.rules(sibling.service_area)
-            found = best_place(await self.uow.places.open_at([place.location_id]), sibling,
-                               rules)
-            if found:
-                await self.propose(sibling, found[0], found[1], with_siblings=False)
-
-    async def fire(self, match: Match) -> int:
-        """The deadlines of one claimed offer that are due now; how many fired."""
-        now = self.now
-        if match.status is MatchStatus.PROPOSED and match.family_answer_due <= now:
-            expired = await self.end(match, MatchStatus.EXPIRED,
-                                     from_statuses={MatchStatus.PROPOSED})
-            if expired is None:
-                return 0
-            self.uow.emit(MatchExpired(**offer_fields(expired),
-                                       family_answer_due=expired.family_answer_due,
-                                       expired_at=now))
-            await self.close_choice(expired.request_id, expired.location_id)
-            await self.pass_on(expired.place_id)
-            await self.offer_to(await self.refresh(expired.request_id))
-            return 1
-        fired = 0
-        if (match.status is MatchStatus.PROPOSED and match.family_reminded_at is None
-                and match.family_reminder_due <= now
-                and await self.uow.matches.mark_reminded(match.match_id, "family", now)):
-            self.uow.emit(MatchReminderDue(**offer_fields(match), addressee="family",
-                                           answer_due=match.family_answer_due,
-                                           reminded_at=now))
-            fired += 1
-        if (match.live and match.organiser_reminded_at is None
-                and match.organiser_answer_due <= now
-                and await self.uow.matches.mark_reminded(match.match_id, "organiser", now)):
-            self.uow.emit(MatchReminderDue(**offer_fields(match), addressee="organiser",
-                                           answer_due=match.organiser_answer_due,
-                                           reminded_at=now))
-            fired += 1
-        return fired
-
-
-def offer_fields(match: Match) -> dict[str, str]:
-    """What every event about one offer names."""
-    return {
-        "service_area": match.service_area, "match_id": match.match_id,
-        "request_id": match.request_id, "place_id": match.place_id,
-        "location_id": match.location_id,
-        "location_municipality_nis": match.location_municipality_nis,
-        "request_municipality_nis": match.request_municipality_nis,
-    }
 
 
 async def answered_match(uow: MatchingUnitOfWork, match_id: str, request_id: str,
@@ -283,8 +111,10 @@ async def on_request_submitted(
     if await uow.requests.get(data.request_id):
         return  # the same request announced again (a different event id): nothing changes
     request = waiting_request(data)
-    await uow.requests.add(request)
-    await Offers(uow, clock, new_id, event).offer_to(request)
+    offers = Offers(uow, clock, new_id, event)
+    await offers.add(request)
+    if await offers.matches_continuously(request.service_area, request):
+        await offers.offer_to(request)
 
 
 async def on_request_updated(
@@ -306,14 +136,40 @@ async def on_request_updated(
             dict.fromkeys(s for s in data.sibling_request_ids if s != data.request_id)),
         "closed_location_ids": tuple(c for c in request.closed_location_ids if c in choices),
     })
-    await uow.requests.save(updated)
     offers = Offers(uow, clock, new_id, event)
+    await offers.save(updated)
     rules = await offers.rules(request.service_area)
     for match in await uow.matches.of_request(request.request_id, LIVE):
         place = await uow.places.get(match.place_id)
         if place is None or not still_fits(updated, match, place, rules):
             await offers.cancel(match, "request_updated")
-    await offers.offer_to(await offers.refresh(request.request_id))
+    if await offers.matches_continuously(request.service_area, updated):
+        await offers.offer_to(await offers.refresh(request.request_id))
+    else:
+        await offers.refresh(request.request_id)
+
+
+async def on_request_assessed(
+    event: CloudEvent, data: RequestAssessed, uow: MatchingUnitOfWork,
+    clock: Clock, new_id: IdFactory,
+) -> None:
+    """Loket staff judged the family vulnerable or not, and granted urgency or not: the
+    request's standing changes everywhere it waits (a crisis request stays one)."""
+    request = await uow.requests.get(data.request_id)
+    if request is None or request.status in ENDED_REQUEST:
+        log.info("assessment of an unknown or ended request %s: ignored", data.request_id)
+        return
+    facts = tuple(f for f in request.facts if f != "vulnerable")
+    urgency = request.urgency if request.urgency == "crisis" else (
+        "urgent" if data.urgent else "normal")
+    updated = request.model_copy(update={
+        "facts": (*facts, "vulnerable") if data.vulnerable else facts, "urgency": urgency})
+    if updated == request:
+        return
+    offers = Offers(uow, clock, new_id, event)
+    await offers.save(updated)
+    if await offers.matches_continuously(request.service_area, updated):
+        await offers.offer_to(updated)
 
 
 async def end_request(event: CloudEvent, request_id: str, status: RequestStatus,
@@ -324,8 +180,8 @@ async def end_request(event: CloudEvent, request_id: str, status: RequestStatus,
     request = await uow.requests.get(request_id)
     if request is None or request.status in ENDED_REQUEST:
         return
-    await uow.requests.save(request.model_copy(update={"status": status}))
     offers = Offers(uow, clock, new_id, event)
+    await offers.save(request.model_copy(update={"status": status}))
     for match in await uow.matches.of_request(request_id, LIVE):
         await offers.cancel(match, reason)
     await offers.refresh(request_id)
@@ -423,6 +279,7 @@ async def on_placement_confirmed(
                         match.match_id, match.status)
         return
     await uow.places.set_status(match.place_id, PlaceStatus.FILLED)
+    await uow.locations.enrol(data.enrolment_id, data.location_id, data.priority_group)
     offers = Offers(uow, clock, new_id, event)
     request = await uow.requests.get(match.request_id)
     if request is None:
@@ -434,7 +291,7 @@ async def on_placement_confirmed(
             await offers.cancel(other, "placed_elsewhere")
     closing = [loc for loc in request.preferred_location_ids
                if not (keep_higher and request.rank(loc) < rank)]
-    await uow.requests.save(request.model_copy(update={
+    await offers.save(request.model_copy(update={
         "closed_location_ids": tuple(dict.fromkeys((*request.closed_location_ids, *closing)))}))
     await offers.refresh(match.request_id)
 
@@ -458,7 +315,9 @@ async def on_place_freed(
         await uow.places.add(place.model_copy(update={"status": PlaceStatus.CANCELLED}))
         return
     await uow.places.add(place)
-    await Offers(uow, clock, new_id, event).offer_place(place)
+    offers = Offers(uow, clock, new_id, event)
+    if await offers.matches_continuously(place.service_area):
+        await offers.offer_place(place)
 
 
 async def on_place_withdrawn(
@@ -503,6 +362,81 @@ async def on_crisis_closure(
         await offers.refresh(request_id)
 
 
+# --- locations and their children ---------------------------------------------------------
+
+
+async def on_location_registered(
+    event: CloudEvent, data: LocationRegistered, uow: MatchingUnitOfWork,
+    clock: Clock, new_id: IdFactory,
+) -> None:
+    """The location's subsidy tier says which rules bind it: the requests that chose it
+    are ranked there again."""
+    await uow.locations.register(KnownLocation(
+        location_id=data.location_id, municipality_nis=data.municipality_nis,
+        subsidy_tier=data.subsidy_tier))
+    offers = Offers(uow, clock, new_id, event)
+    location = (await uow.locations.get_many([data.location_id]))[data.location_id]
+    for request in await uow.requests.choosing(data.location_id):
+        ranking = await offers.ranking(request.service_area)
+        await uow.requests.rekey(request.request_id, {
+            data.location_id: ranking.candidate_key(request, location)})
+
+
+async def on_enrolments_declared(
+    event: CloudEvent, data: EnrolmentsDeclared, uow: MatchingUnitOfWork,
+    clock: Clock, new_id: IdFactory,
+) -> None:
+    """The organiser's children, for the location's required share of priority groups."""
+    today = clock().date()
+    await uow.locations.replace_declared(data.location_id, [
+        (enrolment.enrolment_id, enrolment.priority_group) for enrolment in data.enrolments
+        if enrolment.end_date is None or enrolment.end_date >= today])
+
+
+async def on_enrolment_ended(
+    event: CloudEvent, data: EnrolmentEnded, uow: MatchingUnitOfWork,
+    clock: Clock, new_id: IdFactory,
+) -> None:
+    await uow.locations.end_enrolment(data.enrolment_id)
+
+
+# --- the candidate index ------------------------------------------------------------------
+
+
+async def rekey_areas(uow: MatchingUnitOfWork, clock: Clock, new_id: IdFactory) -> int:
+    """The job that keeps the candidate index true to the rules in force: when an area's
+    rules changed since its keys were computed (a new legal rule set came into force,
+    its local rules or lottery seed changed), its keys are computed again, a batch per
+    transaction. Returns how many requests were re-keyed."""
+    async with uow:
+        areas = await uow.rankings.areas()
+        await uow.commit()
+    done = 0
+    for area in areas:
+        async with uow:
+            offers = Offers(uow, clock, new_id, None)
+            basis = (await offers.ranking(area)).basis()
+            current = await uow.rankings.basis(area)
+            await uow.commit()
+        if current == basis:
+            continue
+        after = ""
+        while True:
+            async with uow:
+                offers = Offers(uow, clock, new_id, None)
+                page = await uow.requests.waiting_in_area(area, after=after, limit=REKEY_BATCH)
+                for request in page:
+                    await uow.requests.rekey(request.request_id, await offers.keys(request))
+                if len(page) < REKEY_BATCH:
+                    await uow.rankings.set_basis(area, basis, offers.now)
+                await uow.commit()
+            done += len(page)
+            if len(page) < REKEY_BATCH:
+                break
+            after = page[-1].request_id
+    return done
+
+
 # --- deadlines ----------------------------------------------------------------------------
 
 
@@ -525,10 +459,11 @@ async def fire_due_deadlines(uow: MatchingUnitOfWork, clock: Clock, new_id: IdFa
     return fired
 
 
-# Which handler answers what. Matching takes no commands: it only listens.
-COMMAND_HANDLERS: dict[type, AnyHandler] = {}
+# Which handler answers what. Staff run and publish allocation rounds; the rest listens.
+COMMAND_HANDLERS: dict[type, AnyHandler] = {RunRound: run_round, PublishRound: publish_round}
 EVENT_HANDLERS: dict[type, AnyHandler] = {
     RequestSubmitted: on_request_submitted,
+    RequestAssessed: on_request_assessed,
     RequestUpdated: on_request_updated,
     RequestWithdrawn: on_request_withdrawn,
     RequestExpired: on_request_expired,
@@ -539,5 +474,8 @@ EVENT_HANDLERS: dict[type, AnyHandler] = {
     PlaceFreed: on_place_freed,
     PlaceWithdrawn: on_place_withdrawn,
     CrisisClosure: on_crisis_closure,
+    LocationRegistered: on_location_registered,
+    EnrolmentsDeclared: on_enrolments_declared,
+    EnrolmentEnded: on_enrolment_ended,
 }
-JOBS: dict[str, AnyHandler] = {"deadlines": fire_due_deadlines}
+JOBS: dict[str, AnyHandler] = {"deadlines": fire_due_deadlines, "rekey": rekey_areas}

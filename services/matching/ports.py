@@ -6,20 +6,23 @@ tests both satisfy these Protocols; mypy checks it.
 
 from __future__ import annotations
 
-from collections.abc import Sequence, Set
-from datetime import datetime
+from collections.abc import Mapping, Sequence, Set
+from datetime import date, datetime
 from typing import Protocol
 
 from loketkit.uow import UnitOfWork
 from services.matching.domain.model import (
     Addressee,
     FreePlace,
+    KnownLocation,
     Match,
     MatchStatus,
     PlaceStatus,
     RequestStatus,
     WaitingRequest,
 )
+from services.matching.domain.ranking import CandidateKey
+from services.matching.domain.rounds import AllocationRound
 
 
 class RequestRepository(Protocol):
@@ -27,16 +30,34 @@ class RequestRepository(Protocol):
 
     async def get(self, request_id: str) -> WaitingRequest | None: ...
 
-    async def add(self, request: WaitingRequest) -> None: ...
-
-    async def save(self, request: WaitingRequest) -> None:
-        """Stores the request's new state and refreshes its candidate index rows
-        (one per chosen location, with its rank and whether it waits there)."""
+    async def add(self, request: WaitingRequest, keys: Mapping[str, CandidateKey]) -> None:
+        """Stores a new request with its candidate key at each chosen location."""
         ...
 
-    async def candidates_for(self, place: FreePlace) -> list[WaitingRequest]:
-        """Requests that wait at the place's location and are of an age the place
-        takes on its start date. The cost must not grow with all waiting requests."""
+    async def save(self, request: WaitingRequest, keys: Mapping[str, CandidateKey]) -> None:
+        """Stores the request's new state and refreshes its candidate index rows
+        (one per chosen location: its rank, whether it waits there, its key)."""
+        ...
+
+    async def candidates_for(self, place: FreePlace, *, priority_first: bool, offset: int,
+                             limit: int) -> list[WaitingRequest]:
+        """Requests that wait at the place's location and are of an age the place takes
+        on its start date, best first by their candidate key (priority-group children
+        first when `priority_first`), one page. The cost of a page must not grow with
+        the waiting list."""
+        ...
+
+    async def waiting_in_area(self, service_area: str, *, after: str = "",
+                              limit: int = 1000) -> list[WaitingRequest]:
+        """Requests of the area that still wait somewhere, by request id, one page."""
+        ...
+
+    async def rekey(self, request_id: str, keys: Mapping[str, CandidateKey]) -> None:
+        """Replaces the candidate keys of the request at these locations."""
+        ...
+
+    async def choosing(self, location_id: str) -> list[WaitingRequest]:
+        """Every request that chose the location."""
         ...
 
     async def count_by_status(self, service_area: str) -> dict[RequestStatus, int]: ...
@@ -54,6 +75,11 @@ class PlaceRepository(Protocol):
     async def set_status(self, place_id: str, status: PlaceStatus) -> None: ...
 
     async def open_at(self, location_ids: Sequence[str]) -> list[FreePlace]: ...
+
+    async def open_in_area(self, service_area: str, first: date, last: date
+                           ) -> list[FreePlace]:
+        """Open places of the area available from a day in [first, last]."""
+        ...
 
     async def cancel_at(self, location_id: str) -> None:
         """Open and proposed places of a closed location are cancelled."""
@@ -105,6 +131,41 @@ class ClosureRepository(Protocol):
     async def close(self, location_id: str, closed_at: datetime) -> None: ...
 
 
+class LocationRepository(Protocol):
+    async def register(self, location: KnownLocation) -> None: ...
+
+    async def get_many(self, location_ids: Sequence[str]) -> dict[str, KnownLocation]:
+        """Every asked location, with its children counted (an unknown one: basic tier)."""
+        ...
+
+    async def enrol(self, enrolment_id: str, location_id: str, priority_group: bool) -> None: ...
+
+    async def replace_declared(self, location_id: str,
+                               enrolments: Sequence[tuple[str, bool]]) -> None:
+        """The organiser's declared list replaces its previous one."""
+        ...
+
+    async def end_enrolment(self, enrolment_id: str) -> None: ...
+
+
+class RankingRepository(Protocol):
+    async def basis(self, service_area: str) -> str | None: ...
+
+    async def set_basis(self, service_area: str, basis: str, at: datetime) -> None: ...
+
+    async def areas(self) -> list[str]: ...
+
+
+class RoundRepository(Protocol):
+    async def add(self, found: AllocationRound) -> None: ...
+
+    async def get(self, round_id: str) -> AllocationRound | None: ...
+
+    async def save(self, found: AllocationRound) -> None: ...
+
+    async def of_area(self, service_area: str) -> list[AllocationRound]: ...
+
+
 class MatchingUnitOfWork(UnitOfWork, Protocol):
     # Read-only members, so an implementation may hold a more specific repository.
     @property
@@ -118,3 +179,12 @@ class MatchingUnitOfWork(UnitOfWork, Protocol):
 
     @property
     def closures(self) -> ClosureRepository: ...
+
+    @property
+    def locations(self) -> LocationRepository: ...
+
+    @property
+    def rankings(self) -> RankingRepository: ...
+
+    @property
+    def rounds(self) -> RoundRepository: ...

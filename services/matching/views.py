@@ -5,8 +5,11 @@ from __future__ import annotations
 from dataclasses import dataclass
 from datetime import datetime
 
+from loketkit.area_settings import settings_in_force
 from loketkit.calendar import brussels_date
+from services.matching.domain.area_settings import OfferSettings
 from services.matching.domain.model import Match, PlaceStatus, RequestStatus, WaitingRequest
+from services.matching.domain.rounds import AllocationRound
 from services.matching.ports import MatchingUnitOfWork
 
 
@@ -79,3 +82,21 @@ async def worklist(uow: MatchingUnitOfWork, service_area: str, now: datetime) ->
             urgent_without_offer=[urgent(request) for request in
                                   await uow.requests.urgent_without_offer(service_area)],
         )
+
+
+async def area_settings(uow: MatchingUnitOfWork, service_area: str, now: datetime
+                        ) -> OfferSettings:
+    async with uow:
+        return await settings_in_force(uow, OfferSettings, service_area, now)
+
+
+async def rounds(uow: MatchingUnitOfWork, service_area: str) -> list[AllocationRound]:
+    async with uow:
+        return await uow.rounds.of_area(service_area)
+
+
+async def round_of(uow: MatchingUnitOfWork, service_area: str, round_id: str
+                   ) -> AllocationRound | None:
+    async with uow:
+        found = await uow.rounds.get(round_id)
+    return found if found is not None and found.service_area == service_area else None

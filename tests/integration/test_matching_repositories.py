@@ -20,12 +20,15 @@ from services.matching.domain.model import (
     HOLDING,
     LIVE,
     FreePlace,
+    KnownLocation,
     Match,
     MatchStatus,
     PlaceStatus,
     RequestStatus,
     WaitingRequest,
 )
+from services.matching.domain.ranking import CandidateKey
+from services.matching.domain.rounds import AllocationRound
 from services.matching.ports import MatchingUnitOfWork
 from tests.unit.matching.fakes import FakeMatchingUnitOfWork
 from tools.infra import Infra
@@ -33,7 +36,8 @@ from tools.infra import Infra
 AREA = "kempen-gml"
 START = date(2027, 9, 1)
 T0 = datetime(2026, 11, 1, 8, 0, tzinfo=UTC)
-MATCHING_TABLES = "requests, request_locations, places, matches, closed_locations"
+MATCHING_TABLES = ("requests, request_locations, places, matches, closed_locations, locations, "
+                   "enrolments, area_rankings, rounds")
 T = TypeVar("T")
 
 
@@ -71,10 +75,17 @@ async def in_unit(uow: MatchingUnitOfWork, work: Callable[[], Awaitable[T]]) -> 
     return result
 
 
+def keys_of(request: WaitingRequest, sort_key: str | None = None,
+            priority_group: bool = False) -> dict[str, CandidateKey]:
+    """Candidate keys for every choice: by default the request id orders them."""
+    return {location_id: CandidateKey(sort_key or request.request_id, priority_group)
+            for location_id in request.preferred_location_ids}
+
+
 async def add_requests(uow: MatchingUnitOfWork, *requests: WaitingRequest) -> None:
     async with uow:
         for request in requests:
-            await uow.requests.add(request)
+            await uow.requests.add(request, keys_of(request))
         await uow.commit()
 
 
@@ -92,7 +103,8 @@ def waiting(request_id: str, *, born: str = "2026-10", locations: tuple[str, ...
         birth_month=date.fromisoformat(f"{born}-01"), desired_start_date=START,
         day_parts=("mon_am", "mon_pm", "fri_am"), accepts_partial_fit=True,
         preferred_location_ids=locations, sibling_location_ids=("loc-b",),
-        sibling_request_ids=("r-sister",), priority_facts=2, urgency="urgent", submitted_at=T0,
+        sibling_request_ids=("r-sister",), facts=("low_income", "vulnerable"), urgency="urgent",
+        submitted_at=T0,
     )
 
 
@@ -105,14 +117,20 @@ def place(place_id: str, location_id: str = "loc-a", *, min_age: int = 0, max_ag
                      day_parts=("tue_am", "wed_pm"), status=status)
 
 
+async def candidates(uow: MatchingUnitOfWork, free: FreePlace, *, priority_first: bool = False,
+                     offset: int = 0, limit: int = 100) -> list[str]:
+    found = await in_unit(uow, lambda: uow.requests.candidates_for(
+        free, priority_first=priority_first, offset=offset, limit=limit))
+    return [request.request_id for request in found]
+
+
 async def ids_of_candidates(uow: MatchingUnitOfWork, free: FreePlace) -> set[str]:
-    found = await in_unit(uow, lambda: uow.requests.candidates_for(free))
-    return {request.request_id for request in found}
+    return set(await candidates(uow, free))
 
 
 async def test_a_request_is_stored_as_given_and_waits(uow: MatchingUnitOfWork) -> None:
     request = waiting("r1", locations=("loc-a", "loc-c"))
-    await in_unit(uow, lambda: uow.requests.add(request))
+    await add_requests(uow, request)
     assert await in_unit(uow, lambda: uow.requests.get("r1")) == request
     assert request.status is RequestStatus.WAITING
     assert await in_unit(uow, lambda: uow.requests.get("unknown")) is None
@@ -123,13 +141,13 @@ async def set_status(uow: MatchingUnitOfWork, request_id: str, status: RequestSt
     async with uow:
         found = await uow.requests.get(request_id)
         assert found is not None
-        await uow.requests.save(found.model_copy(update={"status": status,
-                                                         "holding_location_ids": holding}))
+        await uow.requests.save(found.model_copy(update={
+            "status": status, "holding_location_ids": holding}), keys_of(found))
         await uow.commit()
 
 
 async def test_a_saved_change_is_kept(uow: MatchingUnitOfWork) -> None:
-    await in_unit(uow, lambda: uow.requests.add(waiting("r1")))
+    await add_requests(uow, waiting("r1"))
     await set_status(uow, "r1", RequestStatus.PROPOSED, holding=("loc-a",))
     found = await in_unit(uow, lambda: uow.requests.get("r1"))
     assert found is not None and found.status is RequestStatus.PROPOSED
@@ -145,7 +163,7 @@ async def test_a_request_waits_only_at_open_choices_ranked_above_what_it_holds(
         assert found is not None
         await uow.requests.save(found.model_copy(update={
             "status": RequestStatus.PROPOSED, "holding_location_ids": ("loc-c",),
-            "closed_location_ids": ("loc-a",)}))
+            "closed_location_ids": ("loc-a",)}), keys_of(found))
         await uow.commit()
     assert [location for location in ("loc-a", "loc-b", "loc-c", "loc-d")
             if await ids_of_candidates(uow, place(f"p-{location}", location))] == ["loc-b"]
@@ -182,9 +200,40 @@ async def test_only_waiting_requests_are_candidates(uow: MatchingUnitOfWork) -> 
             ("withdrawn", RequestStatus.WITHDRAWN, ()),
             ("back", RequestStatus.PROPOSED, ("loc-a",)), ("back", RequestStatus.WAITING, ())):
         await set_status(uow, request_id, status, holding)
-    candidates = await in_unit(uow, lambda: uow.requests.candidates_for(place("p1")))
-    assert sorted(request.request_id for request in candidates) == ["back", "waits"]
-    assert {request.status for request in candidates} == {RequestStatus.WAITING}
+    found = await in_unit(uow, lambda: uow.requests.candidates_for(
+        place("p1"), priority_first=False, offset=0, limit=10))
+    assert sorted(request.request_id for request in found) == ["back", "waits"]
+    assert {request.status for request in found} == {RequestStatus.WAITING}
+
+
+async def test_candidates_come_best_key_first_a_page_at_a_time(uow: MatchingUnitOfWork) -> None:
+    requests = [waiting(f"r{n}") for n in range(7)]
+    async with uow:
+        for n, request in enumerate(requests):
+            # keys in another order than the ids; r2 and r5 count for the quota
+            await uow.requests.add(request, keys_of(request, f"k{(n * 3) % 7}",
+                                                    priority_group=n in (2, 5)))
+        await uow.commit()
+    by_key = ["r0", "r5", "r3", "r1", "r6", "r4", "r2"]  # k0, k1, ... k6
+    assert await candidates(uow, place("p1")) == by_key
+    assert await candidates(uow, place("p1"), offset=2, limit=3) == by_key[2:5]
+    assert await candidates(uow, place("p1"), priority_first=True) == [
+        "r5", "r2", "r0", "r3", "r1", "r6", "r4"]
+    async with uow:
+        await uow.requests.rekey("r4", {"loc-a": CandidateKey("a-first", False)})
+        await uow.commit()
+    assert (await candidates(uow, place("p1"), limit=1)) == ["r4"]
+
+
+async def test_waiting_requests_of_an_area_a_page_at_a_time(uow: MatchingUnitOfWork) -> None:
+    await add_requests(uow, *(waiting(f"r{n}") for n in range(5)),
+                       waiting("elsewhere", area="other"))
+    await set_status(uow, "r3", RequestStatus.WITHDRAWN)
+    first = await in_unit(uow, lambda: uow.requests.waiting_in_area(AREA, limit=2))
+    rest = await in_unit(uow, lambda: uow.requests.waiting_in_area(AREA, after="r1"))
+    assert [r.request_id for r in (*first, *rest)] == ["r0", "r1", "r2", "r4"]
+    choosing = await in_unit(uow, lambda: uow.requests.choosing("loc-a"))
+    assert len(choosing) == 6
 
 
 async def test_requests_are_counted_per_status_in_their_area(uow: MatchingUnitOfWork) -> None:
@@ -212,6 +261,55 @@ async def test_open_places_at_the_given_locations(uow: MatchingUnitOfWork) -> No
     found = await in_unit(uow, lambda: uow.places.open_at(("loc-a", "loc-b")))
     assert sorted(free.place_id for free in found) == ["a-open", "b-open"]
     assert await in_unit(uow, lambda: uow.places.open_at(())) == []
+
+
+async def test_open_places_of_an_area_in_a_period(uow: MatchingUnitOfWork) -> None:
+    await add_places(uow, place("in", available=START), place("late", available=date(2028, 1, 1)),
+                     place("taken", status=PlaceStatus.PROPOSED), place("other", area="other"))
+    found = await in_unit(uow, lambda: uow.places.open_in_area(AREA, START, date(2027, 12, 31)))
+    assert [p.place_id for p in found] == ["in"]
+
+
+async def test_a_location_knows_its_tier_and_counts_its_children(uow: MatchingUnitOfWork) -> None:
+    async with uow:
+        await uow.locations.register(KnownLocation(location_id="loc-a", municipality_nis="13053",
+                                                   subsidy_tier="plus"))
+        await uow.locations.replace_declared("loc-a", [("e1", True), ("e2", False), ("e3", False)])
+        await uow.locations.enrol("placed-1", "loc-a", True)
+        await uow.commit()
+    async with uow:
+        await uow.locations.replace_declared("loc-a", [("e1", True), ("e4", True)])  # e2, e3 left
+        await uow.locations.end_enrolment("placed-1")
+        await uow.locations.enrol("placed-2", "loc-a", False)
+        await uow.commit()
+    found = await in_unit(uow, lambda: uow.locations.get_many(["loc-a", "loc-new"]))
+    assert found["loc-a"] == KnownLocation(location_id="loc-a", municipality_nis="13053",
+                                           subsidy_tier="plus", enrolled=3, priority_enrolled=2)
+    assert found["loc-new"] == KnownLocation(location_id="loc-new")
+
+
+async def test_an_area_remembers_the_rules_its_keys_were_computed_with(
+    uow: MatchingUnitOfWork,
+) -> None:
+    await add_requests(uow, waiting("r1"), waiting("r2", area="other"))
+    assert await in_unit(uow, lambda: uow.rankings.basis(AREA)) is None
+    await in_unit(uow, lambda: uow.rankings.set_basis(AREA, "vlaanderen-2025|1", T0))
+    assert await in_unit(uow, lambda: uow.rankings.basis(AREA)) == "vlaanderen-2025|1"
+    assert sorted(await in_unit(uow, lambda: uow.rankings.areas())) == [AREA, "other"]
+
+
+async def test_a_round_is_stored_with_its_figures(uow: MatchingUnitOfWork) -> None:
+    found = AllocationRound(
+        round_id="round-1", service_area=AREA, decision_date=date(2027, 5, 1),
+        period_from=START, period_to=date(2027, 12, 31), lottery_seed=2**61,
+        rule_sets=["vlaanderen-2025"], report={"assignments": [
+            {"request_id": "r1", "place_id": "p1", "location_id": "loc-a"}]}, run_at=T0)
+    await in_unit(uow, lambda: uow.rounds.add(found))
+    assert await in_unit(uow, lambda: uow.rounds.get("round-1")) == found
+    published = found.model_copy(update={"published_at": T0, "offers_made": 1})
+    await in_unit(uow, lambda: uow.rounds.save(published))
+    assert await in_unit(uow, lambda: uow.rounds.of_area(AREA)) == [published]
+    assert published.assignments() == [("r1", "p1")]
 
 
 async def test_a_closure_cancels_open_and_proposed_places_of_its_location(
@@ -342,7 +440,7 @@ async def test_a_closed_location_stays_closed(uow: MatchingUnitOfWork) -> None:
 async def test_nothing_is_kept_without_a_commit(sql_uow: SqlMatchingUnitOfWork) -> None:
     # SQL only: the fake keeps its rows across units of work by design.
     async with sql_uow:
-        await sql_uow.requests.add(waiting("r1"))
+        await sql_uow.requests.add(waiting("r1"), keys_of(waiting("r1")))
         await sql_uow.places.add(place("p1"))
     assert await in_unit(sql_uow, lambda: sql_uow.requests.get("r1")) is None
     assert await in_unit(sql_uow, lambda: sql_uow.places.get("p1")) is None

@@ -6,24 +6,31 @@ Records and domain models have the same fields, so each side validates the other
 
 from __future__ import annotations
 
-from collections.abc import Sequence, Set
-from datetime import datetime
+from collections.abc import Mapping, Sequence, Set
+from datetime import date, datetime
+from typing import cast
 
 from sqlalchemy import Select, and_, delete, func, or_, select, update
 from sqlalchemy.ext.asyncio import AsyncSession
 from sqlmodel import col
 
+from contracts.events.capacity import SubsidyTier
 from services.matching.adapters.orm import (
+    AreaRankingRecord,
     ClosedLocationRecord,
+    EnrolmentRecord,
+    LocationRecord,
     MatchRecord,
     PlaceRecord,
     RequestLocationRecord,
+    RoundRecord,
     WaitingRequestRecord,
 )
 from services.matching.domain.model import (
     LIVE,
     Addressee,
     FreePlace,
+    KnownLocation,
     Match,
     MatchStatus,
     PlaceStatus,
@@ -31,6 +38,8 @@ from services.matching.domain.model import (
     WaitingRequest,
     shift_months,
 )
+from services.matching.domain.ranking import CandidateKey
+from services.matching.domain.rounds import AllocationRound
 
 
 class SqlRequestRepository:
@@ -41,40 +50,80 @@ class SqlRequestRepository:
         record = await self._session.get(WaitingRequestRecord, request_id, with_for_update=True)
         return WaitingRequest.model_validate(record, from_attributes=True) if record else None
 
-    async def add(self, request: WaitingRequest) -> None:
+    async def add(self, request: WaitingRequest, keys: Mapping[str, CandidateKey]) -> None:
         self._session.add(WaitingRequestRecord.model_validate(request, from_attributes=True))
         await self._session.flush()  # the candidate rows below refer to it
-        self._session.add_all(self._index_rows(request))
+        self._session.add_all(self._index_rows(request, keys))
 
-    async def save(self, request: WaitingRequest) -> None:
+    async def save(self, request: WaitingRequest, keys: Mapping[str, CandidateKey]) -> None:
         await self._session.merge(
             WaitingRequestRecord.model_validate(request, from_attributes=True))
         await self._session.execute(
             delete(RequestLocationRecord)
             .where(col(RequestLocationRecord.request_id) == request.request_id))
         await self._session.flush()
-        self._session.add_all(self._index_rows(request))
+        self._session.add_all(self._index_rows(request, keys))
 
     @staticmethod
-    def _index_rows(request: WaitingRequest) -> list[RequestLocationRecord]:
+    def _index_rows(request: WaitingRequest, keys: Mapping[str, CandidateKey]
+                    ) -> list[RequestLocationRecord]:
         return [
             RequestLocationRecord(request_id=request.request_id, location_id=location_id,
                                   rank=rank, birth_month=request.birth_month,
-                                  waiting=request.waits_at(location_id))
+                                  waiting=request.waits_at(location_id),
+                                  sort_key=keys[location_id].sort_key,
+                                  priority_group=keys[location_id].priority_group)
             for rank, location_id in enumerate(request.preferred_location_ids)
         ]
 
-    async def candidates_for(self, place: FreePlace) -> list[WaitingRequest]:
-        # The age window, as a birth-month range: one index scan per freed place.
+    async def candidates_for(self, place: FreePlace, *, priority_first: bool, offset: int,
+                             limit: int) -> list[WaitingRequest]:
+        # Read from the ranked index in order, a page at a time: the first pages hold the
+        # best candidates, so the cost does not grow with the waiting list. The age window
+        # (as a birth-month range) is checked on the rows as they come.
         month = place.available_from.replace(day=1)
         index = RequestLocationRecord
+        order = ((col(index.priority_group).desc(), col(index.sort_key)) if priority_first
+                 else (col(index.sort_key),))
         rows = await self._session.execute(
             select(WaitingRequestRecord)
             .join(index, col(index.request_id) == col(WaitingRequestRecord.request_id))
             .where(col(index.location_id) == place.location_id, col(index.waiting))
             .where(col(index.birth_month) >= shift_months(month, -place.max_age_months))
             .where(col(index.birth_month) <= shift_months(month, -place.min_age_months))
+            .order_by(*order).offset(offset).limit(limit)
         )
+        return [WaitingRequest.model_validate(record, from_attributes=True)
+                for record in rows.scalars()]
+
+    async def waiting_in_area(self, service_area: str, *, after: str = "",
+                              limit: int = 1000) -> list[WaitingRequest]:
+        """Requests of the area that still wait somewhere, by request id, a page at a time."""
+        waiting = select(col(RequestLocationRecord.request_id)).where(
+            col(RequestLocationRecord.waiting))
+        rows = await self._session.execute(
+            select(WaitingRequestRecord)
+            .where(col(WaitingRequestRecord.service_area) == service_area)
+            .where(col(WaitingRequestRecord.request_id) > after)
+            .where(col(WaitingRequestRecord.request_id).in_(waiting))
+            .order_by(col(WaitingRequestRecord.request_id)).limit(limit))
+        return [WaitingRequest.model_validate(record, from_attributes=True)
+                for record in rows.scalars()]
+
+    async def rekey(self, request_id: str, keys: Mapping[str, CandidateKey]) -> None:
+        for location_id, key in keys.items():
+            await self._session.execute(
+                update(RequestLocationRecord)
+                .where(col(RequestLocationRecord.request_id) == request_id,
+                       col(RequestLocationRecord.location_id) == location_id)
+                .values(sort_key=key.sort_key, priority_group=key.priority_group))
+
+    async def choosing(self, location_id: str) -> list[WaitingRequest]:
+        rows = await self._session.execute(
+            select(WaitingRequestRecord)
+            .join(RequestLocationRecord, col(RequestLocationRecord.request_id)
+                  == col(WaitingRequestRecord.request_id))
+            .where(col(RequestLocationRecord.location_id) == location_id))
         return [WaitingRequest.model_validate(record, from_attributes=True)
                 for record in rows.scalars()]
 
@@ -117,6 +166,18 @@ class SqlPlaceRepository:
             select(PlaceRecord)
             .where(col(PlaceRecord.location_id).in_(location_ids))
             .where(col(PlaceRecord.status) == PlaceStatus.OPEN))
+        return [FreePlace.model_validate(record, from_attributes=True)
+                for record in rows.scalars()]
+
+    async def open_in_area(self, service_area: str, first: date, last: date
+                           ) -> list[FreePlace]:
+        rows = await self._session.execute(
+            select(PlaceRecord)
+            .where(col(PlaceRecord.service_area) == service_area)
+            .where(col(PlaceRecord.status) == PlaceStatus.OPEN)
+            .where(col(PlaceRecord.available_from) >= first)
+            .where(col(PlaceRecord.available_from) <= last)
+            .order_by(col(PlaceRecord.available_from), col(PlaceRecord.place_id)))
         return [FreePlace.model_validate(record, from_attributes=True)
                 for record in rows.scalars()]
 
@@ -240,3 +301,99 @@ class SqlClosureRepository:
     async def close(self, location_id: str, closed_at: datetime) -> None:
         await self._session.merge(ClosedLocationRecord(location_id=location_id,
                                                        closed_at=closed_at))
+
+
+class SqlLocationRepository:
+    def __init__(self, session: AsyncSession) -> None:
+        self._session = session
+
+    async def register(self, location: KnownLocation) -> None:
+        await self._session.merge(LocationRecord(
+            location_id=location.location_id, municipality_nis=location.municipality_nis,
+            subsidy_tier=location.subsidy_tier))
+
+    async def get_many(self, location_ids: Sequence[str]) -> dict[str, KnownLocation]:
+        """The locations with their children counted; one not announced yet is a
+        basic-tier location without children."""
+        ids = list(dict.fromkeys(location_ids))
+        known = {
+            record.location_id: record for record in (await self._session.execute(
+                select(LocationRecord).where(col(LocationRecord.location_id).in_(ids))
+            )).scalars()}
+        counts = {
+            location_id: (total, priority) for location_id, total, priority in (
+                await self._session.execute(
+                    select(col(EnrolmentRecord.location_id), func.count(),
+                           func.count().filter(col(EnrolmentRecord.priority_group)))
+                    .where(col(EnrolmentRecord.location_id).in_(ids))
+                    .group_by(col(EnrolmentRecord.location_id)))).all()}
+        found: dict[str, KnownLocation] = {}
+        for location_id in ids:
+            record = known.get(location_id)
+            total, priority = counts.get(location_id, (0, 0))
+            found[location_id] = KnownLocation(
+                location_id=location_id,
+                municipality_nis=record.municipality_nis if record else "",
+                subsidy_tier=cast(SubsidyTier, record.subsidy_tier) if record else "basic",
+                enrolled=total, priority_enrolled=priority)
+        return found
+
+    async def enrol(self, enrolment_id: str, location_id: str, priority_group: bool) -> None:
+        await self._session.merge(EnrolmentRecord(
+            enrolment_id=enrolment_id, location_id=location_id,
+            priority_group=priority_group, declared=False))
+
+    async def replace_declared(self, location_id: str,
+                               enrolments: Sequence[tuple[str, bool]]) -> None:
+        await self._session.execute(
+            delete(EnrolmentRecord).where(col(EnrolmentRecord.location_id) == location_id,
+                                          col(EnrolmentRecord.declared)))
+        for enrolment_id, priority_group in enrolments:
+            await self._session.merge(EnrolmentRecord(
+                enrolment_id=enrolment_id, location_id=location_id,
+                priority_group=priority_group, declared=True))
+
+    async def end_enrolment(self, enrolment_id: str) -> None:
+        await self._session.execute(
+            delete(EnrolmentRecord).where(col(EnrolmentRecord.enrolment_id) == enrolment_id))
+
+
+class SqlRankingRepository:
+    def __init__(self, session: AsyncSession) -> None:
+        self._session = session
+
+    async def basis(self, service_area: str) -> str | None:
+        record = await self._session.get(AreaRankingRecord, service_area,
+                                         with_for_update=True)
+        return record.basis if record else None
+
+    async def set_basis(self, service_area: str, basis: str, at: datetime) -> None:
+        await self._session.merge(AreaRankingRecord(service_area=service_area, basis=basis,
+                                                    computed_at=at))
+
+    async def areas(self) -> list[str]:
+        rows = await self._session.execute(
+            select(col(WaitingRequestRecord.service_area)).distinct())
+        return list(rows.scalars())
+
+
+class SqlRoundRepository:
+    def __init__(self, session: AsyncSession) -> None:
+        self._session = session
+
+    async def add(self, found: AllocationRound) -> None:
+        self._session.add(RoundRecord.model_validate(found, from_attributes=True))
+
+    async def get(self, round_id: str) -> AllocationRound | None:
+        record = await self._session.get(RoundRecord, round_id, with_for_update=True)
+        return AllocationRound.model_validate(record, from_attributes=True) if record else None
+
+    async def save(self, found: AllocationRound) -> None:
+        await self._session.merge(RoundRecord.model_validate(found, from_attributes=True))
+
+    async def of_area(self, service_area: str) -> list[AllocationRound]:
+        rows = await self._session.execute(
+            select(RoundRecord).where(col(RoundRecord.service_area) == service_area)
+            .order_by(col(RoundRecord.run_at).desc()))
+        return [AllocationRound.model_validate(record, from_attributes=True)
+                for record in rows.scalars()]

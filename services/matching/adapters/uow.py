@@ -9,9 +9,12 @@ from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 from loketkit.uow import SqlUnitOfWork
 from services.matching.adapters.repository import (
     SqlClosureRepository,
+    SqlLocationRepository,
     SqlMatchRepository,
     SqlPlaceRepository,
+    SqlRankingRepository,
     SqlRequestRepository,
+    SqlRoundRepository,
 )
 
 
@@ -20,6 +23,9 @@ class SqlMatchingUnitOfWork(SqlUnitOfWork):
     places: SqlPlaceRepository
     matches: SqlMatchRepository
     closures: SqlClosureRepository
+    locations: SqlLocationRepository
+    rankings: SqlRankingRepository
+    rounds: SqlRoundRepository
 
     def __init__(
         self,
@@ -33,3 +39,6 @@ class SqlMatchingUnitOfWork(SqlUnitOfWork):
         self.places = SqlPlaceRepository(session)
         self.matches = SqlMatchRepository(session)
         self.closures = SqlClosureRepository(session)
+        self.locations = SqlLocationRepository(session)
+        self.rankings = SqlRankingRepository(session)
+        self.rounds = SqlRoundRepository(session)

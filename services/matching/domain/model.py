@@ -1,23 +1,16 @@
-"""Who gets a free place: eligibility and a simple, documented ordering.
+"""Who may get a free place: eligibility and fit. Who gets it first is the priority
+rules' (`domain/rules.py`, ordered by `domain/ranking.py`).
 
 Eligible: the request still waits at the place's location (an open choice ranked
 above every offer or placement it holds), the child's age (from the birth month)
 at the place's start date lies in the place's age range, and the start date
-fits: from 31 days before to 92 days after the desired start date. Crisis
-requests (children of a closed location) skip the start-date window: they need
-a place now.
+fits: from 31 days before to 92 days after the desired start date. A crisis
+request (a child of a closed location) needs care from the closure's effective
+date: any place starting by then, or within the area's crisis window after it.
 
 Fit: the place covers the asked day-parts ("full"), or, where the service area
 allows it and the family accepts it, covers at least the area's minimum share
 ("partial").
-
-Order of requests for a place, best first (the full, versioned priority rules
-come in their own issue):
-  1. urgency: crisis, then urgent, then normal;
-  2. more priority facts (parents working or in training, single parent, low
-     income, foster child, a sibling at this location);
-  3. the family's own ranking of this location;
-  4. earlier registration; then request id, so the order is total.
 """
 
 from __future__ import annotations
@@ -28,13 +21,13 @@ from typing import Literal
 
 from pydantic import BaseModel, ConfigDict
 
+from contracts.events.capacity import SubsidyTier
 from contracts.events.matching import Fit
 from contracts.schedule import FULL_WEEK, DayPart, covers, overlap_share
 from services.matching.domain.area_settings import OfferSettings
 
 Urgency = Literal["normal", "urgent", "crisis"]
 Addressee = Literal["family", "organiser"]
-URGENCY_RANK: dict[str, int] = {"crisis": 0, "urgent": 1, "normal": 2}
 EARLIEST_BEFORE_START = timedelta(days=31)
 LATEST_AFTER_START = timedelta(days=92)
 
@@ -89,7 +82,7 @@ class WaitingRequest(BaseModel):
     preferred_location_ids: tuple[str, ...]  # most wanted first
     sibling_location_ids: tuple[str, ...]
     sibling_request_ids: tuple[str, ...] = ()
-    priority_facts: int  # family facts, without siblings (those depend on the location)
+    facts: tuple[str, ...] = ()  # declared with a sworn statement, and assessed by staff
     urgency: Urgency
     submitted_at: datetime
     status: RequestStatus = RequestStatus.WAITING
@@ -115,6 +108,29 @@ class WaitingRequest(BaseModel):
 
     def waiting_location_ids(self) -> tuple[str, ...]:
         return tuple(loc for loc in self.preferred_location_ids if self.waits_at(loc))
+
+
+class KnownLocation(BaseModel):
+    """A location as matching knows it: its subsidy tier (which rules bind it) and its
+    children, for the required share of priority-group children."""
+
+    model_config = ConfigDict(frozen=True)
+
+    location_id: str
+    municipality_nis: str = ""
+    subsidy_tier: SubsidyTier = "basic"  # until capacity announces the location
+    enrolled: int = 0
+    priority_enrolled: int = 0
+
+
+def facts_at(request: WaitingRequest, location: KnownLocation) -> frozenset[str]:
+    """The request's facts, with those that depend on the location."""
+    found = set(request.facts)
+    if location.location_id in request.sibling_location_ids:
+        found.add("sibling_at_location")
+    if request.municipality_nis == location.municipality_nis:
+        found.add("lives_in_location_municipality")
+    return frozenset(found)
 
 
 class FreePlace(BaseModel):
@@ -153,6 +169,11 @@ class Match(BaseModel):
     family_reminded_at: datetime | None = None
     organiser_reminded_at: datetime | None = None
     keep_waiting: bool = False
+    # Why this request got the place: the rule set, its class and a sentence for the family.
+    rule_set_id: str | None = None
+    priority_class: str | None = None
+    explanation: str = ""
+    round_id: str | None = None  # set when an allocation round made the offer
 
     @property
     def live(self) -> bool:
@@ -177,7 +198,7 @@ def age_in_months(birth_month: date, on: date) -> int:
     return (on.year - birth_month.year) * 12 + on.month - birth_month.month
 
 
-def is_eligible(request: WaitingRequest, place: FreePlace) -> bool:
+def is_eligible(request: WaitingRequest, place: FreePlace, rules: OfferSettings) -> bool:
     """Age and start-date rules, at a location the request still waits at."""
     if not request.waits_at(place.location_id):
         return False
@@ -185,7 +206,8 @@ def is_eligible(request: WaitingRequest, place: FreePlace) -> bool:
     if not place.min_age_months <= age <= place.max_age_months:
         return False
     if request.urgency == "crisis":
-        return True
+        return place.available_from <= request.desired_start_date + timedelta(
+            days=rules.crisis_window_days)
     earliest = request.desired_start_date - EARLIEST_BEFORE_START
     return earliest <= place.available_from <= request.desired_start_date + LATEST_AFTER_START
 
@@ -203,7 +225,7 @@ def schedule_fit(request: WaitingRequest, place: FreePlace, rules: OfferSettings
 
 def fit_of(request: WaitingRequest, place: FreePlace, rules: OfferSettings) -> Fit | None:
     """How a place fits a request (None: not at all)."""
-    return schedule_fit(request, place, rules) if is_eligible(request, place) else None
+    return schedule_fit(request, place, rules) if is_eligible(request, place, rules) else None
 
 
 def still_fits(request: WaitingRequest, match: Match, place: FreePlace,
@@ -218,29 +240,6 @@ def still_fits(request: WaitingRequest, match: Match, place: FreePlace,
         "closed_location_ids": tuple(loc for loc in request.closed_location_ids
                                      if loc != match.location_id)})
     return fit_of(free, place, rules) is not None
-
-
-def ordering_key(request: WaitingRequest, place: FreePlace) -> tuple[int, int, int, datetime, str]:
-    return (
-        URGENCY_RANK[request.urgency],
-        -priority_points(request, place),
-        request.rank(place.location_id),
-        request.submitted_at,
-        request.request_id,
-    )
-
-
-def priority_points(request: WaitingRequest, place: FreePlace) -> int:
-    return request.priority_facts + (place.location_id in request.sibling_location_ids)
-
-
-def best_request(candidates: list[WaitingRequest], place: FreePlace,
-                 rules: OfferSettings) -> tuple[WaitingRequest, Fit] | None:
-    """For a free place: the first fitting candidate in the ordering."""
-    fitting = [(request, fit) for request in candidates
-               if (fit := fit_of(request, place, rules)) is not None]
-    best = min(fitting, key=lambda pair: ordering_key(pair[0], place), default=None)
-    return best
 
 
 def best_place(places: list[FreePlace], request: WaitingRequest,
@@ -258,14 +257,6 @@ def best_place(places: list[FreePlace], request: WaitingRequest,
             pair[0].place_id,
         ),
         default=None,
-    )
-
-
-def explain(request: WaitingRequest, place: FreePlace) -> str:
-    return (
-        f"urgency {request.urgency}; priority points {priority_points(request, place)}; "
-        f"choice {request.rank(place.location_id) + 1}; "
-        f"registered {request.submitted_at.date().isoformat()}"
     )
 
 

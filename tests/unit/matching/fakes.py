@@ -6,13 +6,14 @@ One instance is one database: rows stay across units of work, as in PostgreSQL.
 from __future__ import annotations
 
 from collections import Counter
-from collections.abc import Sequence, Set
-from datetime import datetime
+from collections.abc import Mapping, Sequence, Set
+from datetime import date, datetime
 
 from loketkit.testing import FakeUnitOfWork
 from services.matching.domain.model import (
     Addressee,
     FreePlace,
+    KnownLocation,
     Match,
     MatchStatus,
     PlaceStatus,
@@ -20,31 +21,62 @@ from services.matching.domain.model import (
     WaitingRequest,
     age_in_months,
 )
+from services.matching.domain.ranking import CandidateKey
+from services.matching.domain.rounds import AllocationRound
 
 
 class FakeRequestRepository:
     def __init__(self) -> None:
         self.rows: dict[str, WaitingRequest] = {}
+        self.keys: dict[tuple[str, str], CandidateKey] = {}  # (request, location) -> key
 
     async def get(self, request_id: str) -> WaitingRequest | None:
         return self.rows.get(request_id)
 
-    async def add(self, request: WaitingRequest) -> None:
+    async def add(self, request: WaitingRequest, keys: Mapping[str, CandidateKey]) -> None:
         assert request.request_id not in self.rows, "a request was added twice"
-        self.rows[request.request_id] = request
+        await self._store(request, keys)
 
-    async def save(self, request: WaitingRequest) -> None:
+    async def save(self, request: WaitingRequest, keys: Mapping[str, CandidateKey]) -> None:
         assert request.request_id in self.rows, "an unknown request was saved"
-        self.rows[request.request_id] = request
+        await self._store(request, keys)
 
-    async def candidates_for(self, place: FreePlace) -> list[WaitingRequest]:
-        return [
+    async def _store(self, request: WaitingRequest, keys: Mapping[str, CandidateKey]) -> None:
+        assert set(keys) == set(request.preferred_location_ids), "a choice has no key"
+        self.rows[request.request_id] = request
+        for pair in [pair for pair in self.keys if pair[0] == request.request_id]:
+            del self.keys[pair]
+        await self.rekey(request.request_id, keys)
+
+    async def candidates_for(self, place: FreePlace, *, priority_first: bool, offset: int,
+                             limit: int) -> list[WaitingRequest]:
+        found = [
             request for request in self.rows.values()
             if request.waits_at(place.location_id)
             and place.min_age_months
             <= age_in_months(request.birth_month, place.available_from)
             <= place.max_age_months
         ]
+
+        def order(request: WaitingRequest) -> tuple[bool, str]:
+            key = self.keys[(request.request_id, place.location_id)]
+            return (priority_first and not key.priority_group, key.sort_key)
+
+        return sorted(found, key=order)[offset:offset + limit]
+
+    async def waiting_in_area(self, service_area: str, *, after: str = "",
+                              limit: int = 1000) -> list[WaitingRequest]:
+        return sorted((r for r in self.rows.values()
+                       if r.service_area == service_area and r.request_id > after
+                       and r.waiting_location_ids()),
+                      key=lambda r: r.request_id)[:limit]
+
+    async def rekey(self, request_id: str, keys: Mapping[str, CandidateKey]) -> None:
+        for location_id, key in keys.items():
+            self.keys[(request_id, location_id)] = key
+
+    async def choosing(self, location_id: str) -> list[WaitingRequest]:
+        return [r for r in self.rows.values() if location_id in r.preferred_location_ids]
 
     async def count_by_status(self, service_area: str) -> dict[RequestStatus, int]:
         return dict(Counter(request.status for request in self.rows.values()
@@ -75,6 +107,13 @@ class FakePlaceRepository:
     async def open_at(self, location_ids: Sequence[str]) -> list[FreePlace]:
         return [place for place in self.rows.values()
                 if place.status is PlaceStatus.OPEN and place.location_id in location_ids]
+
+    async def open_in_area(self, service_area: str, first: date, last: date
+                           ) -> list[FreePlace]:
+        return sorted((p for p in self.rows.values()
+                       if p.service_area == service_area and p.status is PlaceStatus.OPEN
+                       and first <= p.available_from <= last),
+                      key=lambda p: (p.available_from, p.place_id))
 
     async def cancel_at(self, location_id: str) -> None:
         for place in list(self.rows.values()):
@@ -166,6 +205,71 @@ class FakeClosureRepository:
         self.closed[location_id] = closed_at
 
 
+class FakeLocationRepository:
+    def __init__(self) -> None:
+        self.rows: dict[str, KnownLocation] = {}
+        self.enrolments: dict[str, tuple[str, bool, bool]] = {}  # id -> (loc, group, declared)
+
+    async def register(self, location: KnownLocation) -> None:
+        self.rows[location.location_id] = location
+
+    async def get_many(self, location_ids: Sequence[str]) -> dict[str, KnownLocation]:
+        found = {}
+        for location_id in dict.fromkeys(location_ids):
+            at = [e for e in self.enrolments.values() if e[0] == location_id]
+            known = self.rows.get(location_id, KnownLocation(location_id=location_id))
+            found[location_id] = known.model_copy(update={
+                "enrolled": len(at), "priority_enrolled": sum(e[1] for e in at)})
+        return found
+
+    async def enrol(self, enrolment_id: str, location_id: str, priority_group: bool) -> None:
+        self.enrolments[enrolment_id] = (location_id, priority_group, False)
+
+    async def replace_declared(self, location_id: str,
+                               enrolments: Sequence[tuple[str, bool]]) -> None:
+        for enrolment_id, found in list(self.enrolments.items()):
+            if found[0] == location_id and found[2]:
+                del self.enrolments[enrolment_id]
+        for enrolment_id, priority_group in enrolments:
+            self.enrolments[enrolment_id] = (location_id, priority_group, True)
+
+    async def end_enrolment(self, enrolment_id: str) -> None:
+        self.enrolments.pop(enrolment_id, None)
+
+
+class FakeRankingRepository:
+    def __init__(self, requests: FakeRequestRepository) -> None:
+        self.bases: dict[str, str] = {}
+        self._requests = requests
+
+    async def basis(self, service_area: str) -> str | None:
+        return self.bases.get(service_area)
+
+    async def set_basis(self, service_area: str, basis: str, at: datetime) -> None:
+        self.bases[service_area] = basis
+
+    async def areas(self) -> list[str]:
+        return sorted({r.service_area for r in self._requests.rows.values()})
+
+
+class FakeRoundRepository:
+    def __init__(self) -> None:
+        self.rows: dict[str, AllocationRound] = {}
+
+    async def add(self, found: AllocationRound) -> None:
+        self.rows[found.round_id] = found
+
+    async def get(self, round_id: str) -> AllocationRound | None:
+        return self.rows.get(round_id)
+
+    async def save(self, found: AllocationRound) -> None:
+        self.rows[found.round_id] = found
+
+    async def of_area(self, service_area: str) -> list[AllocationRound]:
+        return sorted((r for r in self.rows.values() if r.service_area == service_area),
+                      key=lambda r: r.run_at, reverse=True)
+
+
 class FakeMatchingUnitOfWork(FakeUnitOfWork):
     def __init__(self) -> None:
         super().__init__()
@@ -173,3 +277,6 @@ class FakeMatchingUnitOfWork(FakeUnitOfWork):
         self.places = FakePlaceRepository()
         self.matches = FakeMatchRepository()
         self.closures = FakeClosureRepository()
+        self.locations = FakeLocationRepository()
+        self.rankings = FakeRankingRepository(self.requests)
+        self.rounds = FakeRoundRepository()

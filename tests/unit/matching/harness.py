@@ -9,7 +9,17 @@ from typing import TypeVar
 import httpx
 
 from contracts import CloudEvent, EventData
-from contracts.events import MatchProposed, PlaceFreed, PriorityFacts, RequestSubmitted
+from contracts.events import (
+    DeclaredEnrolment,
+    EnrolmentsDeclared,
+    LocationRegistered,
+    MatchProposed,
+    PlaceFreed,
+    PriorityFacts,
+    RequestAssessed,
+    RequestSubmitted,
+)
+from contracts.events.capacity import SubsidyTier
 from contracts.events.requests import Urgency
 from contracts.schedule import FULL_WEEK, DayPart, full_days
 from loketkit.testing import RecordingDeadLetters, deliver, deliver_event
@@ -34,14 +44,16 @@ def submitted(request_id: str, *, locations: tuple[str, ...] = ("loc-a",), minut
               urgency: Urgency = "normal", working: bool = False,
               siblings: tuple[str, ...] = (), area: str = AREA,
               day_parts: list[DayPart] | None = None, partial: bool = False,
-              sibling_requests: tuple[str, ...] = ()) -> RequestSubmitted:
+              sibling_requests: tuple[str, ...] = (),
+              facts: PriorityFacts | None = None, municipality: str = "13008"
+              ) -> RequestSubmitted:
     return RequestSubmitted(
         service_area=area, request_id=request_id, child_ref="c" * 64,
-        municipality_nis="13008", birth_month="2026-10", desired_start_date=START,
+        municipality_nis=municipality, birth_month="2026-10", desired_start_date=START,
         day_parts=day_parts or full_days(4), accepts_partial_fit=partial,
         preferred_location_ids=list(locations), sibling_request_ids=list(sibling_requests),
-        priority=PriorityFacts(parents_working_or_training=working,
-                               sibling_location_ids=list(siblings)),
+        priority=facts or PriorityFacts(parents_working_or_training=working,
+                                        sibling_location_ids=list(siblings)),
         urgency=urgency, submitted_at=T0 + timedelta(minutes=minutes),
     )
 
@@ -53,6 +65,30 @@ def freed(place_id: str, location_id: str = "loc-a", available: date = START,
         municipality_nis="13053", available_from=available, min_age_months=0,
         max_age_months=36, day_parts=day_parts or WEEK, freed_at=T0,
     )
+
+
+def located(location_id: str, tier: SubsidyTier, municipality_nis: str = "13053"
+            ) -> LocationRegistered:
+    return LocationRegistered(
+        service_area=AREA, location_id=location_id, name=f"Opvang {location_id}",
+        municipality_nis=municipality_nis, postcode="2440", capacity=14, subsidy_tier=tier,
+        registered_at=T0)
+
+
+def children_at(location_id: str, total: int, priority_group: int) -> EnrolmentsDeclared:
+    """The organiser declares `total` children, `priority_group` of them from priority groups."""
+    return EnrolmentsDeclared(
+        service_area=AREA, location_id=location_id, municipality_nis="13053",
+        enrolments=[DeclaredEnrolment(enrolment_id=f"{location_id}-e{i}", start_date=T0.date(),
+                                      day_parts=WEEK, priority_group=i < priority_group)
+                    for i in range(total)],
+        declared_at=T0)
+
+
+def assessed(request_id: str, *, vulnerable: bool = False, urgent: bool = False
+             ) -> RequestAssessed:
+    return RequestAssessed(service_area=AREA, request_id=request_id, municipality_nis="13008",
+                           vulnerable=vulnerable, urgent=urgent, assessed_at=T0)
 
 
 class Matching:

@@ -53,7 +53,7 @@ async def test_a_place_freed_before_the_request_is_proposed_when_it_arrives(
 async def test_one_place_is_never_proposed_twice(matching: Matching) -> None:
     place = new_event(freed("p1"), source="/test")
     again_other_id = freed("p1")
-    outcomes = await matching.feed(submitted("r1"), submitted("r2"), place, place,
+    outcomes = await matching.feed(submitted("r1"), submitted("r2", minutes=1), place, place,
                                    again_other_id)
     assert outcomes == ["applied", "applied", "applied", "duplicate", "applied"]
     assert [p.request_id for p in matching.proposals()] == ["r1"]
@@ -71,12 +71,24 @@ async def test_priority_facts_come_before_registration_order(matching: Matching)
     assert [p.request_id for p in matching.proposals()] == ["working"]
 
 
-async def test_crisis_requests_come_first_and_ignore_the_start_window(matching: Matching) -> None:
+async def test_crisis_requests_come_first(matching: Matching) -> None:
     await matching.feed(submitted("normal", working=True),
-                        submitted("crisis", minutes=9, urgency="crisis"),
-                        freed("p1", available=START + timedelta(days=200)))
-    # the normal request does not fit a place 200 days late; the crisis one does
+                        submitted("crisis", minutes=9, urgency="crisis"), freed("p1"))
     assert [p.request_id for p in matching.proposals()] == ["crisis"]
+
+
+async def test_a_crisis_request_takes_a_place_from_before_its_date_up_to_the_crisis_window(
+    matching: Matching,
+) -> None:
+    """A child whose location closed needs care from the closure's effective date (its
+    desired start): a place that started earlier serves it, one starting after the
+    area's crisis window (31 days by default) does not, a year later least of all."""
+    await matching.feed(submitted("crisis", urgency="crisis"),
+                        freed("p-year-later", available=START + timedelta(days=365)),
+                        freed("p-too-late", available=START + timedelta(days=32)))
+    assert matching.proposals() == []
+    await matching.feed(freed("p-earlier", available=START - timedelta(days=120)))
+    assert [p.place_id for p in matching.proposals()] == ["p-earlier"]
 
 
 async def test_no_proposal_outside_the_age_range_or_the_chosen_locations(

@@ -324,7 +324,7 @@ async def test_a_sibling_is_offered_another_place_at_the_same_location(
     matching: Matching,
 ) -> None:
     await matching.feed(submitted("other", locations=("loc-a",)),
-                        submitted("brother", locations=("loc-b", "loc-a"), minutes=1),
+                        submitted("brother", locations=("loc-b", "loc-a"), minutes=3),
                         submitted("sister", locations=("loc-a",), minutes=2,
                                   sibling_requests=("brother",)),
                         freed("p1"))
