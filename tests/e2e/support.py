@@ -155,6 +155,11 @@ def post(http: httpx.Client, url: str, body: dict[str, Any] | None = None) -> ht
     return http.post(url, json=body if body is not None else {})
 
 
+def put(http: httpx.Client, url: str, body: dict[str, Any]) -> httpx.Response:
+    """A plain PUT, like `post`."""
+    return http.put(url, json=body)
+
+
 def close_location(http: httpx.Client, system: dict[str, ServiceProcess], location_id: str,
                    effective_from: date = START) -> str:
     """The coordinator registers a closure (confidential) and releases it at once."""
