@@ -50,13 +50,19 @@ from services.intake.domain.commands import (
     ErasePersonalData,
     HandOverPersonalLink,
     ImportWaitingList,
+    Keep,
     LinkSiblings,
     RevokePersonalLinks,
     SubmitRequest,
     UpdateRequest,
     WithdrawRequest,
 )
-from services.intake.domain.locations import Coordinates, Location, crisis_choices
+from services.intake.domain.locations import (
+    Coordinates,
+    Location,
+    crisis_choices,
+    within_distance,
+)
 from services.intake.domain.model import (
     AuditEntry,
     ImportBatch,
@@ -188,6 +194,7 @@ def new_request(command: SubmitRequest, request_id: str, service_area: str,
         desired_start_date=command.desired_start_date,
         day_parts=command.day_parts,
         preferred_location_ids=tuple(dict.fromkeys(command.preferred_location_ids)),
+        max_distance_km=command.max_distance_km,
         priority=command.priority,
         urgency="normal",
         submitted_at=submitted_at,
@@ -200,6 +207,19 @@ def new_request(command: SubmitRequest, request_id: str, service_area: str,
     if command.urgency_reason:
         request.ask_urgency(command.urgency_reason)
     return request
+
+
+def choose_locations(
+    request: Request, chosen: tuple[str, ...], max_distance_km: float | None,
+    open_locations: list[Location], coordinates: Coordinates,
+) -> set[str]:
+    """Sets the request's effective choices (see `Request`): the family's own, then the
+    open locations of its area within its distance, nearest first. Returns the ids of
+    the open locations, to check the family's own against."""
+    nearby = [] if max_distance_km is None else within_distance(
+        open_locations, request.contact.postcode, max_distance_km, coordinates)
+    request.choose(chosen, max_distance_km, [location.location_id for location in nearby])
+    return {location.location_id for location in open_locations}
 
 
 @dataclass(frozen=True)
@@ -215,14 +235,16 @@ async def submit_request(
     uow: IntakeUnitOfWork,
     settings: IntakeSettings,
     child_ref: ChildRef,
+    postcode_coordinates: Coordinates,
     clock: Clock,
     new_id: IdFactory,
 ) -> Registered:
     now = clock()
     request = new_request(command, new_id("req"), settings.service_area, now, now)
     async with uow:
-        known = {location.location_id for location in await uow.locations.open_in(
-            request.service_area)}
+        known = choose_locations(
+            request, request.preferred_location_ids, request.max_distance_km,
+            await uow.locations.open_in(request.service_area), postcode_coordinates)
         check_new_request(request, settings.municipalities, known)
         await uow.requests.add(request)
         uow.emit(submitted_event(request, child_ref(request.child)))
@@ -276,6 +298,7 @@ async def import_waiting_list(
     uow: IntakeUnitOfWork,
     settings: IntakeSettings,
     child_ref: ChildRef,
+    postcode_coordinates: Coordinates,
     clock: Clock,
     new_id: IdFactory,
 ) -> ImportBatch:
@@ -289,12 +312,14 @@ async def import_waiting_list(
     now = clock()
     batch = ImportBatch(new_id("imp"), len(command.rows), now, command.imported_by)
     async with uow:
-        known = {location.location_id for location in await uow.locations.open_in(
-            settings.service_area)}
+        open_locations = await uow.locations.open_in(settings.service_area)
         requests = []
         for row in command.rows:
             request = new_request(row.request, new_id("req"), settings.service_area,
                                   row.registered_at, now)
+            known = choose_locations(request, request.preferred_location_ids,
+                                     request.max_distance_km, open_locations,
+                                     postcode_coordinates)
             request.import_id = batch.import_id
             if row.urgency_granted:
                 request.decide_urgency("granted", IMPORTED_URGENCY)
@@ -336,8 +361,11 @@ async def withdraw_request(
 
 
 async def update_request(
-    command: UpdateRequest, uow: IntakeUnitOfWork, clock: Clock
+    command: UpdateRequest, uow: IntakeUnitOfWork, postcode_coordinates: Coordinates,
+    clock: Clock,
 ) -> Request:
+    """A waiting family's change. Its distance (kept, or the new one) is applied again
+    to the locations open now, so RequestUpdated carries the new effective list."""
     async with uow:
         request = await known_request(uow, command.request_id)
         request.update(
@@ -345,10 +373,14 @@ async def update_request(
             command.day_parts or request.day_parts,
             request.accepts_partial_fit if command.accepts_partial_fit is None
             else command.accepts_partial_fit,
-            command.preferred_location_ids or request.preferred_location_ids,
         )
-        known = {location.location_id for location in await uow.locations.open_in(
-            request.service_area)}
+        known = choose_locations(
+            request,
+            request.chosen_location_ids if command.preferred_location_ids is None
+            else command.preferred_location_ids,
+            request.max_distance_km if isinstance(command.max_distance_km, Keep)
+            else command.max_distance_km,
+            await uow.locations.open_in(request.service_area), postcode_coordinates)
         check_wishes(request, known)
         await uow.requests.save(request)
         uow.emit(updated_event(request, clock()))

@@ -14,7 +14,13 @@ from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 from sqlmodel import col
 
 from contracts import from_kafka, parse_data
-from contracts.events import EventData, LocationRegistered, RequestAssessed, RequestSubmitted
+from contracts.events import (
+    EventData,
+    LocationRegistered,
+    RequestAssessed,
+    RequestSubmitted,
+    RequestUpdated,
+)
 from loketkit import migrations
 from loketkit.audit import AuditRow
 from loketkit.consumer import EventConsumer
@@ -122,6 +128,27 @@ async def test_a_crisis_in_a_large_area_offers_the_ten_nearest(intake: SqlIntake
     assert len(crisis.preferred_location_ids) == 10
     followed = (await intake.client.get(f"/requests/{request_id}")).json()
     assert followed["replaced_by_request_id"] == crisis.request_id
+
+
+async def test_choices_within_a_distance_over_sql(intake: SqlIntake) -> None:
+    for location_id, postcode in AROUND_GEEL.items():
+        await register(intake, location_id, postcode)
+    created = await intake.client.post("/requests", json=REQUEST | {
+        "preferred_location_ids": ["loc-laakdal"], "max_distance_km": 8.4})
+    assert created.status_code == 201, created.json()
+    request_id = created.json()["request_id"]
+    changed = await intake.client.patch(f"/requests/{request_id}",
+                                        json={"max_distance_km": 9.2})
+    assert changed.status_code == 200, changed.json()
+    followed = (await intake.client.get(f"/requests/{request_id}")).json()
+    assert followed["max_distance_km"] == 9.2
+    assert [(c["location_id"], c["by_distance"]) for c in followed["choices"]] == [
+        ("loc-laakdal", False), ("loc-meerhout", True), ("loc-westerlo", True),
+        ("loc-mol", True)]
+    published = [e.preferred_location_ids for e in await intake.outbox()
+                 if isinstance(e, RequestSubmitted | RequestUpdated)]
+    assert published == [["loc-laakdal", "loc-meerhout"],
+                         ["loc-laakdal", "loc-meerhout", "loc-westerlo", "loc-mol"]]
 
 
 async def test_idempotent_submission_and_clean_text_over_sql(intake: SqlIntake) -> None:

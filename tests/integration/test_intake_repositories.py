@@ -106,6 +106,15 @@ async def test_a_request_comes_back_as_it_was_stored(uow: IntakeUnitOfWork) -> N
         assert await uow.requests.get("req-404") is None
 
 
+async def test_the_distance_and_what_came_from_it_come_back(uow: IntakeUnitOfWork) -> None:
+    stored = a_request(preferred_location_ids=("loc-a", "loc-b", "loc-c"),
+                       distance_location_ids=("loc-b", "loc-c"), max_distance_km=7.5)
+    await store(uow, stored)
+    async with uow:
+        found = await uow.requests.get("req-1")
+    assert found == stored and found.chosen_location_ids == ("loc-a",)
+
+
 async def test_an_assessed_request_comes_back_and_lists_by_urgency_status(
     uow: IntakeUnitOfWork,
 ) -> None:

@@ -40,7 +40,11 @@ class RequestRecord(IntakeTable, table=True):
     accepts_partial_fit: bool = False
     share_contact_with_organiser: bool = False
     sibling_request_ids: list[str] = Field(sa_column=Column(JSON, nullable=False))
+    # The effective choices (published); which of them came from the family's distance
+    # (the rest it named itself) and that distance, which stays here (see Request).
     preferred_location_ids: list[str] = Field(sa_column=Column(JSON, nullable=False))
+    distance_location_ids: list[str] = Field(sa_column=Column(JSON, nullable=False))
+    max_distance_km: float | None = None
     priority: dict[str, object] = Field(sa_column=Column(JSON, nullable=False))
     submitted_at: datetime = Field(sa_type=DateTime(timezone=True))
     replaces_request_id: str | None = Field(default=None, max_length=64)

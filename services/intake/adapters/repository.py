@@ -259,6 +259,7 @@ def to_record(request: Request) -> RequestRecord:
             "day_parts": list(request.day_parts),
             "sibling_request_ids": list(request.sibling_request_ids),
             "preferred_location_ids": list(request.preferred_location_ids),
+            "distance_location_ids": list(request.distance_location_ids),
             "priority": asdict(request.priority)
             | {"sibling_location_ids": list(request.priority.sibling_location_ids)},
             "vulnerability": asdict(request.vulnerability) if request.vulnerability else None,
@@ -279,6 +280,8 @@ def to_domain(record: RequestRecord, offers: list[Offer]) -> Request:
         desired_start_date=record.desired_start_date,
         day_parts=tuple(cast(list[DayPart], record.day_parts)),
         preferred_location_ids=tuple(record.preferred_location_ids),
+        max_distance_km=record.max_distance_km,
+        distance_location_ids=tuple(record.distance_location_ids),
         priority=PRIORITY.validate_python(record.priority),
         urgency=cast(Urgency, record.urgency),
         submitted_at=record.submitted_at,

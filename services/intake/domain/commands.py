@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 from datetime import date, datetime
+from enum import Enum
 
 from contracts.schedule import DayPart
 from services.intake.domain.model import (
@@ -16,6 +17,12 @@ from services.intake.domain.model import (
 )
 
 
+class Keep(Enum):
+    """An UpdateRequest field left as it is, where None is a value of its own."""
+
+    KEEP = "keep"
+
+
 @dataclass(frozen=True)
 class SubmitRequest:
     child: Child
@@ -24,8 +31,12 @@ class SubmitRequest:
     neighbourhood_code: str | None
     desired_start_date: date
     day_parts: tuple[DayPart, ...]
+    # The family's own ranked choices (may be empty when it gives max_distance_km).
     preferred_location_ids: tuple[str, ...]
     priority: Priority
+    # Also any open location of the area within this distance of the family's
+    # postcode (km, straight line); None: only the named choices. Never published.
+    max_distance_km: float | None = None
     # The family asks for urgency, with its reason: loket staff decide (AssessRequest).
     urgency_reason: str | None = None
     # The family swears to its priority facts (required when it declares any).
@@ -61,13 +72,16 @@ class ErasePersonalData:
 
 @dataclass(frozen=True)
 class UpdateRequest:
-    """Only the given fields change (None keeps the current value)."""
+    """Only the given fields change (None keeps the current value; for
+    `max_distance_km` None means "only the named choices", and `Keep.KEEP` keeps it).
+    The distance is applied again at every change, to the locations open then."""
 
     request_id: str
     desired_start_date: date | None = None
     day_parts: tuple[DayPart, ...] | None = None
     accepts_partial_fit: bool | None = None
-    preferred_location_ids: tuple[str, ...] | None = None
+    preferred_location_ids: tuple[str, ...] | None = None  # the family's own
+    max_distance_km: float | None | Keep = Keep.KEEP
 
 
 @dataclass(frozen=True)

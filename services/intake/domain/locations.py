@@ -1,4 +1,5 @@
-"""Locations families can choose, and which of them to offer after a crisis closure.
+"""Locations families can choose, those within a family's distance, and which of them
+to offer after a crisis closure.
 
 Pure rules, no I/O: the postcode coordinates come in as a mapping (intake ships
 them in `reference/postcodes.csv`).
@@ -64,6 +65,24 @@ def nearest(
         return (distance_km(origin, here), location.location_id)
 
     return sorted(locations, key=rank)[:limit]
+
+
+def within_distance(
+    locations: Iterable[Location],
+    postcode: str,
+    max_distance_km: float,
+    coordinates: Coordinates,
+) -> list[Location]:
+    """The locations within `max_distance_km` of `postcode` (straight line between the
+    postcodes' coordinates), nearest first, equal distances by id. None are when the
+    family's postcode has no coordinates; a location without them never is."""
+    origin = coordinates.get(postcode)
+    if origin is None:
+        return []
+    near = [location for location in locations
+            if (here := coordinates.get(location.postcode)) is not None
+            and distance_km(origin, here) <= max_distance_km]
+    return nearest(near, postcode, coordinates, limit=len(near))
 
 
 def crisis_choices(

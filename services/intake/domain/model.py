@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import hashlib
 import hmac
+from collections.abc import Sequence
 from dataclasses import dataclass, field, replace
 from datetime import date, datetime
 from enum import StrEnum
@@ -16,6 +17,7 @@ from typing import Literal
 
 from contracts.schedule import DayPart, in_week_order
 from loketkit.errors import Conflict, Invalid
+from services.intake.domain.locations import MAX_CHOICES
 
 Urgency = Literal["normal", "urgent", "crisis"]
 # Where the family's urgency stands: never asked, asked by the family (with a reason),
@@ -233,6 +235,21 @@ class Offer:
 
 @dataclass
 class Request:
+    """A child's request.
+
+    **Choices.** `preferred_location_ids` is the effective list: what RequestSubmitted
+    and RequestUpdated publish, and what the choice states, the offers and a crisis
+    re-placement go by. It is the family's own ranked choices first, then, when the
+    family gave a `max_distance_km`, the open locations of the area within that
+    distance of its postcode, nearest first, without duplicates, at most `MAX_CHOICES`
+    in all (see `choose`). `distance_location_ids` remembers which of the list came
+    from the distance, so the family's own list is the rest, in its order
+    (`chosen_location_ids`): its own choices number at most `MAX_CHOICES` and come
+    first, so the cap only ever drops distance ones. The distance itself is kept so
+    that every change applies it again to the locations open then. The distance and
+    the postcode never leave intake: other services see only the effective list.
+    """
+
     request_id: str
     service_area: str
     child: Child
@@ -270,11 +287,33 @@ class Request:
     # Staff's assessment of the five characteristics (None: not assessed yet).
     vulnerability: Vulnerability | None = None
     assessed_at: datetime | None = None
+    # Any open location within this distance (km, straight line from the family's
+    # postcode) besides the named choices; None: only those. See the class docstring.
+    max_distance_km: float | None = None
+    distance_location_ids: tuple[str, ...] = ()
     offers: list[Offer] = field(default_factory=list)
 
     @property
     def birth_month(self) -> str:
         return self.child.birth_date.strftime("%Y-%m")
+
+    @property
+    def chosen_location_ids(self) -> tuple[str, ...]:
+        """The locations the family named itself, in its order."""
+        return tuple(location_id for location_id in self.preferred_location_ids
+                     if location_id not in self.distance_location_ids)
+
+    def choose(self, chosen: Sequence[str], max_distance_km: float | None,
+               nearby: Sequence[str]) -> None:
+        """The family's own ranked choices, then `nearby` (the open locations of the area
+        within `max_distance_km` of its postcode, nearest first) that it did not name,
+        as many as fit under `MAX_CHOICES`."""
+        own = tuple(dict.fromkeys(chosen))
+        room = max(MAX_CHOICES - len(own), 0)
+        added = tuple(loc for loc in dict.fromkeys(nearby) if loc not in own)[:room]
+        self.preferred_location_ids = (*own, *added)
+        self.distance_location_ids = added
+        self.max_distance_km = max_distance_km
 
     @property
     def is_open(self) -> bool:
@@ -354,12 +393,12 @@ class Request:
             self.status = Status.PLACED
 
     def update(self, desired_start_date: date, day_parts: tuple[DayPart, ...],
-               accepts_partial_fit: bool, preferred_location_ids: tuple[str, ...]) -> None:
+               accepts_partial_fit: bool) -> None:
+        """The schedule a waiting family changes; its choices change with `choose`."""
         self.require_waiting()
         self.desired_start_date = desired_start_date
         self.day_parts = tuple(in_week_order(day_parts))
         self.accepts_partial_fit = accepts_partial_fit
-        self.preferred_location_ids = tuple(dict.fromkeys(preferred_location_ids))
 
     def link_sibling(self, other_id: str) -> bool:
         if other_id == self.request_id:
@@ -457,6 +496,8 @@ class Request:
             self,
             request_id=new_id,
             preferred_location_ids=choices,
+            distance_location_ids=tuple(
+                loc for loc in self.distance_location_ids if loc in choices),
             desired_start_date=effective_from,
             urgency="crisis",
             status=Status.WAITING,
@@ -512,11 +553,19 @@ def check_sworn_statement(request: Request) -> None:
 
 def check_wishes(request: Request, known_locations: set[str]) -> None:
     """What a family may change later is checked as at registration."""
-    unknown = [loc for loc in request.preferred_location_ids if loc not in known_locations]
+    if not request.chosen_location_ids and request.max_distance_km is None:
+        raise RequestRuleError(
+            "preferred_location_ids", "name at least one location, or give max_distance_km")
+    unknown = [loc for loc in request.chosen_location_ids if loc not in known_locations]
     if unknown:
         raise RequestRuleError(
             "preferred_location_ids", f"unknown or closed locations: {', '.join(unknown)}"
         )
+    if not request.preferred_location_ids:
+        raise RequestRuleError(
+            "max_distance_km",
+            f"no open location of the area within {request.max_distance_km:g} km of the "
+            "postcode")
     if not request.day_parts:
         raise RequestRuleError("day_parts", "name at least one day-part")
     if request.desired_start_date < request.child.birth_date:

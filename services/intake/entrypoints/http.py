@@ -25,6 +25,7 @@ from services.intake.domain.commands import (
     ConfirmRequest,
     ErasePersonalData,
     HandOverPersonalLink,
+    Keep,
     LinkSiblings,
     RevokePersonalLinks,
     SubmitRequest,
@@ -91,7 +92,8 @@ def to_public(request: Request) -> RequestPublic:
     placement = request.placement()
     derived = {
         "has_email": request.contact.email is not None,
-        "choices": [ChoicePublic(location_id=location_id, state=state)
+        "choices": [ChoicePublic(location_id=location_id, state=state,
+                                 by_distance=location_id in request.distance_location_ids)
                     for location_id, state in request.choice_states().items()],
         "offers": [OfferPublic.model_validate(offer, from_attributes=True)
                    for offer in request.offers],
@@ -127,6 +129,7 @@ def to_command(body: RequestCreate, owner_subject: str | None = None) -> SubmitR
         desired_start_date=body.desired_start_date,
         day_parts=tuple(body.day_parts),
         preferred_location_ids=tuple(body.preferred_location_ids),
+        max_distance_km=body.max_distance_km,
         priority=Priority(**body.priority.model_dump() | {
             "sibling_location_ids": tuple(body.priority.sibling_location_ids)}),
         urgency_reason=body.urgency_reason,
@@ -188,7 +191,9 @@ async def update(
     return to_public(await ctx.bus.handle(UpdateRequest(
         request_id, body.desired_start_date,
         tuple(body.day_parts) if body.day_parts else None, body.accepts_partial_fit,
-        tuple(body.preferred_location_ids) if body.preferred_location_ids else None), actor=caller))
+        None if body.preferred_location_ids is None else tuple(body.preferred_location_ids),
+        body.max_distance_km if "max_distance_km" in body.model_fields_set
+        else Keep.KEEP), actor=caller))
 
 
 @router.put("/requests/{request_id}/assessment", response_model=RequestPublic,

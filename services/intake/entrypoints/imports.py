@@ -15,7 +15,8 @@ Columns (a header line first; `;`-separated lists; empty cells are left out):
 | neighbourhood_code | no | A12 |
 | desired_start_date | yes | 2027-09-01 |
 | day_parts | yes | mon_am mon_pm tue_am (spaces or commas) |
-| preferred_location_ids | yes | loc-a;loc-b (ranked, most wanted first) |
+| preferred_location_ids | yes, unless max_distance_km | loc-a;loc-b (ranked, most wanted first) |
+| max_distance_km | no | 5 or 2,5 (also any open location within this many km, 0.5 to 50) |
 | registered_at | yes | 2025-03-01 or 2025-03-01T10:15:00+01:00 (the original date) |
 | parents_working_or_training, works_at_least_four_fifths | no | ja/nee, 1/0 |
 | single_parent, low_income, foster_child | no | ja/nee, 1/0 |
@@ -51,6 +52,7 @@ from loketkit.calendar import BRUSSELS
 from loketkit.errors import Invalid
 from services.intake.domain.commands import ImportedRequest, ImportWaitingList, SubmitRequest
 from services.intake.domain.model import Child, Contact, Priority
+from services.intake.entrypoints.schemas import DistanceKm
 
 MAX_ROWS = 5000
 # Room for MAX_ROWS long rows; every other route keeps loketkit's small cap.
@@ -79,7 +81,8 @@ class ImportRow(CleanInput):
     neighbourhood_code: str | None = Field(default=None, max_length=32)
     desired_start_date: date
     day_parts: DayParts
-    preferred_location_ids: list[Id] = Field(min_length=1, max_length=10)
+    preferred_location_ids: list[Id] = Field(default_factory=list, max_length=10)
+    max_distance_km: DistanceKm | None = None
     registered_at: datetime
     parents_working_or_training: bool = False
     works_at_least_four_fifths: bool = False
@@ -111,6 +114,8 @@ class ImportRow(CleanInput):
                 text = [part.strip() for part in text.split(";") if part.strip()]
             elif key == "day_parts":
                 text = text.replace(",", " ").split()
+            elif key == "max_distance_km":
+                text = text.replace(",", ".")  # a Dutch decimal comma
             elif key in FLAGS and text.lower() in TRUE | FALSE:
                 text = text.lower() in TRUE
             cells[key] = text
@@ -152,6 +157,7 @@ class ImportRow(CleanInput):
                 desired_start_date=self.desired_start_date,
                 day_parts=tuple(self.day_parts),
                 preferred_location_ids=tuple(self.preferred_location_ids),
+                max_distance_km=self.max_distance_km,
                 priority=priority,
                 sworn_statement=sworn,
                 accepts_partial_fit=self.accepts_partial_fit,

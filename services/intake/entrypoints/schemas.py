@@ -30,6 +30,14 @@ STAFF_MEMBER = Field(default=None, min_length=1, max_length=200,
 NIS = Field(max_length=5, pattern=r"^\d{5}$", description="NIS code of the family's municipality")
 # A reason in words: for the loket's eyes only, never published.
 Reason = Annotated[str, StringConstraints(strip_whitespace=True, min_length=1, max_length=1000)]
+CHOICES = ("The family's own ranked choices, most wanted first. May be empty when "
+           "max_distance_km is given (at least one of the two is required).")
+MAX_DISTANCE_KM = ("Also any open location of the area within this distance (km, straight "
+                   "line from the parent's postcode), nearest first after the family's own "
+                   "choices, at most 10 locations in all. Null: only the named choices. "
+                   "Stays in intake.")
+# A distance in km, 0.5 to 50 (a finite number).
+DistanceKm = Annotated[float, Field(ge=0.5, le=50, allow_inf_nan=False)]
 URGENCY_BY_STAFF = ("urgency is granted by loket staff, not set at registration: ask for it "
                     "with urgency_reason (why the family needs care urgently)")
 
@@ -80,7 +88,9 @@ class RequestCreate(CleanInput):
         default=False, description="Consent: once the family accepts an offer, that "
         "location's organiser may see the parent's name, e-mail and phone and the child's "
         "first name and birth date.")
-    preferred_location_ids: list[Id] = Field(min_length=1, max_length=10)
+    preferred_location_ids: list[Id] = Field(
+        default_factory=list, max_length=10, description=CHOICES)
+    max_distance_km: DistanceKm | None = Field(default=None, description=MAX_DISTANCE_KM)
     priority: PriorityCreate = Field(default_factory=PriorityCreate)
     sworn_statement: bool = Field(
         default=False, description="The family declares on its honour that its priority "
@@ -99,13 +109,18 @@ class RequestCreate(CleanInput):
 
 
 class RequestChange(CleanInput):
-    """What a family may change while it waits; fields left out stay as they are."""
+    """What a family may change while it waits; fields left out stay as they are
+    (`max_distance_km: null` stops adding locations by distance). The distance is
+    applied again at every change, to the locations open then."""
 
     model_config = ConfigDict(extra="forbid")
     desired_start_date: date | None = None
     day_parts: DayParts | None = None
     accepts_partial_fit: bool | None = None
-    preferred_location_ids: list[Id] | None = Field(default=None, min_length=1, max_length=10)
+    preferred_location_ids: list[Id] | None = Field(
+        default=None, max_length=10, description=CHOICES + " Those of `choices` with "
+        "`by_distance: false`; intake adds the others.")
+    max_distance_km: DistanceKm | None = Field(default=None, description=MAX_DISTANCE_KM)
 
 
 class VulnerabilityAssessment(CleanInput):
@@ -188,6 +203,8 @@ class PlacementPublic(BaseModel):
 class ChoicePublic(BaseModel):
     location_id: str
     state: ChoiceState
+    by_distance: bool = Field(
+        description="Not named by the family: an open location within its max_distance_km")
 
 
 class RequestPublic(BaseModel):
@@ -208,7 +225,11 @@ class RequestPublic(BaseModel):
     day_parts: list[str]
     accepts_partial_fit: bool
     share_contact_with_organiser: bool
-    preferred_location_ids: list[str]
+    preferred_location_ids: list[str] = Field(
+        description="The effective list, as other services know it: the family's own "
+        "choices, then those within max_distance_km (see `choices[].by_distance`)")
+    max_distance_km: float | None = Field(
+        description="The family also asked for any open location within this distance")
     sibling_request_ids: list[str]
     submitted_at: datetime
     last_confirmed_at: datetime | None

@@ -165,3 +165,21 @@ async def test_declared_facts_on_an_old_list_count_as_sworn_unless_the_row_says_
         JUDGED, ROW_2 + ",,ja", ROW_1 + ",,nee")) + "\n"})
     assert refused.status_code == 422 and fields(refused) == ["line 3.sworn_statement"]
     assert len(intake.uow.requests.rows) == 2
+
+
+async def test_a_row_may_ask_for_locations_within_a_distance(intake: Intake) -> None:
+    await locations(intake)
+    await intake.register("loc-laakdal", postcode="2430")  # 8.3 km from Geel (2440)
+    header = HEADER.replace("preferred_location_ids,", "preferred_location_ids,max_distance_km,")
+    row_1 = ROW_1.replace("loc-a;loc-b,", ",\"8,5\",")  # no own choices, a decimal comma
+    row_2 = ROW_2.replace("loc-b,", "loc-b,1,")
+    imported = await intake.client.post("/imports", content=f"{header}\n{row_1}\n{row_2}\n",
+                                        headers={"content-type": "text/csv"})
+    assert imported.status_code == 201, imported.json()
+    submitted = [e for e in intake.uow.published_data() if isinstance(e, RequestSubmitted)]
+    assert [e.preferred_location_ids for e in submitted] == [
+        ["loc-a", "loc-b", "loc-laakdal"], ["loc-b", "loc-laakdal"]]
+    far = ROW_2.replace("loc-b,", ",0.5,").replace("2430", "8000")
+    refused = await intake.client.post("/imports", content=f"{header}\n{far}\n",
+                                       headers={"content-type": "text/csv"})
+    assert refused.status_code == 422 and fields(refused) == ["line 2.max_distance_km"]

@@ -9,6 +9,7 @@ from services.intake.domain.locations import (
     crisis_choices,
     distance_km,
     nearest,
+    within_distance,
 )
 
 COORDINATES = {"1000": (0.0, 50.0), "1001": (0.1, 50.0), "1002": (0.2, 50.0)}
@@ -39,6 +40,17 @@ def test_a_family_without_known_coordinates_gets_locations_by_id() -> None:
 def test_nearest_is_capped() -> None:
     candidates = [location(f"loc-{n:02d}", "1000") for n in range(15)]
     assert len(nearest(candidates, "1000", COORDINATES)) == MAX_CHOICES == 10
+
+
+def test_within_a_distance_nearest_first_without_unknown_coordinates() -> None:
+    candidates = [location("loc-far", "1002"), location("loc-unknown", "9999"),
+                  location("loc-near", "1001"), location("loc-here", "1000")]
+    one_step = distance_km(COORDINATES["1000"], COORDINATES["1001"])  # about 7.1 km
+    assert ids(within_distance(candidates, "1000", one_step, COORDINATES)) == [
+        "loc-here", "loc-near"]
+    assert ids(within_distance(candidates, "1000", 50, COORDINATES)) == [
+        "loc-here", "loc-near", "loc-far"]
+    assert within_distance(candidates, "9999", 50, COORDINATES) == []
 
 
 def test_the_family_keeps_its_remaining_open_choices_in_its_own_order() -> None:
