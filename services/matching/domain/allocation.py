@@ -228,12 +228,16 @@ def envy_pairs(outcome: Mapping[str, str], applicants: Sequence[Applicant],
         own_place = outcome.get(applicant.request_id)
         own_rank = _location_rank(
             applicant, seats_by_id[own_place].location_id if own_place is not None else None)
-        for place_id in _known_places(applicant, seats_by_id):
-            seat = seats_by_id[place_id]
+        seen: set[str] = set()
+        for place_id in applicant.places:
+            seat = seats_by_id.get(place_id)
+            if seat is None or place_id in seen:
+                continue
+            seen.add(place_id)
             if seat.location_id not in applicant.locations:
                 continue  # not a location it chose: it prefers nothing there
             if applicant.locations.index(seat.location_id) >= own_rank:
-                continue
+                break  # places come in the family's order of locations: none preferred after
             holder_id = holders.get(place_id)
             if holder_id is None or (seat_key(seat, applicant, ranking)
                                      < seat_key(seat, by_id[holder_id], ranking)):

@@ -200,8 +200,11 @@ def age_in_months(birth_month: date, on: date) -> int:
 
 def is_eligible(request: WaitingRequest, place: FreePlace, rules: OfferSettings) -> bool:
     """Age and start-date rules, at a location the request still waits at."""
-    if not request.waits_at(place.location_id):
-        return False
+    return request.waits_at(place.location_id) and age_and_dates_fit(request, place, rules)
+
+
+def age_and_dates_fit(request: WaitingRequest, place: FreePlace, rules: OfferSettings) -> bool:
+    """The child's age at the place's start, and the start against the desired date."""
     age = age_in_months(request.birth_month, place.available_from)
     if not place.min_age_months <= age <= place.max_age_months:
         return False
@@ -226,6 +229,7 @@ def schedule_fit(request: WaitingRequest, place: FreePlace, rules: OfferSettings
 def fit_of(request: WaitingRequest, place: FreePlace, rules: OfferSettings) -> Fit | None:
     """How a place fits a request (None: not at all)."""
     return schedule_fit(request, place, rules) if is_eligible(request, place, rules) else None
+
 
 
 def still_fits(request: WaitingRequest, match: Match, place: FreePlace,

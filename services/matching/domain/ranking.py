@@ -18,6 +18,7 @@ from services.matching.domain.model import KnownLocation, WaitingRequest, facts_
 from services.matching.domain.rules import (
     RuleSet,
     Standing,
+    rank_key,
     rule_set_for,
     shipped_rule_sets,
     standing,
@@ -54,6 +55,13 @@ class Ranking:
 
     def standing(self, request: WaitingRequest, location: KnownLocation) -> Standing:
         return standing(self.rule_set(request), location.subsidy_tier,
+                        self.settings.local_rules, facts_at(request, location),
+                        request.urgency, request.submitted_at, request.request_id,
+                        self.lottery_seed)
+
+    def key(self, request: WaitingRequest, location: KnownLocation) -> tuple[int | str, ...]:
+        """`standing(...).key` without the reasons: the fast path of a round."""
+        return rank_key(self.rule_set(request), location.subsidy_tier,
                         self.settings.local_rules, facts_at(request, location),
                         request.urgency, request.submitted_at, request.request_id,
                         self.lottery_seed)

@@ -12,12 +12,15 @@ acceptance and, on the same input, first-come-first-served, and measures both.
 
 from __future__ import annotations
 
+import dataclasses
+from collections import Counter
 from collections.abc import Mapping, Sequence
 from datetime import date, datetime
 from typing import Any
 
 from pydantic import BaseModel, ConfigDict
 
+from contracts.events.matching import Fit
 from services.matching.domain.allocation import (
     Applicant,
     LocationQuota,
@@ -29,9 +32,20 @@ from services.matching.domain.allocation import (
     quota_results,
     reserve_seats,
 )
+from services.matching.domain.allocation import (
+    Ranking as LocationOrder,
+)
 from services.matching.domain.area_settings import OfferSettings
-from services.matching.domain.model import FreePlace, KnownLocation, WaitingRequest, fit_of
+from services.matching.domain.model import (
+    FreePlace,
+    KnownLocation,
+    WaitingRequest,
+    age_and_dates_fit,
+    schedule_fit,
+)
 from services.matching.domain.ranking import Ranking
+
+MAX_RESERVE_MOVES = 5
 
 
 class AllocationRound(BaseModel):
@@ -74,15 +88,27 @@ def plan_round(requests: Sequence[WaitingRequest], places: Sequence[FreePlace],
     applicants: list[Applicant] = []
     by_id = {request.request_id: request for request in requests}
     rule_sets: set[str] = set()
+    schedules: dict[tuple[object, ...], Fit | None] = {}
+
+    def fit(request: WaitingRequest, place: FreePlace) -> Fit | None:
+        # Half a million (child, place) pairs in a large round: the day-parts check
+        # depends on the two patterns alone, so it is computed once per pair of patterns.
+        if not age_and_dates_fit(request, place, rules):
+            return None
+        pattern = (request.day_parts, request.accepts_partial_fit, place.day_parts)
+        if pattern not in schedules:
+            schedules[pattern] = schedule_fit(request, place, rules)
+        return schedules[pattern]
+
     for request in requests:
         rule_set = ranking.rule_set(request)
         rule_sets.add(rule_set.id)
         waiting = request.waiting_location_ids()
         fitting: list[str] = []
         for location_id in waiting:
-            fits = [(fit != "full", place.available_from, place.place_id)
+            fits = [(found != "full", place.available_from, place.place_id)
                     for place in by_location.get(location_id, [])
-                    if (fit := fit_of(request, place, rules)) is not None]
+                    if (found := fit(request, place)) is not None]
             fitting.extend(place_id for _, _, place_id in sorted(fits))
         applicants.append(Applicant(
             request_id=request.request_id, locations=waiting, places=tuple(fitting),
@@ -93,8 +119,7 @@ def plan_round(requests: Sequence[WaitingRequest], places: Sequence[FreePlace],
     def location_order(applicant: Applicant, location_id: str) -> RankKey:
         pair = (applicant.request_id, location_id)
         if pair not in keys:
-            keys[pair] = ranking.standing(by_id[applicant.request_id],
-                                          locations[location_id]).key
+            keys[pair] = ranking.key(by_id[applicant.request_id], locations[location_id])
         return keys[pair]
 
     quotas = {
@@ -102,11 +127,7 @@ def plan_round(requests: Sequence[WaitingRequest], places: Sequence[FreePlace],
             location_id=location_id, required_share=ranking.required_share(location),
             enrolled=location.enrolled, priority_enrolled=location.priority_enrolled)
         for location_id, location in locations.items() if location_id in by_location}
-    starts = {place.place_id: (place.available_from, place.place_id) for place in places}
-    seats = reserve_seats(
-        [Seat(place_id=place.place_id, location_id=place.location_id) for place in places],
-        quotas, order=lambda seat: starts[seat.place_id])
-    matched = deferred_acceptance(applicants, seats, location_order)
+    seats, matched = allocate(applicants, places, quotas, location_order)
     baseline = first_come_first_served(applicants, seats)
     location_of = {seat.place_id: seat.location_id for seat in seats}
     report = {
@@ -123,3 +144,69 @@ def plan_round(requests: Sequence[WaitingRequest], places: Sequence[FreePlace],
             for request_id, place_id in sorted(matched.items())],
     }
     return RoundPlan(outcome=matched, report=report, rule_sets=sorted(rule_sets))
+
+
+def allocate(applicants: Sequence[Applicant], places: Sequence[FreePlace],
+             quotas: Mapping[str, LocationQuota], location_order: LocationOrder
+             ) -> tuple[list[Seat], dict[str, str]]:
+    """Deferred acceptance with each location's quota shortfall as reserved seats.
+
+    Which of a location's places carry the reserve matters when places differ (start
+    date, ages, day-parts): first those that the most priority-group children fit,
+    then the earliest. Where a reserved seat still went to a child outside the priority
+    group while a priority-group child who wanted the location lost an unreserved seat
+    to such a child, the reserve moves to that seat and the round runs again (a few
+    times at most); every run is stable for its own seats."""
+    wanted = Counter(place_id for applicant in applicants if applicant.priority_group
+                     for place_id in applicant.places)
+    starts = {place.place_id: (place.available_from, place.place_id) for place in places}
+    seats = reserve_seats(
+        [Seat(place_id=place.place_id, location_id=place.location_id) for place in places],
+        quotas, order=lambda seat: (-wanted[seat.place_id], starts[seat.place_id]))
+    matched = deferred_acceptance(applicants, seats, location_order)
+    for _ in range(MAX_RESERVE_MOVES):
+        moved = moved_reserves(seats, matched, applicants)
+        if moved == seats:
+            break
+        seats = moved
+        matched = deferred_acceptance(applicants, seats, location_order)
+    return seats, matched
+
+
+def moved_reserves(seats: list[Seat], matched: Mapping[str, str],
+                   applicants: Sequence[Applicant]) -> list[Seat]:
+    """The seats with, per location, reserves moved from seats that went to children
+    outside the priority group (or stayed empty) to seats a left-out priority-group
+    child fits that went to such children."""
+    group = {a.request_id: a.priority_group for a in applicants}
+    holder = {place_id: request_id for request_id, place_id in matched.items()}
+    location_of = {seat.place_id: seat.location_id for seat in seats}
+
+    def outside(place_id: str) -> bool:
+        return place_id not in holder or not group[holder[place_id]]
+
+    wasted: dict[str, list[str]] = {}
+    for seat in seats:
+        if seat.reserved and outside(seat.place_id):
+            wasted.setdefault(seat.location_id, []).append(seat.place_id)
+    targets: dict[str, list[str]] = {}
+    reserved = {seat.place_id for seat in seats if seat.reserved}
+    for applicant in applicants:
+        if not applicant.priority_group:
+            continue
+        own = matched.get(applicant.request_id)
+        own_rank = (applicant.locations.index(location_of[own]) if own
+                    else len(applicant.locations))
+        for place_id in applicant.places:
+            location_id = location_of.get(place_id)
+            if (location_id in wasted and place_id not in reserved and outside(place_id)
+                    and place_id in holder
+                    and applicant.locations.index(location_id) < own_rank
+                    and place_id not in targets.get(location_id, [])):
+                targets.setdefault(location_id, []).append(place_id)
+    swap: dict[str, bool] = {}
+    for location_id, to in targets.items():
+        for source, target in zip(wasted[location_id], to, strict=False):
+            swap[source], swap[target] = False, True
+    return [dataclasses.replace(seat, reserved=swap[seat.place_id])
+            if seat.place_id in swap else seat for seat in seats]

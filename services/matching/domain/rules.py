@@ -195,25 +195,39 @@ def lottery_number(seed: int, request_id: str) -> str:
     return hashlib.sha256(f"{seed}:{request_id}".encode()).hexdigest()[:16]
 
 
-def standing(rule_set: RuleSet, tier: SubsidyTier, local: LocalRules, facts: frozenset[str],
+def classes_of(rules: TierRules, local: LocalRules, facts: frozenset[str]
+               ) -> tuple[PriorityClass | None, PriorityClass | None, int, int]:
+    """The legal and the local class a request with `facts` belongs to, and their indexes
+    (past the end: none)."""
+    legal = next(((i, c) for i, c in enumerate(rules.classes) if c.holds(facts)),
+                 (len(rules.classes), None))
+    local_found = next(((i, c) for i, c in enumerate(local.classes) if c.holds(facts)),
+                       (len(local.classes), None))
+    return legal[1], local_found[1], legal[0], local_found[0]
+
+
+def rank_key(rule_set: RuleSet, tier: SubsidyTier, local: LocalRules, facts: frozenset[str],
              urgency: Urgency, registered_at: datetime, request_id: str,
-             lottery_seed: int) -> Standing:
-    """Where a request with `facts` (at this location) ranks under `rule_set`."""
+             lottery_seed: int) -> tuple[int | str, ...]:
+    """Where a request with `facts` (at this location) ranks under `rule_set`: lower
+    first (see the module docstring)."""
     rules = rule_set.tiers[tier]
-    class_index = next((i for i, c in enumerate(rules.classes) if c.holds(facts)),
-                       len(rules.classes))
-    local_index = next((i for i, c in enumerate(local.classes) if c.holds(facts)),
-                       len(local.classes))
+    _, _, class_index, local_index = classes_of(rules, local, facts)
     lifted_to = {"crisis": rules.crisis_before_class, "urgent": rules.urgent_before_class}
     band = min(class_index, lifted_to.get(urgency, class_index))
     ties: dict[TieBreaker, str] = {
         "registered_at": registered_at.astimezone(UTC).strftime("%Y%m%dT%H%M%S%f"),
         "lottery": lottery_number(lottery_seed, request_id),
     }
-    key = (band, URGENCY_ORDER[urgency], class_index, local_index,
-           *(ties[name] for name in rule_set.tie_breakers), request_id)
-    found = rules.classes[class_index] if class_index < len(rules.classes) else None
-    local_found = local.classes[local_index] if local_index < len(local.classes) else None
+    return (band, URGENCY_ORDER[urgency], class_index, local_index,
+            *(ties[name] for name in rule_set.tie_breakers), request_id)
+
+
+def standing(rule_set: RuleSet, tier: SubsidyTier, local: LocalRules, facts: frozenset[str],
+             urgency: Urgency, registered_at: datetime, request_id: str,
+             lottery_seed: int) -> Standing:
+    """Where a request ranks, with its class and the reasons a family is told."""
+    found, local_found, class_index, _ = classes_of(rule_set.tiers[tier], local, facts)
     reasons = [f"regels '{rule_set.title}' ({tier_label(tier)})"]
     if urgency == "crisis":
         reasons.append("crisisvraag: de opvang van het kind sloot")
@@ -228,7 +242,9 @@ def standing(rule_set: RuleSet, tier: SubsidyTier, local: LocalRules, facts: fro
         rule_set_id=rule_set.id, tier=tier, priority_class=found.name if found else "none",
         local_class=local_found.name if local_found else None,
         priority_group=any(f in facts for f in rule_set.priority_group),
-        key=key, reasons=tuple(reasons))
+        key=rank_key(rule_set, tier, local, facts, urgency, registered_at, request_id,
+                     lottery_seed),
+        reasons=tuple(reasons))
 
 
 def tier_label(tier: SubsidyTier) -> str:
