@@ -175,6 +175,7 @@ async def offer_context(uow: IntakeUnitOfWork, offer: Offer) -> dict[str, Any]:
         "day_parts": day_parts_in_dutch(offer.day_parts),
         "partial": offer.fit == "partial",
         "answer_due": moment_in_dutch(offer.family_answer_due),
+        "why": offer.why,
     }
 
 
@@ -655,6 +656,7 @@ async def on_match_proposed(
         place_id=data.place_id, start_date=data.start_date, day_parts=tuple(data.day_parts),
         fit=data.fit, family_answer_due=data.family_answer_due,
         organiser_answer_due=data.organiser_answer_due, proposed_at=data.proposed_at,
+        rule_set=data.rule_set, why=data.ordering,
     )
     known = request.offer(data.match_id)
     if known is not None:  # a repeat, or an offer whose end was read first

@@ -5,7 +5,7 @@ from __future__ import annotations
 
 from datetime import date, datetime
 
-from sqlalchemy import JSON, Column, DateTime
+from sqlalchemy import JSON, Column, DateTime, Text
 from sqlalchemy.orm import registry
 from sqlmodel import Field, SQLModel
 
@@ -91,6 +91,8 @@ class OfferRecord(IntakeTable, table=True):
     answered_at: datetime | None = Field(default=None, sa_type=DateTime(timezone=True))
     enrolment_id: str | None = Field(default=None, max_length=64)
     ended_on: date | None = None
+    rule_set: str | None = Field(default=None, max_length=64)
+    why: str = Field(default="", sa_type=Text)
 
 
 class AuditRecord(IntakeTable, table=True):

@@ -325,5 +325,5 @@ def offer_to_domain(record: OfferRecord) -> Offer:
         keep_waiting_for_higher_choices=record.keep_waiting_for_higher_choices,
         answered_by=cast(AnsweredBy | None, record.answered_by),
         answered_at=record.answered_at, enrolment_id=record.enrolment_id,
-        ended_on=record.ended_on,
+        ended_on=record.ended_on, rule_set=record.rule_set, why=record.why,
     )

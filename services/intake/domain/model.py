@@ -180,6 +180,9 @@ class Offer:
     answered_at: datetime | None = None
     enrolment_id: str | None = None
     ended_on: date | None = None
+    # Why matching offered it to this family: the rule set and a sentence staff can read out.
+    rule_set: str | None = None
+    why: str = ""
 
     def answer(self, accept: bool, by: AnsweredBy, now: datetime,
                keep_waiting: bool = False) -> None:
@@ -219,6 +222,7 @@ class Offer:
             proposal.start_date, proposal.day_parts, proposal.fit)
         self.family_answer_due, self.organiser_answer_due, self.proposed_at = (
             proposal.family_answer_due, proposal.organiser_answer_due, proposal.proposed_at)
+        self.rule_set, self.why = proposal.rule_set, proposal.why
         return True
 
     def place(self, enrolment_id: str, start_date: date, day_parts: tuple[DayPart, ...]) -> bool:

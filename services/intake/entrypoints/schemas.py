@@ -189,6 +189,9 @@ class OfferPublic(BaseModel):
     keep_waiting_for_higher_choices: bool
     answered_by: str | None
     answered_at: datetime | None
+    rule_set: str | None = Field(description="The priority rule set the offer was decided by.")
+    why: str = Field(description="Why this family got the place, in one Dutch sentence "
+                     "(rule set, urgency, priority group, registration date).")
 
 
 class PlacementPublic(BaseModel):

@@ -137,3 +137,19 @@ async def test_no_contact_for_a_declined_offer_or_after_erasure(intake: Intake) 
     assert (await intake.client.get("/offers/m-req-1-loc-a/contact")).status_code == 200
     await intake.client.delete("/requests/req-1/personal-data")
     assert (await intake.client.get("/offers/m-req-1-loc-a/contact")).status_code == 404
+
+
+async def test_the_family_and_staff_see_why_the_place_was_offered_to_them(
+    intake: Intake,
+) -> None:
+    """Matching's one-sentence reason travels with the offer, so staff can read it out."""
+    await intake.register("loc-a")
+    await intake.submit(preferred_location_ids=["loc-a"])
+    why = ("regels 'voorrangsregels van voor 2024, opnieuw sinds 30 april 2025' (basissubsidie); "
+           "voorranggroep 1: ouders werken, zoeken werk, volgen opleiding of inburgering; "
+           "ingeschreven op 2026-11-02.")
+    await intake.deliver(proposal("req-1").model_copy(
+        update={"ordering": why, "rule_set": "vlaanderen-2025"}))
+    offers = (await intake.follow("req-1"))["offers"]
+    assert isinstance(offers, list)
+    assert [(o["rule_set"], o["why"]) for o in offers] == [("vlaanderen-2025", why)]
