@@ -1,11 +1,13 @@
-"""Matching's use cases, one function per event (and the deadlines job), over a unit of work.
+"""Matching's use cases, one function per event (and the jobs: deadlines, rekey), over a
+unit of work. Offers themselves are made in `offers.py`; allocation rounds in `rounds.py`.
 
-Every change to who waits or what is free tries to make an offer at once, so an
-open place never has a fitting waiting request next to it. An offer that ends
-without a placement passes its place on to the next candidate in the same
-transaction. Every handler is idempotent and tolerant of order: offers only move
-by conditional updates from the statuses the rule allows, so an answer for an
-offer that already ended changes nothing.
+In an area that allocates continuously, every change to who waits or what is free tries
+to make an offer at once, so an open place never has a fitting waiting request next to
+it (an area that allocates in rounds waits for its round, crisis requests excepted). An
+offer that ends without a placement passes its place on to the next candidate in the
+same transaction. Every handler is idempotent and tolerant of order: offers only move
+by conditional updates from the statuses the rule allows, so an answer for an offer
+that already ended changes nothing.
 """
 
 from __future__ import annotations

@@ -198,3 +198,34 @@ async def test_two_job_runs_at_once_fire_each_deadline_once_and_a_restart_fires_
     assert await outbox_types(restarted, area) == fired
     for made in (first, restarted):
         await made.state.infra.engine.dispose()
+
+
+async def test_an_area_in_rounds_runs_and_publishes_a_round_over_sql(app: FastAPI) -> None:
+    """The area's settings say rounds: nothing is offered when the place frees up; the
+    round reads SQL, is stored with its figures, and publishing it proposes through the
+    outbox, once."""
+    area = Area.fresh()
+    async with httpx.AsyncClient(transport=httpx.ASGITransport(app=app),
+                                 base_url="http://matching",
+                                 auth=signed_in(app, loket_of(area.name))) as client:
+        settings = await client.post(f"/service-areas/{area.name}/settings", json={
+            "effective_from": "2026-01-01T00:00:00Z", "allocation": "rounds"})
+        assert settings.status_code == 201, settings.text
+        for data in (area.submitted("r1-" + area.name), area.submitted("r2-" + area.name),
+                     area.freed("p1-" + area.name)):
+            assert await deliver(app.state.consumer, data) == "applied"
+        assert await outbox_types(app, area) == []
+        run = await client.post(f"/service-areas/{area.name}/rounds", json={
+            "period_from": str(START), "period_to": str(START), "lottery_seed": 7})
+        assert run.status_code == 201, run.text
+        round_id = run.json()["round_id"]
+        listed = await client.get(f"/service-areas/{area.name}/rounds")
+        published = await client.post(f"/service-areas/{area.name}/rounds/{round_id}/publish")
+        again = await client.post(f"/service-areas/{area.name}/rounds/{round_id}/publish")
+    report = run.json()["report"]
+    assert (report["deferred_acceptance"]["placed"], report["deferred_acceptance"]["envy_pairs"],
+            run.json()["lottery_seed"]) == (1, 0, 7)
+    assert [r["round_id"] for r in listed.json()] == [round_id]
+    assert (published.status_code, published.json()["offers_made"], again.status_code) == (
+        200, 1, 409)
+    assert await outbox_types(app, area) == [MatchProposed.event_type()]
