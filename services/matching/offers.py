@@ -29,6 +29,7 @@ from services.matching.domain.model import (
     MatchStatus,
     PlaceStatus,
     WaitingRequest,
+    as_announced,
     best_place,
     fit_of,
     status_of,
@@ -50,6 +51,7 @@ class Offers:
         self.cause = cause
         self._rules: dict[str, OfferSettings] = {}
         self._rankings: dict[str, Ranking] = {}
+        self._locations: dict[str, KnownLocation] = {}  # read once per unit of work
 
     async def rules(self, service_area: str) -> OfferSettings:
         """The area's offer settings in force now (one read per area per unit)."""
@@ -79,10 +81,11 @@ class Offers:
         await self.uow.requests.save(request, await self.keys(request))
 
     async def location(self, place: FreePlace) -> KnownLocation:
-        found = (await self.uow.locations.get_many([place.location_id]))[place.location_id]
-        if not found.municipality_nis:  # not announced by capacity yet: the place says
-            found = found.model_copy(update={"municipality_nis": place.municipality_nis})
-        return found
+        """The place's location with its children counted, read once per unit of work."""
+        if place.location_id not in self._locations:
+            found = await self.uow.locations.get_many([place.location_id])
+            self._locations[place.location_id] = as_announced(found[place.location_id], place)
+        return self._locations[place.location_id]
 
     async def matches_continuously(self, service_area: str,
                                    request: WaitingRequest | None = None) -> bool:

@@ -18,7 +18,7 @@ from loketkit.calendar import brussels_date
 from loketkit.errors import Conflict, Invalid, NotFound
 from loketkit.ids import Clock, IdFactory
 from services.matching.domain.area_settings import OfferSettings
-from services.matching.domain.model import PlaceStatus, WaitingRequest, fit_of
+from services.matching.domain.model import PlaceStatus, WaitingRequest, as_announced, fit_of
 from services.matching.domain.ranking import Ranking
 from services.matching.domain.rounds import AllocationRound, plan_round
 from services.matching.offers import Offers
@@ -68,10 +68,8 @@ async def run_round(command: RunRound, uow: MatchingUnitOfWork, clock: Clock,
         location_ids = {p.location_id for p in places} | {
             loc for r in requests for loc in r.preferred_location_ids}
         locations = await uow.locations.get_many(sorted(location_ids))
-        for place in places:  # a location capacity has not announced: the place says
-            if not locations[place.location_id].municipality_nis:
-                locations[place.location_id] = locations[place.location_id].model_copy(
-                    update={"municipality_nis": place.municipality_nis})
+        for place in places:
+            locations[place.location_id] = as_announced(locations[place.location_id], place)
         plan = plan_round(requests, places, locations,
                           Ranking(decision, rules, lottery_seed=seed), rules)
         found = AllocationRound(

@@ -123,6 +123,13 @@ class KnownLocation(BaseModel):
     priority_enrolled: int = 0
 
 
+def as_announced(location: KnownLocation, place: FreePlace) -> KnownLocation:
+    """A location capacity has not announced yet takes its municipality from its place."""
+    if location.municipality_nis:
+        return location
+    return location.model_copy(update={"municipality_nis": place.municipality_nis})
+
+
 def facts_at(request: WaitingRequest, location: KnownLocation) -> frozenset[str]:
     """The request's facts, with those that depend on the location."""
     found = set(request.facts)
