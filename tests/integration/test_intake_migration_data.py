@@ -1,10 +1,13 @@
-"""Intake's 0004 migration keeps the requests it finds: days per week become that many
-full days of day-parts, and the statuses of old rows read as waiting."""
+"""Intake's migrations keep the requests they find: 0004 turns days per week into that
+many full days of day-parts and reads old statuses as waiting; 0008 keeps a family's own
+'urgent' in force for staff to review."""
 
 from __future__ import annotations
 
 import asyncio
+from collections.abc import Mapping, Sequence
 from datetime import UTC, datetime
+from typing import Any
 
 import pytest
 from alembic import command
@@ -15,7 +18,7 @@ from loketkit.db import make_engine, make_session_factory
 from loketkit.migrations import alembic_config
 from services.intake.adapters.uow import SqlIntakeUnitOfWork
 from services.intake.bootstrap import MIGRATIONS
-from services.intake.domain.model import Status
+from services.intake.domain.model import Request, Status
 from tests.conftest import DATABASE_SUFFIX, Servers
 from tools.infra import create_database
 
@@ -31,28 +34,39 @@ VALUES (:id, 'kempen-gml', :status, 'normal', 'Lotte', 'Peeters', '2026-10-12', 
 """
 
 
-async def test_old_requests_survive_the_lifecycle_migration(servers: Servers) -> None:
+async def migrated(servers: Servers, database: str, revision: str, insert: str,
+                   rows: Sequence[Mapping[str, Any]]) -> dict[str, Request]:
+    """Rows written at `revision`, read back through the repository after every later
+    migration, by request id."""
     url = await create_database(
-        servers.admin_url, f"intake_data{DATABASE_SUFFIX}", drop_existing=True)
+        servers.admin_url, f"{database}{DATABASE_SUFFIX}", drop_existing=True)
     config = alembic_config(url, MIGRATIONS)
-    await asyncio.to_thread(command.upgrade, config, "0003")
+    await asyncio.to_thread(command.upgrade, config, revision)
     engine = create_async_engine(url)
     async with engine.begin() as connection:
-        at = datetime(2026, 1, 5, tzinfo=UTC)
-        await connection.execute(text(OLD_ROW), {"id": "req-1", "status": "proposed",
-                                                 "days": 3, "at": at})
-        await connection.execute(text(OLD_ROW), {"id": "req-2", "status": "withdrawn",
-                                                 "days": 5, "at": at})
+        for row in rows:
+            await connection.execute(text(insert), row)
     await engine.dispose()
     await asyncio.to_thread(command.upgrade, config, "head")
 
     engine = make_engine(url)
     uow = SqlIntakeUnitOfWork(make_session_factory(engine))
+    found: dict[str, Request] = {}
     async with uow:
-        first = await uow.requests.get("req-1")
-        second = await uow.requests.get("req-2")
+        for row in rows:
+            request = await uow.requests.get(row["id"])
+            assert request is not None
+            found[row["id"]] = request
     await engine.dispose()
-    assert first and second
+    return found
+
+
+async def test_old_requests_survive_the_lifecycle_migration(servers: Servers) -> None:
+    at = datetime(2026, 1, 5, tzinfo=UTC)
+    found = await migrated(servers, "intake_data", "0003", OLD_ROW, [
+        {"id": "req-1", "status": "proposed", "days": 3, "at": at},
+        {"id": "req-2", "status": "withdrawn", "days": 5, "at": at}])
+    first, second = found["req-1"], found["req-2"]
     assert (first.status, first.day_parts) == (
         Status.WAITING, ("mon_am", "mon_pm", "tue_am", "tue_pm", "wed_am", "wed_pm"))
     assert second.status is Status.WITHDRAWN and len(second.day_parts) == 10
@@ -73,26 +87,11 @@ async def test_requests_marked_urgent_before_staff_decided_stay_urgent_for_revie
 ) -> None:
     """0008: the family's own 'urgent' stays in force (the other services know it so),
     shown as granted with a reason asking staff to review it."""
-    url = await create_database(
-        servers.admin_url, f"intake_urgency{DATABASE_SUFFIX}", drop_existing=True)
-    config = alembic_config(url, MIGRATIONS)
-    await asyncio.to_thread(command.upgrade, config, "0007")
-    engine = create_async_engine(url)
-    async with engine.begin() as connection:
-        at = datetime(2026, 1, 5, tzinfo=UTC)
-        for request_id, urgency in (("req-1", "urgent"), ("req-2", "normal")):
-            await connection.execute(text(URGENT_ROW), {"id": request_id, "urgency": urgency,
-                                                        "at": at})
-    await engine.dispose()
-    await asyncio.to_thread(command.upgrade, config, "head")
-
-    engine = make_engine(url)
-    uow = SqlIntakeUnitOfWork(make_session_factory(engine))
-    async with uow:
-        urgent = await uow.requests.get("req-1")
-        normal = await uow.requests.get("req-2")
-    await engine.dispose()
-    assert urgent and normal
+    at = datetime(2026, 1, 5, tzinfo=UTC)
+    found = await migrated(servers, "intake_urgency", "0007", URGENT_ROW, [
+        {"id": "req-1", "urgency": "urgent", "at": at},
+        {"id": "req-2", "urgency": "normal", "at": at}])
+    urgent, normal = found["req-1"], found["req-2"]
     assert (urgent.urgency, urgent.urgency_status, urgent.urgent) == ("urgent", "granted", True)
     assert "review" in (urgent.urgency_decision_reason or "")
     assert (normal.urgency, normal.urgency_status, normal.vulnerability) == ("normal", "none",
