@@ -49,6 +49,7 @@ from loketkit.logs import describe_error
 from loketkit.mail import SmtpMailer, send_notices
 from loketkit.relay import OutboxRelay
 from loketkit.settings import ServiceSettings
+from loketkit.web.pages import Pages, install_web
 
 log = logging.getLogger(__name__)
 
@@ -199,6 +200,7 @@ def assemble(
     id_factory: IdFactory = new_id,
     jobs: Mapping[str, AnyHandler] | None = None,
     body_limits: Mapping[str, int] | None = None,
+    pages: Pages | None = None,
 ) -> FastAPI:
     """The service's app. `sql_uow(session_factory, on_commit)` builds its SQL unit of
     work; `dependencies` are injected into handlers and jobs by parameter name, besides
@@ -278,4 +280,6 @@ def assemble(
     app.state.infra = infra
     for router in (*routers, audit_router()):
         app.include_router(router)
+    if pages is not None:
+        install_web(app, settings, pages)
     return app

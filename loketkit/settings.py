@@ -7,6 +7,9 @@ from typing import Literal
 from pydantic import SecretStr
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
+# Signs session cookies in development only (refused outside DEVELOPMENT_MODE).
+DEVELOPMENT_SESSION_SECRET = "local-development-session-secret-change-me"
+
 
 class InsecureSettings(RuntimeError):
     def __init__(self, problems: list[str]) -> None:
@@ -67,6 +70,17 @@ class ServiceSettings(BaseSettings):
     oidc_issuer: str | None = None
     oidc_audience: str = "loket"
     oidc_discovery_url: str | None = None
+    # Pages for people (see loketkit.web): the public client browsers sign in with
+    # (authorization code + PKCE), the key that signs this service's session cookie, how
+    # long a sign-in lasts, and whether the cookie is sent over HTTPS only (browsers treat
+    # http://127.0.0.1 and localhost as secure, so the demo keeps it on).
+    oidc_web_client_id: str = "loket-web"
+    session_secret: SecretStr = SecretStr(DEVELOPMENT_SESSION_SECRET)
+    session_hours: int = 8
+    session_cookie_secure: bool = True
+    # Where a person's browser finds each service's pages (the menu links across them).
+    service_urls: str = ("intake=http://127.0.0.1:8001,capacity=http://127.0.0.1:8002,"
+                         "matching=http://127.0.0.1:8003,reporting=http://127.0.0.1:8004")
     # Development mode allows the development keys and running without an issuer.
     development_mode: bool = False
 
@@ -76,6 +90,9 @@ class ServiceSettings(BaseSettings):
         problems = []
         if not self.oidc_issuer:
             problems.append("OIDC_ISSUER: no identity provider configured")
+        secret = self.session_secret.get_secret_value()
+        if secret == DEVELOPMENT_SESSION_SECRET or len(secret.encode()) < 32:
+            problems.append("SESSION_SECRET: the development key or shorter than 32 bytes")
         return problems
 
     def require_secure(self) -> None:
@@ -83,6 +100,12 @@ class ServiceSettings(BaseSettings):
         problems = [] if self.development_mode else self.insecure_settings()
         if problems:
             raise InsecureSettings(problems)
+
+    @property
+    def service_links(self) -> dict[str, str]:
+        """service name -> base URL of its pages."""
+        pairs = (item.split("=", 1) for item in self.service_urls.split(",") if "=" in item)
+        return {name.strip(): url.strip().rstrip("/") for name, url in pairs}
 
     @property
     def consumer_group(self) -> str:

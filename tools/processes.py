@@ -83,6 +83,10 @@ def service_processes(
     base = {key: value for key, value in os.environ.items() if key != "DATABASE_URL"}
     base |= {"KAFKA_BOOTSTRAP_SERVERS": infra.bootstrap_servers, "PYTHONUNBUFFERED": "1"}
     base |= {f"{name.upper()}_PORT": str(port) for name, port in ports.items()}
+    # Pages link to each other's service; an intake mail links to intake's pages.
+    base |= {"SERVICE_URLS": ",".join(f"{name}=http://127.0.0.1:{port}"
+                                      for name, port in ports.items()),
+             "INTAKE_PUBLIC_URL": f"http://127.0.0.1:{ports['intake']}"}
     base |= extra_env or {}
     # Each service signs in as its own principal (its ACLs) with the local passwords,
     # unless the environment configures Kafka security itself (a real cluster).

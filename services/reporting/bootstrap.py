@@ -18,6 +18,7 @@ from services.reporting.adapters.uow import SqlReportingUnitOfWork
 from services.reporting.domain.model import Municipality
 from services.reporting.entrypoints.deps import ReferenceData
 from services.reporting.entrypoints.http import router
+from services.reporting.entrypoints.page import PAGES
 from services.reporting.ports import ReportingUnitOfWork
 from services.reporting.settings import ReportingSettings
 
@@ -50,6 +51,7 @@ def bootstrap(
         dead_letters=dead_letters,
         clock=clock,
         id_factory=id_factory,
+        pages=PAGES,
     )
     app.state.reference = ReferenceData(
         municipalities if municipalities is not None else load_municipalities(), clock

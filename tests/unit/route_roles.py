@@ -1,6 +1,9 @@
 """The role table, walked: every route of a service's OpenAPI document, asked by every
 persona (and with no token), must answer what its rule says.
 
+Pages count as routes too (they are left out of the OpenAPI document, not out of the
+table): a browser that is not signed in is sent to sign in (303, see `page_case`).
+
 A rule names who gets through (`ok`: persona -> 200/201) and whose tenant does not
 own the object (`hidden`: 404, as if it did not exist); with no token the answer is
 401, and every other persona gets 403. A route without a rule fails `uncovered`, so
@@ -18,10 +21,14 @@ from typing import Any
 import httpx
 import pytest
 from fastapi import FastAPI
+from fastapi.routing import APIRoute
 
 from tests.personas import PERSONAS, headers
 
 OPERATOR_ROUTES = frozenset({("GET", "/healthz"), ("GET", "/readyz")})
+# Where a browser signs in and out: open to anyone by nature (loketkit.web.signin).
+SIGN_IN_ROUTES = frozenset({("GET", "/aanmelden"), ("GET", "/aanmelden/terug"),
+                            ("POST", "/afmelden")})
 
 
 @dataclass(frozen=True)
@@ -54,15 +61,22 @@ class RouteCase:
 AUDIT = RouteCase("GET", "/audit", ok={"coordinator": 200, "coordinator_other_area": 200})
 
 
-def openapi_routes(app: FastAPI) -> set[tuple[str, str]]:
-    return {(method.upper(), path) for path, operations in app.openapi()["paths"].items()
-            for method in operations}
+def page_case(path: str, ok: Mapping[str, int], **more: Any) -> RouteCase:
+    """A page's rule: as `ok` says, and a browser not signed in goes to sign in."""
+    return RouteCase("GET" if "method" not in more else more.pop("method"), path,
+                     ok={"anonymous": 303, **ok}, **more)
+
+
+def app_routes(app: FastAPI) -> set[tuple[str, str]]:
+    """Every API route and page (in the OpenAPI document or not)."""
+    return {(method, route.path) for route in app.routes if isinstance(route, APIRoute)
+            for method in route.methods or ()}
 
 
 def uncovered(app: FastAPI, cases: list[RouteCase]) -> list[tuple[str, str]]:
-    """Routes with neither a rule nor a place among the operator's routes."""
+    """Routes with neither a rule nor a place among the operator's or sign-in routes."""
     ruled = {case.key for case in cases}
-    return sorted(openapi_routes(app) - ruled - OPERATOR_ROUTES)
+    return sorted(app_routes(app) - ruled - OPERATOR_ROUTES - SIGN_IN_ROUTES)
 
 
 # A fresh seeded app per question, so one persona's change never shapes the next answer.

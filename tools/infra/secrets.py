@@ -11,7 +11,7 @@ import secrets
 from pathlib import Path
 
 SECRETS_FILE = Path(__file__).resolve().parents[2] / ".cache/local-secrets.json"
-KEYS = ("CHILD_REF_KEY", "PERSONAL_LINK_KEY")
+KEYS = ("CHILD_REF_KEY", "PERSONAL_LINK_KEY", "SESSION_SECRET")
 
 
 def local_secrets(path: Path = SECRETS_FILE) -> dict[str, str]:

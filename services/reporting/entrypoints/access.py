@@ -9,9 +9,12 @@ from typing import Annotated
 
 from loketkit.auth import Caller, Role, requires
 from loketkit.errors import NotFound
+from loketkit.web import page_requires
 
-Reader = Annotated[Caller, requires(
-    Role.OPGROEIEN, Role.MUNICIPALITY, Role.LOKET_STAFF, Role.COORDINATOR, Role.LOKET_ADMIN)]
+READERS = (Role.OPGROEIEN, Role.MUNICIPALITY, Role.LOKET_STAFF, Role.COORDINATOR,
+           Role.LOKET_ADMIN)
+Reader = Annotated[Caller, requires(*READERS)]
+PageReader = Annotated[Caller, page_requires(*READERS)]
 
 
 @dataclass(frozen=True)

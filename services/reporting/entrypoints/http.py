@@ -8,14 +8,14 @@ import re
 from datetime import date
 from typing import Annotated
 
-from fastapi import APIRouter, Query
+from fastapi import APIRouter, Query, Request
 from fastapi.responses import HTMLResponse, Response
 
 from loketkit.auth import Caller
 from services.reporting import handlers
 from services.reporting.domain.report import Report, UnknownMunicipality
 from services.reporting.entrypoints import page
-from services.reporting.entrypoints.access import Reader, scope_of
+from services.reporting.entrypoints.access import PageReader, Reader, scope_of
 from services.reporting.entrypoints.deps import (
     ContextDep,
     ReferenceData,
@@ -77,20 +77,18 @@ async def figures_csv(ctx: ContextDep, ref: ReferenceDep, caller: Reader,
     )
 
 
-@router.get("/", response_class=HTMLResponse, summary="Registratiecijfers (Dutch page)")
-async def figures_page(ctx: ContextDep, ref: ReferenceDep, caller: Reader,
+@router.get("/", response_class=HTMLResponse, include_in_schema=False)
+async def figures_page(request: Request, ctx: ContextDep, ref: ReferenceDep, caller: PageReader,
                        municipality_nis: str | None = None) -> HTMLResponse:
     # The page's own form sends "" for all municipalities. People get errors as a
     # Dutch page, not as the JSON problem the API routes answer with.
     selected = municipality_nis or None
     if selected is not None and not re.fullmatch(NIS_PATTERN, selected):
-        return problem_page("Een NIS-code heeft vijf cijfers.", ref)
+        return page.render_problem(request, "Een NIS-code heeft vijf cijfers.",
+                                   ref.municipalities)
     try:
         current = await report(ctx, ref, caller, selected)
     except UnknownMunicipality:
-        return problem_page(f"Onbekende gemeente: NIS-code {selected}.", ref)
-    return HTMLResponse(page.render(current, ref.municipalities, selected))
-
-
-def problem_page(message: str, ref: ReferenceData) -> HTMLResponse:
-    return HTMLResponse(page.render_problem(message, ref.municipalities), status_code=422)
+        return page.render_problem(request, f"Onbekende gemeente: NIS-code {selected}.",
+                                   ref.municipalities)
+    return page.render(request, current, ref.municipalities, selected)

@@ -1,5 +1,5 @@
 """The figures as a small Dutch HTML page, rendered on the server (no JavaScript)
-from the Jinja2 templates in services/reporting/templates (autoescaped)."""
+from the Jinja2 templates in services/reporting/templates, in the shared layout."""
 
 from __future__ import annotations
 
@@ -9,9 +9,11 @@ from datetime import datetime
 from pathlib import Path
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
-from jinja2 import Environment, FileSystemLoader, StrictUndefined, select_autoescape
+from fastapi import Request
+from fastapi.responses import HTMLResponse
 
 from contracts.schedule import DAY_PARTS
+from loketkit.web import Pages
 from services.reporting.domain.model import Durations, Figures, Municipality
 from services.reporting.domain.report import Report
 
@@ -85,30 +87,27 @@ def local_time(moment: datetime) -> str:
     return f"{local.day} {MONTHS[local.month - 1]} {local.year} om {local:%H:%M}{zone}"
 
 
-environment = Environment(
-    loader=FileSystemLoader(TEMPLATES),
-    autoescape=select_autoescape(["html"]),
-    undefined=StrictUndefined,  # a misspelt name is an error, not an empty cell
-    trim_blocks=True,
-    lstrip_blocks=True,
-)
+PAGES = Pages(TEMPLATES, "Registratiecijfers", "reporting")
+environment = PAGES.environment
 environment.filters["number"] = number
 environment.filters["local_time"] = local_time
 environment.globals["columns"] = COLUMNS
 environment.globals["sections"] = SECTIONS
 environment.globals["cards"] = CARDS
-environment.globals["values"] = values
+environment.globals["row_values"] = values
 
 
 def choices(reference: Mapping[str, Municipality]) -> list[Municipality]:
     return sorted(reference.values(), key=lambda place: place.name)
 
 
-def render(report: Report, reference: Mapping[str, Municipality], selected: str | None) -> str:
-    return environment.get_template("figures.html").render(
-        report=report, municipalities=choices(reference), selected=selected)
+def render(request: Request, report: Report, reference: Mapping[str, Municipality],
+           selected: str | None) -> HTMLResponse:
+    return PAGES.render(request, "figures.html", report=report,
+                        municipalities=choices(reference), selected=selected)
 
 
-def render_problem(message: str, reference: Mapping[str, Municipality]) -> str:
-    return environment.get_template("problem.html").render(
-        message=message, municipalities=choices(reference), selected=None)
+def render_problem(request: Request, message: str, reference: Mapping[str, Municipality]
+                   ) -> HTMLResponse:
+    return PAGES.render(request, "problem.html", status_code=422, message=message,
+                        municipalities=choices(reference), selected=None)

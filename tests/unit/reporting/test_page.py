@@ -7,6 +7,7 @@ from datetime import date
 
 import httpx
 import pytest
+from starlette.requests import Request
 
 from services.reporting.domain.facts import RequestFact
 from services.reporting.domain.model import Municipality
@@ -55,7 +56,7 @@ async def test_the_dutch_page(reporting: InMemoryReporting, client: Client) -> N
                  "Tekort = open aanvragen min plaatsen die nog vrij zijn"):
         assert text in html
     assert "<script" not in html
-    assert "--short-bg: #fbe9dc" in html  # the stylesheet, inline
+    assert ".tekort { color: #9a3412" in html  # the stylesheet, inline
     assert '<td class="tekort">1</td>' in html  # Geel: one request still open, no place
     assert '<a href="/figures.csv">CSV</a>' in html
 
@@ -102,7 +103,10 @@ async def test_text_on_the_page_is_escaped() -> None:
 
 
 def test_a_problem_page_escapes_its_message() -> None:
-    problem = page.render_problem(f"Onbekende gemeente: NIS-code {SCRIPT}.", MUNICIPALITIES)
+    browser = Request({"type": "http", "method": "GET", "path": "/", "query_string": b"",
+                       "headers": [], "session": {}})
+    problem = page.render_problem(browser, f"Onbekende gemeente: NIS-code {SCRIPT}.",
+                                  MUNICIPALITIES).body.decode()
     assert SCRIPT not in problem
     assert "NIS-code &lt;script&gt;alert(1)&lt;/script&gt;." in problem
 

@@ -11,7 +11,7 @@ from fastapi import FastAPI
 
 from tests.personas import REPORTING_USERS, signed_in
 from tests.unit.reporting.harness import InMemoryReporting
-from tests.unit.route_roles import AUDIT, RouteCase, role_table_tests
+from tests.unit.route_roles import AUDIT, RouteCase, page_case, role_table_tests
 
 READERS = dict.fromkeys(("opgroeien", "municipality", "other_municipality", "staff",
                          "staff_other_area", "coordinator", "coordinator_other_area", "admin",
@@ -22,7 +22,8 @@ del GEEL_READERS["other_municipality"]
 
 CASES = [
     AUDIT,
-    *(RouteCase("GET", path, ok=READERS) for path in ("/figures", "/figures.csv", "/")),
+    *(RouteCase("GET", path, ok=READERS) for path in ("/figures", "/figures.csv")),
+    page_case("/", ok=READERS),
     *(RouteCase("GET", path, url=path + GEEL, ok=GEEL_READERS,
                 hidden=frozenset({"other_municipality"})) for path in ("/figures", "/figures.csv")),
 ]
