@@ -18,6 +18,7 @@ from loketkit.ids import Clock, IdFactory, new_id, utcnow
 from loketkit.service import assemble
 from services.capacity.adapters.uow import SqlCapacityUnitOfWork
 from services.capacity.entrypoints.http import router
+from services.capacity.entrypoints.pages import PAGES, crisis, organiser
 from services.capacity.handlers import COMMAND_HANDLERS, EVENT_HANDLERS
 from services.capacity.ports import CapacityUnitOfWork
 from services.capacity.settings import CapacitySettings
@@ -51,7 +52,8 @@ def bootstrap(
         event_handlers=EVENT_HANDLERS,
         # every organiser's own inbound topic, by pattern, besides the explicit topics
         input_topics=[ORGANISER_INBOUND_TOPICS, MATCHES, REQUESTS],
-        routers=[router],
+        pages=PAGES,
+        routers=[router, organiser.router, crisis.router],
         uow_factory=uow_factory,
         dead_letters=dead_letters,
         clock=clock,

@@ -25,6 +25,7 @@ from services.intake.domain.model import child_reference
 from services.intake.entrypoints import imports
 from services.intake.entrypoints.access import RegistrationLimit
 from services.intake.entrypoints.http import router
+from services.intake.entrypoints.pages import PAGES, family, staff
 from services.intake.handlers import COMMAND_HANDLERS, EVENT_HANDLERS, JOBS
 from services.intake.ports import IntakeUnitOfWork
 from services.intake.settings import DEVELOPMENT_KEY, IntakeSettings
@@ -54,7 +55,9 @@ def bootstrap(
         command_handlers=COMMAND_HANDLERS,
         event_handlers=EVENT_HANDLERS,
         input_topics=[CAPACITY, MATCHES],
-        routers=[router, area_settings_router(RequestSettings, "settings")],
+        pages=PAGES,
+        routers=[router, family.router, staff.router,
+                 area_settings_router(RequestSettings, "settings")],
         dependencies={
             "child_ref": functools.partial(child_reference, key.encode()),
             "postcode_coordinates": postcode_coordinates(),

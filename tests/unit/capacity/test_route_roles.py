@@ -18,7 +18,9 @@ from services.capacity.bootstrap import bootstrap
 from services.capacity.settings import CapacitySettings
 from tests.personas import CAPACITY_USERS, signed_in
 from tests.unit.capacity.conftest import NEXT_MONTH, NOW, TODAY, CountingIds, acceptance, proposal
+from tests.unit.capacity.crisis_page_cases import CRISIS_PAGE_CASES
 from tests.unit.capacity.fakes import FakeCapacityUnitOfWork
+from tests.unit.capacity.organiser_page_cases import ORGANISER_PAGE_CASES
 from tests.unit.route_roles import AUDIT, RouteCase, role_table_tests
 
 LOCATION = {"location_id": "loc-a", "name": "Het Zonneke", "municipality_nis": "13008",
@@ -72,6 +74,8 @@ CASES = [
     RouteCase("POST", "/closures/{closure_id}/release", url="/closures/{closure}/release",
               ok=COORDINATOR, hidden=OTHER_COORDINATOR),
 ]
+
+CASES += [*ORGANISER_PAGE_CASES, *CRISIS_PAGE_CASES]
 
 
 @asynccontextmanager

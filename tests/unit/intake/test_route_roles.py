@@ -13,7 +13,9 @@ from contextlib import asynccontextmanager
 from fastapi import FastAPI
 
 from tests.personas import headers
+from tests.unit.intake.family_page_cases import FAMILY_PAGE_CASES
 from tests.unit.intake.harness import AREA, REQUEST, new_intake, proposal
+from tests.unit.intake.staff_page_cases import STAFF_PAGE_CASES
 from tests.unit.intake.test_imports import ROW_1, csv_of
 from tests.unit.route_roles import AUDIT, RouteCase, role_table_tests
 
@@ -83,6 +85,8 @@ CASES = [
               body={"confirm_every": {"days": 60}}, ok={"admin": 201},
               hidden=frozenset({"admin_other_area"})),
 ]
+
+CASES += [*FAMILY_PAGE_CASES, *STAFF_PAGE_CASES]
 
 
 @asynccontextmanager

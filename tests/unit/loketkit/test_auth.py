@@ -53,14 +53,14 @@ async def test_without_an_issuer_every_token_is_refused() -> None:
                                              None), OidcVerifier)
 
 
-def test_outside_development_mode_the_development_key_and_no_issuer_are_refused() -> None:
+def test_outside_development_mode_the_development_keys_and_no_issuer_are_refused() -> None:
     with pytest.raises(InsecureSettings) as refused:
         IntakeSettings(development_mode=False).require_secure()
     assert [problem.split(":")[0] for problem in refused.value.problems] == [
-        "OIDC_ISSUER", "CHILD_REF_KEY", "PERSONAL_LINK_KEY"]
+        "OIDC_ISSUER", "SESSION_SECRET", "CHILD_REF_KEY", "PERSONAL_LINK_KEY"]
     with pytest.raises(InsecureSettings):
         IntakeSettings(oidc_issuer="https://login.example/realms/loket",
                        child_ref_key="short").require_secure()
-    IntakeSettings(oidc_issuer="https://login.example/realms/loket",
+    IntakeSettings(oidc_issuer="https://login.example/realms/loket", session_secret="s" * 32,
                    child_ref_key="k" * 32, personal_link_key="p" * 32).require_secure()
     IntakeSettings(development_mode=True).require_secure()
