@@ -43,6 +43,12 @@ class SignInFailed(Exception):
     """The provider's answer could not sign the browser in (the page says so in Dutch)."""
 
 
+def oidc_client(request: Request) -> httpx.AsyncClient:
+    """A client for the provider; a test may put a transport in `app.state.oidc_transport`."""
+    return httpx.AsyncClient(timeout=10, transport=getattr(
+        request.app.state, "oidc_transport", None))
+
+
 async def endpoints(request: Request) -> ProviderEndpoints:
     """The provider's endpoints from its discovery document, read once per process."""
     found = getattr(request.app.state, "oidc_endpoints", None)
@@ -116,7 +122,7 @@ def signin_router() -> APIRouter:
                 pending.get("state", ""), state):
             raise SignInFailed("the sign-in did not start here or was already used")
         provider = await endpoints(request)
-        async with httpx.AsyncClient(timeout=10) as client:
+        async with oidc_client(request) as client:
             answer = await client.post(provider.token, data={
                 "grant_type": "authorization_code", "code": code,
                 "redirect_uri": str(request.url_for("sign_in_callback")),
