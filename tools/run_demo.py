@@ -151,7 +151,18 @@ def main() -> None:
         for name, service in services.items():
             health = httpx.get(f"{service.url}/healthz", timeout=5).json()["status"]
             print(f"  {name:<10} {service.url}  (health: {health}, API docs: {service.url}/docs)")
-        print(f"  Registratiecijfers (NL): {services['reporting'].url}/")
+        intake, capacity = services["intake"].url, services["capacity"].url
+        print("  Pages (Dutch; sign in with an account below):")
+        for label, url in (
+                ("Opvang aanvragen (no account needed)", f"{intake}/aanvraag"),
+                ("Mijn aanvraag (ouder.an, or a family's personal link)",
+                 f"{intake}/mijn-aanvraag"),
+                ("Werklijst loket (balie.els)", f"{intake}/balie"),
+                ("Mijn locaties (organisator.lies)", f"{capacity}/organisator"),
+                ("Sluitingen (coordinator.jan)", f"{capacity}/crisis"),
+                ("Registratiecijfers (gemeente.geel, opgroeien.kim)",
+                 f"{services['reporting'].url}/")):
+            print(f"    {label:<55} {url}")
         print(f"  Kafka: {infra.bootstrap_servers}   logs: {services['intake'].log_path.parent}")
         print(f"  Mail (SMTP sink): 127.0.0.1:{sink.port}")
         show_sign_in(issuer, services["intake"].url)
