@@ -5,14 +5,16 @@ from __future__ import annotations
 import csv
 import io
 import re
+from collections.abc import Mapping
 from datetime import date
 from typing import Annotated
 
 from fastapi import APIRouter, Query, Request
 from fastapi.responses import HTMLResponse, Response
 
-from loketkit.auth import Caller
+from loketkit.auth import Caller, Role
 from services.reporting import handlers
+from services.reporting.domain.model import Municipality
 from services.reporting.domain.report import Report, UnknownMunicipality
 from services.reporting.entrypoints import page
 from services.reporting.entrypoints.access import PageReader, Reader, scope_of
@@ -91,4 +93,12 @@ async def figures_page(request: Request, ctx: ContextDep, ref: ReferenceDep, cal
     except UnknownMunicipality:
         return page.render_problem(request, f"Onbekende gemeente: NIS-code {selected}.",
                                    ref.municipalities)
-    return page.render(request, current, ref.municipalities, selected)
+    return page.render(request, current, choosable(caller, ref), selected)
+
+
+def choosable(caller: Caller, ref: ReferenceData) -> Mapping[str, Municipality]:
+    """The municipalities the page's chooser offers: a municipality only itself."""
+    if caller.acts_as(Role.OPGROEIEN) or not caller.acts_as(Role.MUNICIPALITY):
+        return ref.municipalities
+    own = ref.municipalities.get(caller.nis_code or "")
+    return {own.nis: own} if own else {}

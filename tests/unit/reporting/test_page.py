@@ -105,8 +105,8 @@ async def test_text_on_the_page_is_escaped() -> None:
 def test_a_problem_page_escapes_its_message() -> None:
     browser = Request({"type": "http", "method": "GET", "path": "/", "query_string": b"",
                        "headers": [], "session": {}})
-    problem = page.render_problem(browser, f"Onbekende gemeente: NIS-code {SCRIPT}.",
-                                  MUNICIPALITIES).body.decode()
+    problem = bytes(page.render_problem(browser, f"Onbekende gemeente: NIS-code {SCRIPT}.",
+                                        MUNICIPALITIES).body).decode()
     assert SCRIPT not in problem
     assert "NIS-code &lt;script&gt;alert(1)&lt;/script&gt;." in problem
 

@@ -1,0 +1,145 @@
+"""Helpers for the browser tests: where the services are, signing in on the identity
+provider's form, and `check_page` (axe-core accessibility check plus a screenshot).
+
+Our pages must have no `serious` or `critical` axe violation; the identity provider's
+own pages (Keycloak's) are not ours, so they are only photographed."""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Awaitable, Callable
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+from urllib.parse import urlsplit
+
+import pytest
+from playwright.async_api import Page, ViewportSize
+from playwright.async_api import TimeoutError as PlaywrightTimeout
+
+from tests.e2e.conftest import E2E_PORTS
+
+ROOT = Path(__file__).resolve().parents[3]
+AXE_SCRIPT = ROOT / "tests/browser-tools/node_modules/axe-core/axe.min.js"
+SCREENSHOTS = ROOT / "docs/screenshots"
+PASSWORD = "demo"  # every demo account's (deploy/keycloak/loket-realm.json)
+BLOCKING_IMPACTS = ("serious", "critical")
+DESKTOP = ViewportSize(width=1280, height=900)
+PHONE = ViewportSize(width=390, height=844)
+# Keycloak's login form (its standard theme)
+USERNAME, PASSWORD_FIELD, SUBMIT = "#username", "#password", "#kc-login"
+# the `new_page` fixture: `await new_page()` (desktop) or `await new_page(PHONE)`
+NewPage = Callable[..., Awaitable[Page]]
+
+
+def service_url(name: str, path: str = "/") -> str:
+    """A page of one of the services the `system` fixture runs."""
+    return f"http://127.0.0.1:{E2E_PORTS[name]}{path}"
+
+
+def is_ours(url: str) -> bool:
+    """True for a page of one of our services (not the identity provider's)."""
+    parts = urlsplit(url)
+    return parts.hostname == "127.0.0.1" and parts.port in E2E_PORTS.values()
+
+
+@dataclass
+class CheckedPage:
+    name: str
+    url: str
+    screenshot: Path
+    axe_checked: bool
+    # every violation axe reported (also the minor and moderate ones, which pass)
+    violations: list[dict[str, Any]] = field(default_factory=list)
+
+    def summary(self) -> str:
+        if not self.axe_checked:
+            where = self.url.split("?")[0]
+            return f"{self.name}: {where} (not ours: no axe check) -> {self.screenshot.name}"
+        found = ", ".join(f"{v['id']} ({v['impact']})" for v in self.violations) or "none"
+        return f"{self.name}: {self.url} axe violations: {found} -> {self.screenshot.name}"
+
+
+# Every page check_page looked at in this test session, in order (printed at the end).
+CHECKED: list[CheckedPage] = []
+
+
+async def on_login_form(page: Page) -> bool:
+    return not is_ours(page.url) and await page.locator(USERNAME).count() > 0
+
+
+async def sign_in(page: Page, account: str, password: str = PASSWORD) -> None:
+    """Completes the identity provider's login form the page is on, and waits until the
+    provider has sent the browser back to one of our services. A page already back on a
+    service (the provider remembered the browser: single sign-on) is left as it is."""
+    if is_ours(page.url):
+        return
+    if not await on_login_form(page):
+        pytest.fail(f"expected the identity provider's login form, but the page is {page.url}:"
+                    f"\n{(await page.locator('body').inner_text())[:500]}")
+    await page.locator(USERNAME).fill(account)
+    await page.locator(PASSWORD_FIELD).fill(password)
+    await page.locator(SUBMIT).click()
+    try:
+        await page.wait_for_url(is_ours, timeout=15_000)
+    except PlaywrightTimeout:  # the provider kept the browser: say what it shows
+        pytest.fail(f"signing in as {account} did not return to a service; the page is "
+                    f"{page.url}:\n{(await page.locator('body').inner_text())[:500]}")
+    await page.wait_for_load_state()
+    if await on_login_form(page):
+        pytest.fail(f"signing in as {account} came back to the login form (a sign-in loop?)")
+
+
+def describe(violations: list[dict[str, Any]]) -> str:
+    """One readable paragraph per axe violation: rule, impact, help and where."""
+    lines = []
+    for violation in violations:
+        nodes = violation.get("nodes", [])
+        targets = [json.dumps(node.get("target")) for node in nodes[:3]]
+        more = f" (+{len(nodes) - 3} more)" if len(nodes) > 3 else ""
+        lines.append(f"- {violation['id']} [{violation['impact']}]: {violation['help']}\n"
+                     f"    {violation.get('helpUrl', '')}\n"
+                     f"    at: {', '.join(targets)}{more}")
+        if nodes and nodes[0].get("html"):
+            lines.append(f"    element: {' '.join(nodes[0]['html'].split())[:160]}")
+        if nodes and nodes[0].get("failureSummary"):
+            summary = nodes[0]["failureSummary"].replace("\n", "\n      ")
+            lines.append(f"    first: {summary}")
+    return "\n".join(lines)
+
+
+async def axe_violations(page: Page) -> list[dict[str, Any]]:
+    if not AXE_SCRIPT.exists():
+        pytest.fail(f"axe-core is not installed ({AXE_SCRIPT} is missing): run bin/setup, or "
+                    f"npm ci --prefix tests/browser-tools")
+    if not await page.evaluate("typeof window.axe !== 'undefined'"):
+        await page.add_script_tag(path=AXE_SCRIPT)
+    results: dict[str, Any] = await page.evaluate(
+        "axe.run(document, {resultTypes: ['violations']})")
+    return list(results["violations"])
+
+
+async def check_page(page: Page, name: str) -> CheckedPage:
+    """Runs axe-core on one of our pages and saves a full-page screenshot to
+    docs/screenshots/<name>.png; fails, listing them, on serious or critical violations."""
+    await page.wait_for_load_state()
+    ours = is_ours(page.url)
+    violations = await axe_violations(page) if ours else []
+    SCREENSHOTS.mkdir(parents=True, exist_ok=True)
+    screenshot = SCREENSHOTS / f"{name}.png"
+    await page.screenshot(path=screenshot, full_page=True)
+    checked = CheckedPage(name, page.url, screenshot, ours, violations)
+    CHECKED.append(checked)
+    blocking = [v for v in violations if v.get("impact") in BLOCKING_IMPACTS]
+    if blocking:
+        pytest.fail(f"axe-core: {len(blocking)} serious or critical violation(s) on {name} "
+                    f"({page.url}):\n{describe(blocking)}", pytrace=False)
+    return checked
+
+
+async def page_widths(page: Page) -> tuple[int, int]:
+    """The body's scroll width and the viewport's width (a wide table may scroll inside
+    its own container, the page itself must not)."""
+    scroll_width, inner_width = await page.evaluate(
+        "[document.documentElement.scrollWidth, window.innerWidth]")
+    return int(scroll_width), int(inner_width)
