@@ -62,7 +62,8 @@ class Pages:
             request=request, caller=caller, csrf_field=CSRF_FIELD, csrf_token=csrf_token(request),
             service_title=self.title, menu=menu_for(caller, self.links, self.service),
             link=self.link, path=request.url.path,
-            flash=request.session.pop("flash", None), errors={}, values={}, **context,
+            flash=request.session.pop("flash", None),
+            **({"errors": {}, "values": {}} | context),  # a form's own when it has them
         )
         return HTMLResponse(html, status_code=status_code,
                             headers={"Cache-Control": "no-store"})

@@ -62,3 +62,9 @@ async def locations(uow: IntakeUnitOfWork) -> list[Location]:
     """Every location families can choose or have chosen, by name."""
     async with uow:
         return await uow.locations.all()
+
+
+async def open_requests(uow: IntakeUnitOfWork) -> list[Request]:
+    """Every open request (waiting or placed), oldest first, at most WORKLIST_LIMIT: what
+    the staff pages sort into their worklist and search through."""
+    return await worklist(uow, without_email=False, has_open_offer=False, needs_loket=False)
