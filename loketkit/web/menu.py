@@ -10,7 +10,7 @@ from loketkit.auth import Caller, Role
 # (service, path, label, roles that see it)
 PAGES: Sequence[tuple[str, str, str, frozenset[Role]]] = (
     ("intake", "/aanvraag", "Opvang aanvragen", frozenset()),
-    ("intake", "/mijn-aanvraag", "Mijn aanvraag", frozenset({Role.PARENT})),
+    ("intake", "/mijn-aanvraag", "Mijn aanvraag", frozenset()),
     ("intake", "/balie", "Werklijst", frozenset({Role.LOKET_STAFF, Role.COORDINATOR})),
     ("intake", "/balie/aanvragen", "Aanvragen zoeken",
      frozenset({Role.LOKET_STAFF, Role.COORDINATOR})),
