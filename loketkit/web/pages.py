@@ -7,7 +7,7 @@ from pathlib import Path
 from typing import Annotated, Any
 from urllib.parse import quote
 
-from fastapi import Depends, FastAPI, Request
+from fastapi import APIRouter, Depends, FastAPI, Request
 from fastapi.responses import HTMLResponse, JSONResponse, RedirectResponse, Response
 from jinja2 import ChoiceLoader, Environment, FileSystemLoader, StrictUndefined, select_autoescape
 from starlette.datastructures import FormData
@@ -128,10 +128,24 @@ MESSAGES = {
 }
 
 
+def home_router(pages: Pages) -> APIRouter:
+    """`/` for a service whose pages start elsewhere: what the caller can open."""
+    router = APIRouter(include_in_schema=False)
+
+    @router.get("/", response_class=HTMLResponse)
+    async def home(request: Request, caller: Annotated[
+            Caller | None, page_public("where every visitor starts")]) -> HTMLResponse:
+        return pages.render(request, "home.html")
+
+    return router
+
+
 def install_web(app: FastAPI, settings: ServiceSettings, pages: Pages) -> None:
     """Sessions, sign-in routes and Dutch error pages for a service with pages."""
     install_session(app, settings)
     app.include_router(signin_router())
+    if not any(getattr(route, "path", None) == "/" for route in app.routes):
+        app.include_router(home_router(pages))
     pages.links = settings.service_links
     app.state.pages = pages
 

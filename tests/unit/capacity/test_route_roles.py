@@ -16,7 +16,7 @@ from fastapi import FastAPI
 from loketkit.testing import RecordingDeadLetters, deliver
 from services.capacity.bootstrap import bootstrap
 from services.capacity.settings import CapacitySettings
-from tests.personas import CAPACITY_USERS, signed_in
+from tests.personas import CAPACITY_USERS, PERSONAS, signed_in
 from tests.unit.capacity.conftest import NEXT_MONTH, NOW, TODAY, CountingIds, acceptance, proposal
 from tests.unit.capacity.crisis_page_cases import CRISIS_PAGE_CASES
 from tests.unit.capacity.fakes import FakeCapacityUnitOfWork
@@ -75,6 +75,8 @@ CASES = [
               ok=COORDINATOR, hidden=OTHER_COORDINATOR),
 ]
 
+# where every visitor starts: the pages their role can open
+CASES.append(RouteCase("GET", "/", ok=dict.fromkeys(PERSONAS, 200)))
 CASES += [*ORGANISER_PAGE_CASES, *CRISIS_PAGE_CASES]
 
 

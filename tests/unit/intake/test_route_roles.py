@@ -12,7 +12,7 @@ from contextlib import asynccontextmanager
 
 from fastapi import FastAPI
 
-from tests.personas import headers
+from tests.personas import PERSONAS, headers
 from tests.unit.intake.family_page_cases import FAMILY_PAGE_CASES
 from tests.unit.intake.harness import AREA, REQUEST, new_intake, proposal
 from tests.unit.intake.staff_page_cases import STAFF_PAGE_CASES
@@ -86,6 +86,8 @@ CASES = [
               hidden=frozenset({"admin_other_area"})),
 ]
 
+# where every visitor starts: the pages their role can open
+CASES.append(RouteCase("GET", "/", ok=dict.fromkeys(PERSONAS, 200)))
 CASES += [*FAMILY_PAGE_CASES, *STAFF_PAGE_CASES]
 
 
