@@ -22,6 +22,10 @@ from loketkit.web.session import CSRF_FIELD, csrf_token, csrf_valid, install_ses
 from loketkit.web.signin import SIGN_IN, SignInFailed, signin_router
 
 SHARED_TEMPLATES = Path(__file__).parent / "templates"
+# Pages can show personal data: not cached, not framed (clickjacking a form), and no
+# address (a search holds a name) sent along to another site.
+PAGE_HEADERS = {"Cache-Control": "no-store", "X-Frame-Options": "DENY",
+                "Referrer-Policy": "same-origin", "X-Content-Type-Options": "nosniff"}
 
 
 class SignInNeeded(Exception):
@@ -65,8 +69,7 @@ class Pages:
             flash=request.session.pop("flash", None),
             **({"errors": {}, "values": {}} | context),  # a form's own when it has them
         )
-        return HTMLResponse(html, status_code=status_code,
-                            headers={"Cache-Control": "no-store"})
+        return HTMLResponse(html, status_code=status_code, headers=PAGE_HEADERS)
 
 
 def redirect(request: Request, path: str, flash: str | None = None) -> RedirectResponse:

@@ -91,6 +91,9 @@ async def test_a_browser_signs_in_with_pkce_and_comes_back_to_its_page(app: Fast
         page = await client.get(back.headers["location"])
     assert page.status_code == 200
     assert "Aangemeld als <strong>gemeente-geel</strong>" in page.text
+    # what the page shows stays in this browser: not cached, not framed, no referrer out
+    assert (page.headers["cache-control"], page.headers["x-frame-options"],
+            page.headers["referrer-policy"]) == ("no-store", "DENY", "same-origin")
     assert "Registratiecijfers" in page.text
 
 
