@@ -47,6 +47,12 @@ class RequestRepository(Protocol):
         `get_for_update`, by id."""
         ...
 
+    async def closed_out_at(self, location_id: str, closure_id: str) -> list[Request]:
+        """Requests holding any offer (or placement) at the location that a closure may
+        have ended: replaced after a closure, or left on the loket's list by closure
+        `closure_id`; by id, not locked (a read: the caller checks which offer)."""
+        ...
+
     async def claim_to_ask(
         self, service_area: str, based_until: datetime, limit: int
     ) -> list[Request]:

@@ -301,3 +301,28 @@ async def test_a_location_registered_again_is_updated(uow: IntakeUnitOfWork) -> 
     async with uow:
         assert await uow.locations.all() == [a_location("loc-a", "Nieuw")]
 
+
+async def test_closed_out_at_finds_replaced_and_loket_requests_there(
+    uow: IntakeUnitOfWork,
+) -> None:
+    replaced, loket, other_closure, waiting, replaced_elsewhere, withdrawn_loket = (
+        a_request(f"req-{n}") for n in range(1, 7))
+    replaced.record_offer(an_offer("req-1", "loc-a", "m-1", OfferStatus.CANCELLED))
+    replaced.status, replaced.replaced_by_request_id = Status.REPLACED, "req-9"
+    loket.record_offer(an_offer("req-2", "loc-a", "m-2", OfferStatus.PLACED))
+    loket.needs_loket_for_closure_id = "c-1"
+    other_closure.record_offer(an_offer("req-3", "loc-a", "m-3"))
+    other_closure.needs_loket_for_closure_id = "c-2"
+    waiting.record_offer(an_offer("req-4", "loc-a", "m-4"))
+    replaced_elsewhere.record_offer(an_offer("req-5", "loc-b", "m-5"))
+    replaced_elsewhere.status = Status.REPLACED
+    withdrawn_loket.record_offer(an_offer("req-6", "loc-a", "m-6"))
+    withdrawn_loket.needs_loket_for_closure_id = "c-1"
+    withdrawn_loket.withdraw()
+    await store(uow, replaced, loket, other_closure, waiting, replaced_elsewhere,
+                withdrawn_loket)
+    async with uow:
+        found = await uow.requests.closed_out_at("loc-a", "c-1")
+        assert [r.request_id for r in found] == ["req-1", "req-2", "req-6"]
+        assert found[0] == replaced and found[1] == loket
+        assert await uow.requests.closed_out_at("loc-z", "c-1") == []

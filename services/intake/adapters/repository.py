@@ -9,7 +9,7 @@ from datetime import date, datetime
 from typing import cast
 
 from pydantic import TypeAdapter
-from sqlalchemy import exists, func, select, update
+from sqlalchemy import exists, func, or_, select, update
 from sqlalchemy.ext.asyncio import AsyncSession
 from sqlmodel import col
 
@@ -96,6 +96,17 @@ class SqlRequestRepository:
             .where(col(RequestRecord.status).in_(OPEN_STATUSES))
             .order_by(col(RequestRecord.request_id))
             .with_for_update()
+        )
+        return await self._with_offers(list(rows.scalars()))
+
+    async def closed_out_at(self, location_id: str, closure_id: str) -> list[Request]:
+        rows = await self._session.execute(
+            select(RequestRecord)
+            .where(exists().where(col(OfferRecord.request_id) == col(RequestRecord.request_id))
+                   .where(col(OfferRecord.location_id) == location_id))
+            .where(or_(col(RequestRecord.status) == Status.REPLACED.value,
+                       col(RequestRecord.needs_loket_for_closure_id) == closure_id))
+            .order_by(col(RequestRecord.request_id))
         )
         return await self._with_offers(list(rows.scalars()))
 

@@ -56,6 +56,13 @@ class FakeRequests:
             if request.status in OPEN
             and any(offer.location_id == location_id for offer in request.offers)])
 
+    async def closed_out_at(self, location_id: str, closure_id: str) -> list[Request]:
+        return self._copies([
+            request for _, request in sorted(self.rows.items())
+            if (request.status is Status.REPLACED
+                or request.needs_loket_for_closure_id == closure_id)
+            and any(offer.location_id == location_id for offer in request.offers)])
+
     async def claim_to_ask(
         self, service_area: str, based_until: datetime, limit: int
     ) -> list[Request]:

@@ -29,4 +29,7 @@ STAFF_PAGE_CASES: list[RouteCase] = [
               hidden=frozenset({"staff_other_area"})),
     page_case("/organisator/contact/{match_id}", url="/organisator/contact/m-req-2-loc-a",
               ok={"organiser": 200}, hidden=frozenset({"other_organiser"})),
+    # The follow-up of a closure (none in the seeded world: "nog geen kinderen").
+    page_case("/balie/sluitingen/{closure_id}", url="/balie/sluitingen/c-1",
+              ok={"staff": 200, "coordinator": 200}, hidden=OTHER_AREA),
 ]

@@ -27,12 +27,13 @@ from services.intake.domain.commands import HandOverPersonalLink
 from services.intake.domain.model import OfferNotOpen, Request
 from services.intake.entrypoints.access import LinkHolder, may_assess, request_for
 from services.intake.entrypoints.deps import ContextDep, IntakeContext
-from services.intake.entrypoints.pages import PAGES, staff_organiser
+from services.intake.entrypoints.pages import PAGES, crisis_follow, staff_organiser
 from services.intake.entrypoints.pages import staff_forms as forms
 from services.intake.entrypoints.pages import staff_present as present
 
 router = APIRouter(include_in_schema=False)
 router.include_router(staff_organiser.router)
+router.include_router(crisis_follow.router)
 
 AreaPage = Annotated[Caller, page_requires(Role.LOKET_STAFF, Role.COORDINATOR)]
 StaffPage = Annotated[Caller, page_requires(Role.LOKET_STAFF)]
