@@ -32,6 +32,7 @@ from services.matching.domain.model import (
     as_announced,
     best_place,
     fit_of,
+    offered_start,
     status_of,
 )
 from services.matching.domain.ranking import CandidateKey, Ranking
@@ -198,7 +199,7 @@ class Offers:
                 **offer_fields(match),
                 urgency=request.urgency,
                 ordering=standing.sentence()[:300],
-                start_date=place.available_from,
+                start_date=offered_start(request, place),
                 day_parts=list(place.day_parts),
                 requested_day_parts=list(request.day_parts),
                 fit=fit,

@@ -222,6 +222,15 @@ def age_and_dates_fit(request: WaitingRequest, place: FreePlace, rules: OfferSet
     return earliest <= place.available_from <= request.desired_start_date + LATEST_AFTER_START
 
 
+def offered_start(request: WaitingRequest, place: FreePlace) -> date:
+    """The day the child would start. A crisis child is still in care at its closing
+    location until the closure's date (its desired start), so an earlier place starts it
+    then, never while it is enrolled twice."""
+    if request.urgency == "crisis":
+        return max(place.available_from, request.desired_start_date)
+    return place.available_from
+
+
 def schedule_fit(request: WaitingRequest, place: FreePlace, rules: OfferSettings) -> Fit | None:
     """Full when the place covers every asked day-part; partial when the area allows it,
     the family accepts it and the place covers enough; otherwise no fit."""

@@ -89,6 +89,8 @@ async def test_a_crisis_request_takes_a_place_from_before_its_date_up_to_the_cri
     assert matching.proposals() == []
     await matching.feed(freed("p-earlier", available=START - timedelta(days=120)))
     assert [p.place_id for p in matching.proposals()] == ["p-earlier"]
+    # the child is still in care at the closing location until then: it starts on its date
+    assert matching.proposals()[0].start_date == START
 
 
 async def test_no_proposal_outside_the_age_range_or_the_chosen_locations(
