@@ -140,7 +140,11 @@ def present(request: Request, names: Mapping[str, str], now: datetime) -> Status
         offers.append(OfferCard(
             match_id=offer.match_id, name=names.get(offer.location_id, offer.location_id),
             start_date=date_in_dutch(offer.start_date),
-            day_parts=day_parts_in_dutch(offer.day_parts), partial=offer.fit == "partial",
+            # the day-parts the child would come: what the family asked that the place has
+            day_parts=day_parts_in_dutch(
+                [part for part in offer.day_parts if part in request.day_parts]
+                or offer.day_parts),
+            partial=offer.fit == "partial",
             status=OFFER_WORDS[offer.status].format(due=moment_in_dutch(
                 offer.family_answer_due)),
             reason=_offer_reason(offer), due=moment_in_dutch(offer.family_answer_due),
