@@ -103,9 +103,15 @@ Directory = Annotated[Caller | None, public("the locations families choose from 
 REGISTERING_ROLES = (Role.PARENT, Role.LOKET_STAFF, Role.PARTNER)
 
 
+def opens(holder: LinkHolder, request: Request) -> bool:
+    """A link opens its request and the crisis request that replaced it after a closure
+    (the same child, re-placed without registering again)."""
+    return holder.request_id in (request.request_id, request.replaces_request_id)
+
+
 def may_read(caller: Caller, request: Request) -> bool:
     if isinstance(caller, LinkHolder):
-        return caller.request_id == request.request_id
+        return opens(caller, request)
     if caller.in_area(request.service_area, Role.LOKET_STAFF, Role.COORDINATOR):
         return True
     return caller.acts_as(Role.PARENT) and request.owner_subject == caller.subject
@@ -113,7 +119,7 @@ def may_read(caller: Caller, request: Request) -> bool:
 
 def may_change(caller: Caller, request: Request) -> bool:
     if isinstance(caller, LinkHolder):
-        return caller.request_id == request.request_id
+        return opens(caller, request)
     if caller.in_area(request.service_area, Role.LOKET_STAFF):
         return True
     return caller.acts_as(Role.PARENT) and request.owner_subject == caller.subject

@@ -382,3 +382,16 @@ async def test_after_a_closure_the_page_points_to_the_new_request(
     assert 'href="/mijn-aanvraag/req-2">Bekijk je nieuwe aanvraag</a>' in old.text
     new = (await browser.get("/mijn-aanvraag/req-2", headers=parent)).text
     assert "Bolleboos" in new and "Wachten op een plaats" in new
+
+
+async def test_a_family_with_only_its_link_follows_the_new_request_after_a_closure(
+    intake: Intake, browser: httpx.AsyncClient
+) -> None:
+    assert (await register(browser)).status_code == 303  # anonymous: the link in the session
+    await intake.deliver(proposal("req-1", "loc-a"))
+    intake.clock.now = NOW + timedelta(days=3)
+    assert await intake.deliver(closure("loc-a")) == "applied"
+    old = await browser.get("/mijn-aanvraag/req-1")
+    assert 'href="/mijn-aanvraag/req-2">Bekijk je nieuwe aanvraag</a>' in old.text
+    new = await browser.get("/mijn-aanvraag/req-2")
+    assert new.status_code == 200 and "Wachten op een plaats" in new.text

@@ -10,7 +10,7 @@ import httpx
 
 from services.intake.personal_links import new_link, sign
 from tests.personas import headers
-from tests.unit.intake.harness import NOW, REQUEST, Intake, proposal
+from tests.unit.intake.harness import NOW, REQUEST, Intake, closure, proposal
 
 NO_TOKEN = {"Authorization": ""}  # the test client signs in otherwise
 
@@ -89,3 +89,23 @@ async def test_anonymous_registration_is_rate_limited_per_address(intake: Intake
     signed_in = await intake.client.post("/requests", json=REQUEST)  # loket staff
     assert signed_in.status_code == 201
     assert isinstance(signed_in, httpx.Response)
+
+
+async def test_after_a_closure_the_link_opens_the_crisis_request_too(intake: Intake) -> None:
+    """The child keeps its link: the family follows and answers the new request with it."""
+    await intake.register("loc-a")
+    await intake.register("loc-b")
+    token = await register_anonymously(intake)  # req-1, choices loc-a (and more)
+    assert (await intake.submit()).status_code == 201  # req-2, another family's
+    await intake.deliver(proposal("req-1"))
+    await intake.deliver(proposal("req-2"))
+    assert await intake.deliver(closure("loc-a")) == "applied"
+    old = await intake.uow.requests.get("req-1")
+    other = await intake.uow.requests.get("req-2")
+    assert old and old.replaced_by_request_id and other and other.replaced_by_request_id
+    new = await intake.client.get(f"/requests/{old.replaced_by_request_id}",
+                                  headers=link(token))
+    assert (new.status_code, new.json()["urgency"]) == (200, "crisis")
+    theirs = await intake.client.get(f"/requests/{other.replaced_by_request_id}",
+                                     headers=link(token))
+    assert theirs.status_code == 404

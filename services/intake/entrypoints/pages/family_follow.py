@@ -18,7 +18,7 @@ from loketkit.web import FormPost, page_public, redirect
 from services.intake import views
 from services.intake.domain.commands import AnswerOffer, ConfirmRequest, WithdrawRequest
 from services.intake.domain.model import OfferNotOpen, Request
-from services.intake.entrypoints.access import LinkHolder, may_change, request_for
+from services.intake.entrypoints.access import may_change, request_for
 from services.intake.entrypoints.deps import ContextDep, IntakeContext
 from services.intake.entrypoints.pages import PAGES
 from services.intake.entrypoints.pages.family_caller import (
@@ -94,8 +94,7 @@ async def status_page(caller: FamilyPage, request_id: str, http: HttpRequest,
         return redirect(http, HOME, flash=NO_LINK)
     request = await request_for(ctx, who, request_id)
     return PAGES.render(http, "family/status.html",
-                        view=present(request, await location_names(ctx), ctx.clock()),
-                        with_account=not isinstance(who, LinkHolder))
+                        view=present(request, await location_names(ctx), ctx.clock()))
 
 
 async def answer(http: HttpRequest, ctx: IntakeContext, caller: Caller | None,
