@@ -3,6 +3,7 @@ message next to its field, in Dutch, with everything typed shown again."""
 
 from __future__ import annotations
 
+import re
 from collections.abc import Iterable, Mapping
 from typing import Any
 
@@ -34,6 +35,17 @@ DUTCH = {
     "value_error": "Dit klopt niet.",
 }
 EMAIL = "Geef een geldig e-mailadres, zoals naam@voorbeeld.be."
+DUTCH_DATE = re.compile(r"(\d{1,2})[/.-](\d{1,2})[/.-](\d{4})")
+
+
+def iso_date(typed: str) -> str:
+    """A date as a person types it (dd/mm/jjjj) in the ISO form a date field sends; any
+    other text as it is, for the schema to judge."""
+    found = DUTCH_DATE.fullmatch(typed)
+    if found is None:
+        return typed
+    day, month, year = found.groups()
+    return f"{year}-{int(month):02d}-{int(day):02d}"
 
 
 def values_of(form: FormData, lists: Iterable[str] = ()) -> dict[str, Any]:

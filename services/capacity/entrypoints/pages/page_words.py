@@ -3,7 +3,6 @@ steps from a posted form to a request body (dates as typed, empty fields left ou
 
 from __future__ import annotations
 
-import re
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, field
 from datetime import date
@@ -17,7 +16,7 @@ from starlette.datastructures import FormData
 from contracts.schedule import DAY_PARTS
 from loketkit.calendar import brussels_date
 from loketkit.dutch import DAYS, HALVES
-from loketkit.web.forms import DUTCH, field_errors, values_of
+from loketkit.web.forms import DUTCH, field_errors, iso_date, values_of
 from services.capacity.entrypoints.deps import CapacityContext
 from services.capacity.entrypoints.pages import PAGES
 
@@ -75,9 +74,6 @@ WORDS = {
     "closure_status": CLOSURE_STATUS,
 }
 
-DUTCH_DATE = re.compile(r"(\d{1,2})[/.-](\d{1,2})[/.-](\d{4})")
-
-
 def render(request: Request, template: str, status_code: int = 200,
            **context: Any) -> HTMLResponse:
     """A page of capacity's, with the Dutch words at hand. A form's errors and typed
@@ -93,15 +89,6 @@ def today(ctx: CapacityContext) -> date:
     return brussels_date(ctx.clock())
 
 
-def as_iso_date(typed: str) -> str:
-    """A date as a person types it (dd/mm/jjjj, or the ISO form a date field sends)."""
-    found = DUTCH_DATE.fullmatch(typed)
-    if found is None:
-        return typed
-    day, month, year = found.groups()
-    return f"{year}-{int(month):02d}-{int(day):02d}"
-
-
 def body_of(values: Mapping[str, Any], fields: Iterable[str], dates: Iterable[str] = ()
             ) -> dict[str, Any]:
     """The request body a form stands for: only the body's own fields, an empty field
@@ -111,7 +98,7 @@ def body_of(values: Mapping[str, Any], fields: Iterable[str], dates: Iterable[st
     for name, value in values.items():
         if name not in wanted or value == "":
             continue
-        body[name] = as_iso_date(value) if name in as_date else value
+        body[name] = iso_date(value) if name in as_date else value
     return body
 
 

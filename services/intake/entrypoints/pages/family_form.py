@@ -11,8 +11,9 @@ from typing import Any
 
 from pydantic import ValidationError
 
+from loketkit.dutch import DAYS, HALVES
 from loketkit.errors import DomainError
-from loketkit.web.forms import field_errors
+from loketkit.web.forms import field_errors, iso_date
 from services.intake.domain.locations import MAX_CHOICES, Coordinates, Location, distance_km
 from services.intake.domain.model import Priority, Request
 
@@ -24,11 +25,6 @@ Options = list[tuple[str, str]]
 CHOICE_SLOTS = 5
 LISTS = ("day_parts",)
 POSTCODE = re.compile(r"^\d{4}$")
-DUTCH_DATE = re.compile(r"^(\d{1,2})[/.-](\d{1,2})[/.-](\d{4})$")
-
-DAYS = (("mon", "maandag"), ("tue", "dinsdag"), ("wed", "woensdag"), ("thu", "donderdag"),
-        ("fri", "vrijdag"))
-HALVES = (("am", "voormiddag"), ("pm", "namiddag"))
 # The loket's municipalities as families know them (NIS code -> name); another code
 # shows as itself.
 MUNICIPALITY_NAMES = {"13008": "Geel", "13053": "Laakdal", "13021": "Meerhout"}
@@ -63,8 +59,8 @@ def slot(rank: int) -> str:
 
 def day_grid() -> list[tuple[str, list[tuple[str, str]]]]:
     """(day, [(day-part, "maandag voormiddag"), ...]) for the form's grid, Monday first."""
-    return [(name, [(f"{day}_{half}", f"{name} {word}") for half, word in HALVES])
-            for day, name in DAYS]
+    return [(name, [(f"{day}_{half}", f"{name} {word}") for half, word in HALVES.items()])
+            for day, name in DAYS.items()]
 
 
 def municipality_options(codes: Iterable[str]) -> Options:
@@ -112,11 +108,7 @@ def _text(values: Mapping[str, Any], name: str) -> str | None:
 def _date(values: Mapping[str, Any], name: str) -> str | None:
     """The browser's yyyy-mm-dd, or dd/mm/yyyy as people type it without a date picker."""
     value = _text(values, name)
-    found = DUTCH_DATE.fullmatch(value) if value else None
-    if found:
-        day, month, year = found.groups()
-        return f"{year}-{int(month):02d}-{int(day):02d}"
-    return value
+    return iso_date(value) if value else value
 
 
 def _number(values: Mapping[str, Any], name: str) -> str | None:

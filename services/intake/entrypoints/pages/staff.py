@@ -30,6 +30,7 @@ from services.intake.entrypoints.deps import ContextDep, IntakeContext
 from services.intake.entrypoints.pages import PAGES, crisis_follow, staff_organiser
 from services.intake.entrypoints.pages import staff_forms as forms
 from services.intake.entrypoints.pages import staff_present as present
+from services.intake.entrypoints.pages.family_reads import location_names
 
 router = APIRouter(include_in_schema=False)
 router.include_router(staff_organiser.router)
@@ -68,10 +69,6 @@ async def area_requests(ctx: IntakeContext, caller: Caller) -> list[Request]:
         return []
     return [request for request in await views.open_requests(ctx.uow())
             if request.service_area == ctx.settings.service_area]
-
-
-async def location_names(ctx: IntakeContext) -> dict[str, str]:
-    return {location.location_id: location.name for location in await views.locations(ctx.uow())}
 
 
 @router.get("/balie", response_class=HTMLResponse)
