@@ -1,12 +1,14 @@
 """FastStream wiring: the broker, the subscriber with its ack policy and its
 redelivery of transient failures, and dead letters.
 
-A message whose handling fails for a transient reason (the database restarting,
-out of connections; see `loketkit.transient`) is neither dead-lettered nor
-refetched at once: its partition is paused, sought back to the message, and
-resumed after a delay that doubles per failure (0.5 s up to 30 s by default)
-and starts over after a success. The other partitions keep flowing meanwhile,
-and the consumer keeps polling, so it stays in its group.
+Messages come in batches: per partition, one transaction and one commit of the
+exact offsets applied (see `subscribe`). A batch whose handling fails for a
+transient reason (the database restarting, out of connections; see
+`loketkit.transient`) is neither dead-lettered nor refetched at once: its
+partition is paused, sought back to the batch's first message, and resumed
+after a delay that doubles per failure (0.5 s up to 30 s by default) and starts
+over after a success. The other partitions keep flowing meanwhile, and the
+consumer keeps polling, so it stays in its group.
 
 Input topics may include topic families (`contracts.topics.TopicPattern`, e.g. one
 inbound topic per organiser): the subscriber then subscribes by one regular
@@ -23,16 +25,16 @@ import logging
 from collections.abc import Sequence
 from typing import Any
 
-from aiokafka import ConsumerRecord, TopicPartition
+from aiokafka import AIOKafkaConsumer, ConsumerRebalanceListener, ConsumerRecord, TopicPartition
 from aiokafka.coordinator.assignors.range import RangePartitionAssignor
-from aiokafka.errors import IllegalStateError
+from aiokafka.errors import CommitFailedError, IllegalStateError
 from faststream import AckPolicy
 from faststream.kafka import KafkaBroker, KafkaMessage
 from faststream.kafka.prometheus import KafkaPrometheusMiddleware
 from prometheus_client import REGISTRY, Counter
 
 from contracts.topics import DEAD_LETTER, TopicPattern, TopicSpec, subscription_regex
-from loketkit.consumer import EventConsumer, Origin
+from loketkit.consumer import EventConsumer, Incoming, Origin
 from loketkit.kafka_security import PLAINTEXT, KafkaSecurity
 from loketkit.transient import Backoff, describe, is_transient
 
@@ -85,27 +87,26 @@ class PausingRedelivery:
     def succeeded(self, partition: TopicPartition) -> None:
         self._backoff.succeeded(partition)
 
-    async def later(self, msg: KafkaMessage, record: ConsumerRecord[Any, Any],
-                    error: BaseException) -> None:
-        partition = TopicPartition(record.topic, record.partition)
+    def later(self, kafka_consumer: Any, partition: TopicPartition, offset: int,
+              error: BaseException) -> None:
+        """Deliver `partition` again from `offset` after the partition's next delay."""
         delay = self._backoff.failed(partition)
-        REDELIVERIES.labels(self._service, record.topic).inc()
+        REDELIVERIES.labels(self._service, partition.topic).inc()
         # One line, no traceback and no values: the cause is the infrastructure's.
         log.warning(
             "%s: %s on %s[%d]@%d; partition paused, delivering it again in %.1f s",
-            self._service, describe(error), record.topic, record.partition, record.offset, delay,
+            self._service, describe(error), partition.topic, partition.partition, offset, delay,
         )
-        kafka_consumer = msg.consumer
-        pause = getattr(kafka_consumer, "pause", None)
-        if pause is not None:  # FastStream's in-memory test broker has no partitions
-            pause(partition)
-        await msg.nack()  # seeks back to this offset; FastStream's ack is a no-op after it
-        if pause is not None:
-            previous = self._timers.pop(partition, None)
-            if previous is not None:
-                previous.cancel()
-            self._timers[partition] = asyncio.get_running_loop().call_later(
-                delay, self._resume, kafka_consumer, partition)
+        if not isinstance(kafka_consumer, AIOKafkaConsumer):
+            return  # FastStream's in-memory test broker has no partitions
+        kafka_consumer.pause(partition)
+        # Seeking also drops what the fetcher had buffered beyond this offset.
+        kafka_consumer.seek(partition, offset)
+        previous = self._timers.pop(partition, None)
+        if previous is not None:
+            previous.cancel()
+        self._timers[partition] = asyncio.get_running_loop().call_later(
+            delay, self._resume, kafka_consumer, partition)
 
     def _resume(self, kafka_consumer: Any, partition: TopicPartition) -> None:
         self._timers.pop(partition, None)
@@ -119,20 +120,65 @@ class PausingRedelivery:
         self._timers.clear()
 
 
+class DrainBeforeRevoke(ConsumerRebalanceListener):  # type: ignore[misc]
+    """A rebalance waits for the batch in hand: it is applied and its offsets are
+    committed before its partitions go to another instance, so the new owner starts
+    after it (and drops by the inbox what a failed commit makes it see again)."""
+
+    def __init__(self) -> None:
+        self.working = asyncio.Lock()
+
+    async def on_partitions_revoked(self, revoked: Any) -> None:
+        async with self.working:
+            pass
+
+    async def on_partitions_assigned(self, assigned: Any) -> None:
+        pass
+
+
+def by_partition(
+    records: Sequence[ConsumerRecord[bytes, bytes]],
+) -> dict[TopicPartition, list[ConsumerRecord[bytes, bytes]]]:
+    """A fetched batch split per partition, each in offset order."""
+    split: dict[TopicPartition, list[ConsumerRecord[bytes, bytes]]] = {}
+    for record in records:
+        split.setdefault(TopicPartition(record.topic, record.partition), []).append(record)
+    return split
+
+
+async def commit_offsets(kafka_consumer: Any, offsets: dict[TopicPartition, int]) -> None:
+    """Commit exactly these offsets (the next record to read, per partition), not the
+    consumer's positions. The effects are durable already: if the partitions moved to
+    another instance meanwhile, it delivers them again and its inbox drops them."""
+    if not offsets or not isinstance(kafka_consumer, AIOKafkaConsumer):
+        return  # FastStream's in-memory test broker has no offsets
+    try:
+        await kafka_consumer.commit(offsets)
+    except (CommitFailedError, IllegalStateError) as error:
+        log.info("offsets not committed (%s): the partitions moved; their next owner "
+                 "skips what was applied here", type(error).__name__)
+
+
 def subscribe(
     broker: KafkaBroker, topics: Sequence[InputTopic], consumer: EventConsumer, group_id: str,
     topic_prefix: str = "", *, redelivery_first_seconds: float = 0.5,
-    redelivery_max_seconds: float = 30.0,
+    redelivery_max_seconds: float = 30.0, max_records: int = 500, batch_timeout_ms: int = 20,
 ) -> PausingRedelivery:
     """One subscriber (one consumer, one group membership) for all of a service's input
     topics, so joining the group costs one rebalance. The range assignor gives partition
     N of every input topic to the same instance: topics share keys (the service area) and
     partition counts, so one instance sees all of an area's requests and places, in
-    order. NACK_ON_ERROR: the offset is committed only after `consume` returns (effect
-    durable, or dead-lettered); a transient failure pauses the partition and delivers
-    the message again later (`PausingRedelivery`)."""
+    order.
+
+    It takes what the broker has in batches (up to `max_records`): per partition, one
+    transaction (`EventConsumer.consume_batch`: one inbox row per event, a failing
+    event split off and retried or dead-lettered alone), then one commit of the exact
+    offsets applied. Acks are manual: an offset is committed only after its effect is
+    durable. A transient failure pauses that partition and delivers it again from the
+    batch's first record later (`PausingRedelivery`); the other partitions go on."""
     redelivery = PausingRedelivery(consumer.service, redelivery_first_seconds,
                                    redelivery_max_seconds)
+    draining = DrainBeforeRevoke()
 
     explicit = tuple(topic for topic in topics if isinstance(topic, TopicSpec))
     patterns = tuple(topic for topic in topics if isinstance(topic, TopicPattern))
@@ -143,24 +189,35 @@ def subscribe(
         *names,
         pattern=pattern,
         group_id=group_id,
-        ack_policy=AckPolicy.NACK_ON_ERROR,
+        batch=True,
+        max_records=max_records,
+        batch_timeout_ms=batch_timeout_ms,
+        ack_policy=AckPolicy.MANUAL,
         auto_offset_reset="earliest",
         partition_assignment_strategy=(RangePartitionAssignor,),
+        listener=draining,
         title=f"{consumer.service}:inputs",
     )
-    async def on_message(msg: KafkaMessage) -> None:
-        record: ConsumerRecord[bytes, bytes] = msg.raw_message
-        try:
-            await consumer.consume(
-                record.value,
-                record.headers or (),
-                Origin(record.topic, record.partition, record.offset, record.key),
-            )
-        except Exception as error:
-            if not is_transient(error):
-                raise  # a defect of the consumer itself: FastStream logs it and nacks
-            await redelivery.later(msg, record, error)
-            return
-        redelivery.succeeded(TopicPartition(record.topic, record.partition))
+    async def on_batch(msg: KafkaMessage) -> None:
+        records: Sequence[ConsumerRecord[bytes, bytes]] = msg.raw_message
+        applied: dict[TopicPartition, int] = {}
+        async with draining.working:
+            for partition, batch in by_partition(records).items():
+                try:
+                    await consumer.consume_batch([
+                        Incoming(record.value, record.headers or (),
+                                 Origin(record.topic, record.partition, record.offset,
+                                        record.key))
+                        for record in batch])
+                except Exception as error:  # noqa: BLE001 - nothing of it is committed
+                    if not is_transient(error):  # the kind only: texts may quote values
+                        log.error("%s: %s applying %s[%d] (a defect); delivering it again "
+                                  "later", consumer.service, describe(error),
+                                  partition.topic, partition.partition)
+                    redelivery.later(msg.consumer, partition, batch[0].offset, error)
+                    continue
+                redelivery.succeeded(partition)
+                applied[partition] = batch[-1].offset + 1
+            await commit_offsets(msg.consumer, applied)
 
     return redelivery

@@ -243,7 +243,9 @@ def assemble(
         subscribe(infra.broker, input_topics, consumer, settings.consumer_group,
                   settings.kafka_topic_prefix,
                   redelivery_first_seconds=settings.redelivery_first_seconds,
-                  redelivery_max_seconds=settings.redelivery_max_seconds)
+                  redelivery_max_seconds=settings.redelivery_max_seconds,
+                  max_records=settings.consumer_batch_max_records,
+                  batch_timeout_ms=settings.consumer_batch_timeout_ms)
 
     @asynccontextmanager
     async def lifespan(app: FastAPI) -> AsyncIterator[None]:

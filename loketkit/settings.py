@@ -46,6 +46,10 @@ class ServiceSettings(BaseSettings):
     # the message again after a delay that doubles from the first to the max.
     redelivery_first_seconds: float = 0.5
     redelivery_max_seconds: float = 30.0
+    # Consumers take up to this many records per fetch and apply them per partition in
+    # one transaction with one offset commit; an idle fetch waits this long for more.
+    consumer_batch_max_records: int = 500
+    consumer_batch_timeout_ms: int = 20
     # Publishing to the dead-letter topic is retried this often before moving on.
     dead_letter_attempts: int = 5
     # How often loket_consumer_lag is read from the broker.
