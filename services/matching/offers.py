@@ -38,7 +38,9 @@ from services.matching.domain.model import (
 from services.matching.domain.ranking import CandidateKey, Ranking
 from services.matching.ports import MatchingUnitOfWork
 
-CANDIDATE_PAGE = 50
+# The best candidate usually fits: read a few first, then more per page (each read
+# candidate is decoded, so a large first page mostly decodes requests never used).
+FIRST_CANDIDATE_PAGE, MAX_CANDIDATE_PAGE = 4, 64
 
 
 class Offers:
@@ -152,16 +154,16 @@ class Offers:
         rules = await self.rules(place.service_area)
         reserved = (await self.ranking(place.service_area)).reserves_next_place(
             await self.location(place))
-        offset = 0
+        offset, limit = 0, FIRST_CANDIDATE_PAGE
         while True:
             page = await self.uow.requests.candidates_for(
-                place, priority_first=reserved, offset=offset, limit=CANDIDATE_PAGE)
+                place, priority_first=reserved, offset=offset, limit=limit)
             for request in page:
                 if (fit := fit_of(request, place, rules)) is not None:
                     return await self.propose(request, place, fit)
-            if len(page) < CANDIDATE_PAGE:
+            if len(page) < limit:
                 return None
-            offset += CANDIDATE_PAGE
+            offset, limit = offset + limit, min(limit * 4, MAX_CANDIDATE_PAGE)
 
     async def offer_to(self, request: WaitingRequest | None) -> Match | None:
         """The best open place the request waits for, if any."""

@@ -1,5 +1,5 @@
 """Matching's database for the benchmarks: the local PostgreSQL, a database
-`matching_bench` migrated as in production, emptied and filled in bulk.
+`matching_handlers_bench` migrated as in production, emptied and filled in bulk.
 
 Seeding goes around the repositories on purpose: SQLAlchemy core `insert()` with
 many rows per statement, in batches, with the candidate keys computed by the same
@@ -35,7 +35,7 @@ from services.matching.domain.ranking import Ranking
 from tools.bench.area import Area
 from tools.infra.postgres import create_database, ensure_postgres
 
-DATABASE = "matching_bench"
+DATABASE = "matching_handlers_bench"
 BATCH = 5000
 EMPTIED = ("requests", "request_locations", "places", "matches", "closed_locations", "locations",
            "enrolments", "area_rankings", "rounds", "outbox", "processed_events")
