@@ -83,21 +83,17 @@ def pick_in_force(
 
 
 class SqlAreaSettingsStore:
+    """Lives for one transaction (one unit of work): an area's versions are read once
+    and kept, so a batch of events asks the database once per area."""
+
     def __init__(self, session: AsyncSession) -> None:
         self._session = session
+        self._versions: dict[str, list[AreaSettingsVersion]] = {}
 
     async def in_force(self, service_area: str, at: datetime) -> AreaSettingsVersion | None:
-        row = (
-            await self._session.execute(
-                select(AreaSettingsRow)
-                .where(col(AreaSettingsRow.service_area) == service_area)
-                .where(col(AreaSettingsRow.effective_from) <= at)
-                .order_by(col(AreaSettingsRow.effective_from).desc(),
-                          col(AreaSettingsRow.version).desc())
-                .limit(1)
-            )
-        ).scalar_one_or_none()
-        return _version(row) if row else None
+        if service_area not in self._versions:
+            self._versions[service_area] = await self.history(service_area)
+        return pick_in_force(self._versions[service_area], at)
 
     async def history(self, service_area: str) -> list[AreaSettingsVersion]:
         rows = (
@@ -111,6 +107,7 @@ class SqlAreaSettingsStore:
 
     async def add(self, version: AreaSettingsVersion) -> None:
         self._session.add(AreaSettingsRow(**version.model_dump()))
+        self._versions.pop(version.service_area, None)
 
     async def latest_version(self, service_area: str) -> int:
         found = await self._session.scalar(

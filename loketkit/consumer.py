@@ -227,10 +227,11 @@ class EventConsumer:
         outcomes: list[str] = []
         seen: set[tuple[str, str]] = set()
         async with self._uow_factory() as uow:
+            applied_before = await uow.applied_among([decoded.event for decoded in batch])
             for decoded in batch:
                 event = decoded.event
                 identity = (event.source, event.id)
-                if identity in seen or await uow.already_applied(event):
+                if identity in seen or identity in applied_before:
                     outcomes.append("duplicate")
                     continue
                 seen.add(identity)

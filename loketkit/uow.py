@@ -16,12 +16,12 @@ in the same transaction as the effect, without handlers knowing.
 from __future__ import annotations
 
 import abc
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
 from datetime import datetime, timedelta
 from types import TracebackType
 from typing import Protocol, Self
 
-from sqlalchemy import delete, select
+from sqlalchemy import delete, select, tuple_
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 from sqlmodel import col
 
@@ -80,6 +80,10 @@ class UnitOfWork(Protocol):
 
     async def already_applied(self, event: CloudEvent) -> bool: ...
 
+    async def applied_among(self, events: Sequence[CloudEvent]) -> set[tuple[str, str]]:
+        """The (source, id) of those events applied before: one look for a batch."""
+        ...
+
     async def mark_applied(self, event: CloudEvent) -> None: ...
 
     async def commit(self) -> None: ...
@@ -105,6 +109,13 @@ class BaseUnitOfWork(abc.ABC):
         event = new_event(data, source=self.source, caused_by=caused_by)
         self.pending_events.append(event)
         return event
+
+    async def applied_among(self, events: Sequence[CloudEvent]) -> set[tuple[str, str]]:
+        return {(event.source, event.id) for event in events
+                if await self.already_applied(event)}
+
+    @abc.abstractmethod
+    async def already_applied(self, event: CloudEvent) -> bool: ...
 
     @property
     def nested(self) -> bool:
@@ -235,6 +246,15 @@ class SqlUnitOfWork(BaseUnitOfWork):
     async def already_applied(self, event: CloudEvent) -> bool:
         found = await self.session.get(ProcessedEvent, (event.source, event.id))
         return found is not None
+
+    async def applied_among(self, events: Sequence[CloudEvent]) -> set[tuple[str, str]]:
+        if not events:
+            return set()
+        rows = await self.session.execute(
+            select(col(ProcessedEvent.source), col(ProcessedEvent.event_id)).where(
+                tuple_(col(ProcessedEvent.source), col(ProcessedEvent.event_id)).in_(
+                    [(event.source, event.id) for event in events])))
+        return {(source, event_id) for source, event_id in rows.all()}
 
     async def mark_applied(self, event: CloudEvent) -> None:
         self.session.add(ProcessedEvent(source=event.source, event_id=event.id,

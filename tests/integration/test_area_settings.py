@@ -79,6 +79,22 @@ async def test_in_force_by_date_and_history_in_version_order(
         assert history[0].recorded_by == "test"
 
 
+async def test_a_version_added_in_a_unit_of_work_is_in_force_in_it_at_once(
+    settings_db: async_sessionmaker[AsyncSession],
+) -> None:
+    """The store keeps an area's versions for the unit of work (a batch of events reads
+    them once); one it adds itself counts from then on."""
+    area = "added-in-batch"
+    async with uow_of(settings_db) as uow:
+        await uow.area_settings.add(version(area, 1, NOW - timedelta(days=10), 3))
+        await uow.commit()
+    async with uow_of(settings_db) as uow:
+        assert (await settings_in_force(uow, DemoSettings, area, NOW)).max_offers == 3
+        await uow.area_settings.add(version(area, 2, NOW - timedelta(days=1), 6))
+        assert (await settings_in_force(uow, DemoSettings, area, NOW)).max_offers == 6
+        await uow.commit()
+
+
 async def test_a_version_number_is_stored_once(
     settings_db: async_sessionmaker[AsyncSession],
 ) -> None:

@@ -288,6 +288,30 @@ async def test_a_location_knows_its_tier_and_counts_its_children(uow: MatchingUn
     assert found["loc-new"] == KnownLocation(location_id="loc-new")
 
 
+async def test_a_location_read_in_a_batch_counts_the_children_enrolled_later_in_it(
+    uow: MatchingUnitOfWork,
+) -> None:
+    """A batch of events is one unit of work: a location read early in it (and kept)
+    still counts a child enrolled, declared or ended later in the same batch."""
+    async with uow:
+        before = (await uow.locations.get_many(["loc-a"]))["loc-a"]
+        await uow.locations.register(KnownLocation(location_id="loc-a", municipality_nis="13053",
+                                                   subsidy_tier="plus"))
+        registered = (await uow.locations.get_many(["loc-a"]))["loc-a"]
+        await uow.locations.enrol("placed-1", "loc-a", True)
+        enrolled = (await uow.locations.get_many(["loc-a"]))["loc-a"]
+        await uow.locations.replace_declared("loc-a", [("e1", False), ("e2", False)])
+        declared = (await uow.locations.get_many(["loc-a"]))["loc-a"]
+        await uow.locations.end_enrolment("placed-1")
+        ended = (await uow.locations.get_many(["loc-a"]))["loc-a"]
+        await uow.commit()
+    assert (before.subsidy_tier, before.enrolled) == ("basic", 0)
+    assert (registered.subsidy_tier, registered.enrolled) == ("plus", 0)
+    assert (enrolled.enrolled, enrolled.priority_enrolled) == (1, 1)
+    assert (declared.enrolled, declared.priority_enrolled) == (3, 1)
+    assert (ended.enrolled, ended.priority_enrolled) == (2, 0)
+
+
 async def test_an_area_remembers_the_rules_its_keys_were_computed_with(
     uow: MatchingUnitOfWork,
 ) -> None:

@@ -304,10 +304,16 @@ class SqlClosureRepository:
 
 
 class SqlLocationRepository:
+    """Lives for one transaction: locations read are kept (a batch of places at one
+    location counts its children once), and forgotten when this repository changes
+    them. Only this repository writes locations and enrolments."""
+
     def __init__(self, session: AsyncSession) -> None:
         self._session = session
+        self._read: dict[str, KnownLocation] = {}
 
     async def register(self, location: KnownLocation) -> None:
+        self._read.pop(location.location_id, None)
         await self._session.merge(LocationRecord(
             location_id=location.location_id, municipality_nis=location.municipality_nis,
             subsidy_tier=location.subsidy_tier))
@@ -315,7 +321,13 @@ class SqlLocationRepository:
     async def get_many(self, location_ids: Sequence[str]) -> dict[str, KnownLocation]:
         """The locations with their children counted; one not announced yet is a
         basic-tier location without children."""
-        ids = list(dict.fromkeys(location_ids))
+        wanted = list(dict.fromkeys(location_ids))
+        missing = [location_id for location_id in wanted if location_id not in self._read]
+        if missing:
+            self._read.update(await self._read_many(missing))
+        return {location_id: self._read[location_id] for location_id in wanted}
+
+    async def _read_many(self, ids: list[str]) -> dict[str, KnownLocation]:
         known = {
             record.location_id: record for record in (await self._session.execute(
                 select(LocationRecord).where(col(LocationRecord.location_id).in_(ids))
@@ -339,12 +351,14 @@ class SqlLocationRepository:
         return found
 
     async def enrol(self, enrolment_id: str, location_id: str, priority_group: bool) -> None:
+        self._read.clear()
         await self._session.merge(EnrolmentRecord(
             enrolment_id=enrolment_id, location_id=location_id,
             priority_group=priority_group, declared=False))
 
     async def replace_declared(self, location_id: str,
                                enrolments: Sequence[tuple[str, bool]]) -> None:
+        self._read.clear()
         await self._session.execute(
             delete(EnrolmentRecord).where(col(EnrolmentRecord.location_id) == location_id,
                                           col(EnrolmentRecord.declared)))
@@ -354,6 +368,7 @@ class SqlLocationRepository:
                 priority_group=priority_group, declared=True))
 
     async def end_enrolment(self, enrolment_id: str) -> None:
+        self._read.clear()  # (the enrolment's location is not known here)
         await self._session.execute(
             delete(EnrolmentRecord).where(col(EnrolmentRecord.enrolment_id) == enrolment_id))
 
