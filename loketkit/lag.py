@@ -74,48 +74,80 @@ class ConsumerLagMonitor:
         self._groups = groups
         self._interval = interval_seconds
         self._task: asyncio.Task[None] | None = None
+        self._admin: AIOKafkaAdminClient | None = None
+        self._offsets: AIOKafkaConsumer | None = None
+
+    async def _clients(self) -> tuple[AIOKafkaAdminClient, AIOKafkaConsumer]:
+        """Kept open between refreshes: each new connection costs a SASL handshake
+        (a salted-password derivation), which is not free on a busy machine."""
+        if self._admin is None or self._offsets is None:
+            admin = AIOKafkaAdminClient(bootstrap_servers=self._bootstrap,
+                                        client_id=f"loket-{self._service}-lag",
+                                        **self._security.aiokafka())
+            offsets = AIOKafkaConsumer(bootstrap_servers=self._bootstrap, group_id=None,
+                                       client_id=f"loket-{self._service}-lag",
+                                       **self._security.aiokafka())
+            try:
+                await admin.start()
+                await offsets.start()
+            except BaseException:
+                await self._close(admin, offsets)
+                raise
+            self._admin, self._offsets = admin, offsets
+        return self._admin, self._offsets
+
+    @staticmethod
+    async def _close(admin: AIOKafkaAdminClient | None,
+                     offsets: AIOKafkaConsumer | None) -> None:
+        if offsets is not None:
+            with contextlib.suppress(Exception):
+                await offsets.stop()
+        if admin is not None:
+            with contextlib.suppress(Exception):
+                await admin.close()
 
     async def refresh(self) -> dict[TopicPartition, int]:
         """Read committed and end offsets once and set the gauge; returns the lag."""
-        lag: dict[TopicPartition, int] = {}
         groups = {group: list(topics) for group, topics in self._groups().items() if topics}
         if not groups:
-            return lag
-        admin = AIOKafkaAdminClient(bootstrap_servers=self._bootstrap,
-                                    client_id=f"loket-{self._service}-lag",
-                                    **self._security.aiokafka())
-        offsets = AIOKafkaConsumer(bootstrap_servers=self._bootstrap, group_id=None,
-                                   client_id=f"loket-{self._service}-lag",
-                                   **self._security.aiokafka())
-        await admin.start()
+            return {}
+        admin, offsets = await self._clients()
         try:
-            await offsets.start()
-            if any(is_pattern(topic) for topics in groups.values() for topic in topics):
-                existing = await admin.list_topics()
-                groups = {group: resolve(topics, existing) for group, topics in groups.items()}
-            for group, topics in groups.items():
-                if not topics:
-                    continue
-                described = await admin.describe_topics(topics)
-                partitions = [TopicPartition(topic["topic"], p["partition"])
-                              for topic in described if not topic["error_code"]
-                              for p in topic["partitions"]]
-                if not partitions:
-                    continue
-                committed = await admin.list_consumer_group_offsets(group, partitions=partitions)
-                ends = await offsets.end_offsets(partitions)
-                beginnings = await offsets.beginning_offsets(partitions)
-                for partition in partitions:
-                    done = committed.get(partition)
-                    start = done.offset if done is not None and done.offset >= 0 else (
-                        beginnings[partition])
-                    lag[partition] = max(ends[partition] - start, 0)
-        finally:
-            await offsets.stop()
-            await admin.close()
+            lag = await self._read(admin, offsets, groups)
+        except BaseException:
+            # Start over with fresh connections next time (the broker may have moved).
+            await self._close(admin, offsets)
+            self._admin = self._offsets = None
+            raise
         for partition, value in lag.items():
             CONSUMER_LAG.labels(self._service, partition.topic, str(partition.partition)).set(
                 value)
+        return lag
+
+    @staticmethod
+    async def _read(admin: AIOKafkaAdminClient, offsets: AIOKafkaConsumer,
+                    groups: dict[str, list[str]]) -> dict[TopicPartition, int]:
+        lag: dict[TopicPartition, int] = {}
+        if any(is_pattern(topic) for topics in groups.values() for topic in topics):
+            existing = await admin.list_topics()
+            groups = {group: resolve(topics, existing) for group, topics in groups.items()}
+        for group, topics in groups.items():
+            if not topics:
+                continue
+            described = await admin.describe_topics(topics)
+            partitions = [TopicPartition(topic["topic"], p["partition"])
+                          for topic in described if not topic["error_code"]
+                          for p in topic["partitions"]]
+            if not partitions:
+                continue
+            committed = await admin.list_consumer_group_offsets(group, partitions=partitions)
+            ends = await offsets.end_offsets(partitions)
+            beginnings = await offsets.beginning_offsets(partitions)
+            for partition in partitions:
+                done = committed.get(partition)
+                start = done.offset if done is not None and done.offset >= 0 else (
+                    beginnings[partition])
+                lag[partition] = max(ends[partition] - start, 0)
         return lag
 
     async def start(self) -> None:
@@ -128,6 +160,8 @@ class ConsumerLagMonitor:
             with contextlib.suppress(asyncio.CancelledError):
                 await self._task
             self._task = None
+        await self._close(self._admin, self._offsets)
+        self._admin = self._offsets = None
 
     async def _run(self) -> None:
         failing = False

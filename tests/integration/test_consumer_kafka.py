@@ -178,7 +178,10 @@ async def test_consumer_lag_per_topic_and_partition_is_a_gauge(infra: Infra) -> 
         await committer.commit({TopicPartition(topic.name, 0): 2})
     finally:
         await committer.stop()
-    lag = await monitor.refresh()
+    try:  # the second refresh reuses the monitor's connections
+        lag = await monitor.refresh()
+    finally:
+        await monitor.stop()
     assert lag[TopicPartition(topic.name, 0)] == 1
     assert REGISTRY.get_sample_value("loket_consumer_lag", {
         "service": "consumer-it", "topic": topic.name, "partition": "0"}) == 1
