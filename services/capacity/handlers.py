@@ -548,12 +548,9 @@ async def apply_declaration(
         )
         for each in declared
     ]
-    taken = []
-    for enrolment in enrolments:
-        found = await uow.enrolments.get(enrolment.enrolment_id)
-        if found is not None and (found.location_id != location.location_id
-                                  or found.source is EnrolmentSource.LOKET):
-            taken.append(found)
+    taken = [found for found in await uow.enrolments.get_many(e.enrolment_id for e in enrolments)
+             if found.location_id != location.location_id
+             or found.source is EnrolmentSource.LOKET]
     check_declared(location, enrolments, taken)
     await uow.enrolments.replace_declared(location.location_id, enrolments)
     uow.emit(

@@ -61,6 +61,10 @@ class FreePlaceRepository(Protocol):
 class EnrolmentRepository(Protocol):
     async def get(self, enrolment_id: str) -> Enrolment | None: ...
 
+    async def get_many(self, enrolment_ids: Iterable[str]) -> list[Enrolment]:
+        """Those of the ids that exist, in one read."""
+        ...
+
     async def at_location(self, location_id: str) -> list[Enrolment]:
         """Every enrolment of the location, ended ones too, by start date then id."""
         ...

@@ -140,6 +140,9 @@ class SqlEnrolmentRepository:
         record = await self._session.get(EnrolmentRecord, enrolment_id)
         return None if record is None else Enrolment.model_validate(record, from_attributes=True)
 
+    async def get_many(self, enrolment_ids: Iterable[str]) -> list[Enrolment]:
+        return await self._where(col(EnrolmentRecord.enrolment_id).in_(list(enrolment_ids)))
+
     async def _where(self, condition: ColumnElement[bool]) -> list[Enrolment]:
         records = await self._session.scalars(
             select(EnrolmentRecord).where(condition)

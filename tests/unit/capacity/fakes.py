@@ -89,6 +89,10 @@ class FakeEnrolmentRepository:
     async def get(self, enrolment_id: str) -> Enrolment | None:
         return self.enrolments.get(enrolment_id)
 
+    async def get_many(self, enrolment_ids: Iterable[str]) -> list[Enrolment]:
+        return self._sorted(self.enrolments[each] for each in set(enrolment_ids)
+                            if each in self.enrolments)
+
     def _sorted(self, found: Iterable[Enrolment]) -> list[Enrolment]:
         return sorted(found, key=lambda e: (e.start_date, e.enrolment_id))
 
