@@ -16,7 +16,7 @@ from loketkit.area_settings import AreaSettingsVersion, pick_in_force
 from loketkit.audit import AuditRow
 from loketkit.auth import Caller
 from loketkit.bus import CommandBus
-from loketkit.consumer import EventConsumer, Origin
+from loketkit.consumer import EventConsumer, Incoming, Origin
 from loketkit.db import StoredAnswer
 from loketkit.ids import utcnow
 from loketkit.mail import Notice
@@ -252,6 +252,16 @@ async def deliver_raw(
 ) -> str:
     """A message as Kafka would hand it to the service; returns what happened."""
     return await consumer.consume(value, headers, Origin(topic, 0, next(_offsets), key))
+
+
+async def deliver_batch(consumer: EventConsumer, events: Sequence[CloudEvent],
+                        topic: str = "test-topic") -> list[str]:
+    """Events as one batch from one partition (one unit of work); what happened to each."""
+    messages = []
+    for event in events:
+        key, value, headers = to_kafka(event)
+        messages.append(Incoming(value, headers, Origin(topic, 0, next(_offsets), key)))
+    return await consumer.consume_batch(messages)
 
 
 async def deliver_event(consumer: EventConsumer, event: CloudEvent,

@@ -1,9 +1,15 @@
-"""Facts over SQL: each fact becomes one row, and a repeated fact changes nothing."""
+"""Facts over SQL: each fact becomes one row, and a repeated fact changes nothing.
+
+Facts are written when the unit of work flushes or commits, one statement per
+fact table for the whole batch of events, not one per fact."""
 
 from __future__ import annotations
 
+from collections import defaultdict
 from datetime import date
+from typing import Any
 
+from sqlalchemy import Table
 from sqlalchemy.dialects.postgresql import insert
 from sqlalchemy.ext.asyncio import AsyncSession
 
@@ -13,21 +19,35 @@ from services.reporting.domain.facts import Fact
 from services.reporting.domain.model import WaitingTimes
 from services.reporting.domain.report import CountedFacts
 
+MAX_PARAMETERS = 30_000
+
 
 class SqlFactRepository:
     def __init__(self, session: AsyncSession) -> None:
         self._session = session
+        self._pending: dict[Table, list[dict[str, Any]]] = defaultdict(list)
 
     async def add(self, fact: Fact) -> None:
-        # The primary key is the fact's natural id: the first arrival wins, a
-        # repeat (new event id, same fact) is silently dropped.
-        statement = insert(table_of(type(fact))).values(fact.model_dump())
-        await self._session.execute(statement.on_conflict_do_nothing())
+        self._pending[table_of(type(fact))].append(fact.model_dump())
+
+    async def write(self) -> None:
+        """The facts added since the last write, one multi-row statement per table. The
+        primary key is the fact's natural id: the first arrival wins, a repeat (new
+        event id, same fact; also within the batch) is silently dropped."""
+        pending, self._pending = self._pending, defaultdict(list)
+        for table, rows in pending.items():
+            # PostgreSQL takes at most 32,767 parameters in one statement.
+            per_statement = max(1, MAX_PARAMETERS // len(table.columns))
+            for start in range(0, len(rows), per_statement):
+                chunk = rows[start:start + per_statement]
+                await self._session.execute(insert(table).values(chunk).on_conflict_do_nothing())
 
     async def counted_facts(
         self, on: date, municipality_nis: str | None = None
     ) -> list[CountedFacts]:
+        await self.write()
         return await counted_facts(self._session, on, municipality_nis)
 
     async def waiting_times(self, municipality_nis: str | None = None) -> list[WaitingTimes]:
+        await self.write()
         return await waiting_times(self._session, municipality_nis)

@@ -76,6 +76,17 @@ class FigureRules:
         assert (geel.requests_submitted, laakdal.proposals, laakdal.free_places) == (1, 1, 1)
         assert (laakdal.locations, laakdal.closures) == (1, 1)
 
+    async def test_a_batch_records_each_fact_once_even_when_it_repeats_inside(
+        self, reporting: Reporting
+    ) -> None:
+        outcomes = await reporting.apply_batch(
+            submitted("req-1"), freed("place-1"), submitted("req-1"),
+            proposed("match-1", "req-1", "place-1"), freed("place-1"), submitted("req-2"))
+        assert outcomes == ["applied"] * 6
+        geel, laakdal = await reporting.figures(GEEL), await reporting.figures(LAAKDAL)
+        assert (geel.requests_submitted, geel.requests_open) == (2, 1)
+        assert (laakdal.proposals, laakdal.free_places) == (1, 1)
+
     async def test_the_first_arrival_of_a_fact_wins(self, reporting: Reporting) -> None:
         # The same request id again, from another municipality: still counted where it came first.
         await reporting.apply(submitted("req-1", GEEL), submitted("req-1", LAAKDAL))

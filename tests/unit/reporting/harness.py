@@ -12,9 +12,9 @@ from datetime import date
 
 from fastapi import FastAPI
 
-from contracts import CloudEvent, EventData
+from contracts import CloudEvent, EventData, new_event
 from loketkit.ids import Clock, utcnow
-from loketkit.testing import RecordingDeadLetters, deliver, deliver_event
+from loketkit.testing import RecordingDeadLetters, deliver, deliver_batch, deliver_event
 from services.reporting import handlers
 from services.reporting.adapters.reference import load_municipalities
 from services.reporting.bootstrap import bootstrap
@@ -39,6 +39,11 @@ class Reporting:
 
     async def apply(self, *payloads: EventData) -> list[str]:
         return [await deliver(self.app.state.consumer, data) for data in payloads]
+
+    async def apply_batch(self, *payloads: EventData) -> list[str]:
+        """The payloads as one batch off the broker: one unit of work."""
+        events = [new_event(data, source="/test") for data in payloads]
+        return await deliver_batch(self.app.state.consumer, events)
 
     async def deliver(self, event: CloudEvent) -> str:
         return await deliver_event(self.app.state.consumer, event)
