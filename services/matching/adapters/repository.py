@@ -11,6 +11,7 @@ from datetime import date, datetime
 from typing import cast
 
 from sqlalchemy import Select, and_, delete, func, or_, select, update
+from sqlalchemy.dialects.postgresql import insert
 from sqlalchemy.ext.asyncio import AsyncSession
 from sqlmodel import col
 
@@ -362,10 +363,17 @@ class SqlLocationRepository:
         await self._session.execute(
             delete(EnrolmentRecord).where(col(EnrolmentRecord.location_id) == location_id,
                                           col(EnrolmentRecord.declared)))
-        for enrolment_id, priority_group in enrolments:
-            await self._session.merge(EnrolmentRecord(
-                enrolment_id=enrolment_id, location_id=location_id,
-                priority_group=priority_group, declared=True))
+        rows = [{"enrolment_id": enrolment_id, "location_id": location_id,
+                 "priority_group": priority_group, "declared": True}
+                for enrolment_id, priority_group in dict(enrolments).items()]
+        if not rows:
+            return
+        # One statement for the list; a child the loket placed here becomes declared.
+        upsert = insert(EnrolmentRecord).values(rows)
+        await self._session.execute(upsert.on_conflict_do_update(
+            index_elements=[col(EnrolmentRecord.enrolment_id)],
+            set_={"location_id": upsert.excluded.location_id,
+                  "priority_group": upsert.excluded.priority_group, "declared": True}))
 
     async def end_enrolment(self, enrolment_id: str) -> None:
         self._read.clear()  # (the enrolment's location is not known here)
