@@ -18,6 +18,7 @@ keeps it down to the operator's health, readiness and metrics routes.
 from __future__ import annotations
 
 import asyncio
+import time
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, field
 from enum import StrEnum
@@ -34,6 +35,7 @@ from loketkit.errors import DomainError, NotFound
 # Asymmetric algorithms only: an issuer's public keys can never sign an HS256 token.
 ALGORITHMS = ["RS256", "RS384", "RS512", "PS256", "ES256", "ES384"]
 CLOCK_SKEW_SECONDS = 30
+KEYS_LIFESPAN_SECONDS = 3600  # an issuer's keys are fetched again after this
 
 
 class Role(StrEnum):
@@ -143,6 +145,7 @@ class OidcVerifier:
         self.audience = audience
         self._base = (discovery_url or self.issuer).rstrip("/")
         self._jwks: jwt.PyJWKClient | None = None
+        self._keys_by_id: dict[str, tuple[Any, float]] = {}  # kid -> (key, when fetched)
 
     def _keys(self) -> jwt.PyJWKClient:
         if self._jwks is None:
@@ -151,16 +154,26 @@ class OidcVerifier:
             jwks_uri = str(document["jwks_uri"])
             if self._base != self.issuer:  # fetch the keys the same way as the document
                 jwks_uri = jwks_uri.replace(self.issuer, self._base, 1)
-            self._jwks = jwt.PyJWKClient(jwks_uri, cache_keys=True, lifespan=3600)
+            self._jwks = jwt.PyJWKClient(jwks_uri, cache_keys=True,
+                                         lifespan=KEYS_LIFESPAN_SECONDS)
         return self._jwks
 
-    def _verify(self, token: str) -> Caller:
-        key = self._keys().get_signing_key_from_jwt(token)
-        return decode(token, key.key, self.issuer, self.audience)
+    def _fetch_key(self, token: str) -> Any:
+        return self._keys().get_signing_key_from_jwt(token).key
 
     async def verify(self, token: str) -> Caller:
-        # PyJWKClient fetches with urllib: keep the event loop free.
-        return await asyncio.to_thread(self._verify, token)
+        kid = jwt.get_unverified_header(token).get("kid")
+        known = self._keys_by_id.get(kid) if isinstance(kid, str) else None
+        now = time.monotonic()
+        if known is not None and now - known[1] < KEYS_LIFESPAN_SECONDS:
+            key = known[0]
+        else:
+            # PyJWKClient fetches with urllib: off the event loop, and only for a key not
+            # seen yet (first use, rotation) or kept an hour; a thread per request cost.
+            key = await asyncio.to_thread(self._fetch_key, token)
+            if isinstance(kid, str):
+                self._keys_by_id[kid] = (key, now)
+        return decode(token, key, self.issuer, self.audience)
 
 
 class StaticKeyVerifier:
