@@ -175,14 +175,7 @@ class EventConsumer:
                 undecodable.append((index, decoded))
             elif decoded is not None:
                 todo.append((index, decoded))
-        try:
-            together = await self._apply_together([decoded for _, decoded in todo])
-        except Exception as error:  # noqa: BLE001 - fall back to one by one, below
-            if is_transient(error):
-                raise
-            log.warning("%s: a batch of %d events failed (%s); applying them one by one",
-                        self.service, len(todo), describe(error))
-            together = [await self._apply_with_retries(decoded) for _, decoded in todo]
+        together = await self._apply_splitting([decoded for _, decoded in todo])
         for (index, _), outcome in zip(todo, together, strict=True):
             outcomes[index] = outcome
         # Dead letters last: if the batch raised a transient error above, none was sent
@@ -190,6 +183,22 @@ class EventConsumer:
         for index, refused in undecodable:
             outcomes[index] = await self._dead_letter(messages[index], refused, attempts=0)
         return outcomes
+
+    async def _apply_splitting(self, batch: list[_Decoded]) -> list[str]:
+        """Together in one unit of work; if that fails, one by one, so only the bad one
+        is retried or dead-lettered (and a lone message goes straight to its retries)."""
+        if not batch:
+            return []
+        if len(batch) == 1:
+            return [await self._apply_with_retries(batch[0])]
+        try:
+            return await self._apply_together(batch)
+        except Exception as error:  # noqa: BLE001 - fall back to one by one, below
+            if is_transient(error):
+                raise
+            log.warning("%s: a batch of %d events failed (%s); applying them one by one",
+                        self.service, len(batch), describe(error))
+            return [await self._apply_with_retries(decoded) for decoded in batch]
 
     def _decode(self, message: Incoming) -> _Decoded | Exception | None:
         try:
