@@ -2,16 +2,27 @@
 
 from __future__ import annotations
 
+import asyncio
 import re
 import time
 import uuid
+from collections import Counter
 from collections.abc import Callable
-from datetime import date, timedelta
+from datetime import UTC, date, datetime, timedelta
 from typing import Any, TypeVar
 
+import asyncpg
 import httpx
+from aiokafka import AIOKafkaProducer
+from sqlalchemy.engine import make_url
 
-from contracts.topics import TopicSpec
+from contracts import CloudEvent, new_event, to_kafka
+from contracts.events import MatchProposed, PlaceFreed
+from contracts.topics import MATCHES, TopicSpec, organiser_inbound_topic
+from loketkit.kafka_security import KafkaSecurity
+from tests.kafka_helpers import Record, collect
+from tools.infra import Infra, kafka_principals
+from tools.infra.kafka_principals import ADMIN_SECURITY
 from tools.processes import ServiceProcess
 
 T = TypeVar("T")
@@ -203,3 +214,125 @@ class RouteAccounts:
             if method in ("*", request.method) and re.fullmatch(pattern, path):
                 return account
         return default
+
+
+# ---- bursts, crashes and proposals (tests/e2e/test_crash.py, test_rebalance.py) ----------
+
+
+async def publish_events(bootstrap: str, messages: list[tuple[str, CloudEvent]],
+                         security: KafkaSecurity = ADMIN_SECURITY) -> None:
+    """Publishes (topic, event) pairs in this order through one producer, as one burst,
+    keyed by the event's service area; returns once the broker acknowledged them all."""
+    producer = AIOKafkaProducer(bootstrap_servers=bootstrap, acks="all", **security.aiokafka())
+    await producer.start()
+    try:
+        sent = []
+        for name, event in messages:
+            key, value, headers = to_kafka(event)
+            sent.append(await producer.send(name, value, key=key, headers=list(headers)))
+        await asyncio.gather(*sent)
+    finally:
+        await producer.stop()
+
+
+def announced_place(location_id: str, place_id: str, service_area: str = "kempen-gml",
+                    municipality_nis: str = "13053") -> PlaceFreed:
+    """A free place for the whole week from START, as an organiser's system announces it."""
+    return PlaceFreed(
+        service_area=service_area, place_id=place_id, location_id=location_id,
+        municipality_nis=municipality_nis, available_from=START, day_parts=list(FULL_WEEK),
+        min_age_months=0, max_age_months=36, freed_at=datetime.now(UTC))
+
+
+async def announce_places(bootstrap: str, location_id: str, count: int,
+                          organiser: str = "org-zonneke") -> list[str]:
+    """`count` free places at the location, announced in one burst on the organiser's own
+    inbound topic, signed in as the organiser (its system, not the loket's HTTP API)."""
+    place_ids = [f"{organiser[4:8]}-{uuid.uuid4().hex[:12]}" for _ in range(count)]
+    inbound = organiser_inbound_topic(organiser, TOPIC_PREFIX)
+    await publish_events(bootstrap, [
+        (inbound, new_event(announced_place(location_id, place_id),
+                            source=f"urn:organiser:{organiser}"))
+        for place_id in place_ids], security=kafka_principals.security(organiser))
+    return place_ids
+
+
+def is_running(service: ServiceProcess) -> bool:
+    return service.process is not None and service.process.poll() is None
+
+
+def ensure_running(service: ServiceProcess) -> None:
+    """Starts the service again if a test stopped or killed it (and waits until ready),
+    so the session's later tests find the whole system up."""
+    if not is_running(service):
+        service.start()
+    service.wait_ready()
+
+
+async def proposals_of(bootstrap: str, location_ids: set[str], place_ids: set[str],
+                       wait_seconds: float = 120.0, settle: float = 5.0
+                       ) -> dict[str, MatchProposed]:
+    """The MatchProposed events at these locations, by event id (a relay that crashed
+    between publishing and marking may repeat a message with its id: consumers drop such
+    repeats), once every place in `place_ids` has one; read `settle` seconds longer so a
+    second proposal that would follow shows up too."""
+    proposed_type = MatchProposed.event_type()
+
+    def at_locations(record: Record) -> bool:
+        return record.headers.get("ce_type") == proposed_type and (
+            getattr(record.data(), "location_id", None) in location_ids)
+
+    def all_proposed(found: list[Record]) -> bool:
+        return place_ids <= {getattr(r.data(), "place_id", None) for r in found}
+
+    records = await collect(bootstrap, topic(MATCHES), at_locations, until=all_proposed,
+                            wait_seconds=wait_seconds, settle=settle)
+    proposals: dict[str, MatchProposed] = {}
+    for record in records:
+        data = record.data()
+        assert isinstance(data, MatchProposed)
+        proposals[record.event().id] = data
+    return proposals
+
+
+def assert_each_place_proposed_once(proposals: dict[str, MatchProposed], place_ids: set[str],
+                                    request_ids: set[str] | None = None) -> None:
+    """Every place proposed exactly once, no other place proposed, no request twice;
+    with `request_ids`, also only those requests."""
+    per_place = Counter(p.place_id for p in proposals.values())
+    per_request = Counter(p.request_id for p in proposals.values())
+    assert set(per_place) == place_ids, (
+        f"places never proposed: {sorted(place_ids - set(per_place))}; "
+        f"others proposed: {sorted(set(per_place) - place_ids)}")
+    doubled = {place: n for place, n in per_place.items() if n > 1}
+    assert not doubled, f"places proposed more than once: {doubled}"
+    twice = {request: n for request, n in per_request.items() if n > 1}
+    assert not twice, f"requests proposed more than once: {twice}"
+    if request_ids is not None:
+        assert set(per_request) <= request_ids, "proposals for requests of this test only"
+
+
+async def kill_mid_transaction(service: ServiceProcess, infra: Infra, tables: tuple[str, ...],
+                               seconds: float = 30.0) -> bool:
+    """SIGKILLs the service as soon as PostgreSQL shows one of its sessions inside a
+    transaction whose statement touches one of `tables` (a batch of events being
+    applied), so the crash lands mid-batch. Returns whether it did; after `seconds`
+    without such a transaction it kills the service anyway and returns False."""
+    database = make_url(infra.database_urls[service.name]).database
+    admin = make_url(infra.admin_database_url).set(drivername="postgresql")
+    connection = await asyncpg.connect(admin.render_as_string(hide_password=False))
+    try:
+        deadline = time.monotonic() + seconds
+        while time.monotonic() < deadline:
+            open_batches = await connection.fetchval(
+                "SELECT count(*) FROM pg_stat_activity WHERE datname = $1 AND pid <> "
+                "pg_backend_pid() AND xact_start IS NOT NULL AND state <> 'idle' "
+                "AND query ~ $2", database, "|".join(tables))
+            if open_batches:
+                service.kill()
+                return True
+            await asyncio.sleep(0.005)
+        service.kill()
+        return False
+    finally:
+        await connection.close()
