@@ -35,7 +35,6 @@ from tools.bench.throughput import (
     COMPARISON_HEADINGS,
     CONCURRENCY,
     MEASUREMENT_HEADINGS,
-    PARTNER,
     Comparison,
     Measurement,
     bearer,
@@ -46,6 +45,7 @@ from tools.bench.throughput import (
     request_body,
 )
 from tools.bench.year import replay_year, year_env
+from tools.demo.accounts import PARTNER
 
 INTAKE_TARGET, PLACES_TARGET = 0.5, 0.25
 CHAIN_PER_PLACE = 10  # the chain is fast: more messages, so its run lasts long enough to time

@@ -26,19 +26,18 @@ from aiokafka import AIOKafkaConsumer, AIOKafkaProducer, ConsumerRecord
 
 from contracts import from_kafka, new_event, to_kafka
 from contracts.events import MatchProposed, PlaceFreed
+from contracts.schedule import FULL_WEEK
 from contracts.topics import MATCHES, organiser_inbound_topic
 from loketkit.kafka_security import KafkaSecurity
 from tools.bench.system import RunningSystem
-from tools.demo.accounts import organiser_account
+from tools.demo.accounts import PARTNER, STAFF, organiser_account
 from tools.infra.kafka_principals import DEMO_ORGANISERS, security
 from tools.infra.topics import infra_security
 
-SERVICE_AREA = "kempen-gml"
-PARTNER = "partner-ocmw-geel"  # a partner system may POST /requests (intake's role table)
-STAFF = "balie.els"  # reads matching's queue
+SERVICE_AREA = "kempen-gml"  # intake's and capacity's default area (the demo's)
+# PARTNER (partner-ocmw-geel) may POST /requests (intake's role table); STAFF (balie.els)
+# reads matching's queue.
 MUNICIPALITIES = (("13008", "2440"), ("13053", "2430"), ("13021", "2450"))
-FULL_WEEK = ["mon_am", "mon_pm", "tue_am", "tue_pm", "wed_am", "wed_pm", "thu_am", "thu_pm",
-             "fri_am", "fri_pm"]
 PLACES_PER_LOCATION, LOCATION_CAPACITY = 25, 40
 SPARE_REQUESTS = 0.1  # more waiting requests than places at each location
 CONCURRENCY = 16
@@ -333,7 +332,7 @@ def request_body(location_id: str, serial: int) -> bytes:
                    "phone": "+32 470 12 34 56", "street": "Markt 1", "postcode": postcode},
         "municipality_nis": nis,
         "desired_start_date": START.isoformat(),
-        "day_parts": FULL_WEEK[:6],
+        "day_parts": list(FULL_WEEK[:6]),  # Monday to Wednesday: a full-week place fits
         "share_contact_with_organiser": True,
         "preferred_location_ids": [location_id],
         "priority": {"parents_working_or_training": True},
@@ -446,7 +445,7 @@ def place_freed(topic_prefix: str, location_id: str, number: int, place_number: 
     nis, _ = MUNICIPALITIES[number % len(MUNICIPALITIES)]
     data = PlaceFreed(service_area=SERVICE_AREA, place_id=f"bench-place-{place_number:06d}",
                       location_id=location_id, municipality_nis=nis, available_from=START,
-                      day_parts=FULL_WEEK, min_age_months=0, max_age_months=36,
+                      day_parts=list(FULL_WEEK), min_age_months=0, max_age_months=36,
                       freed_at=datetime.now(UTC))
     key, value, headers = to_kafka(new_event(data, source=f"urn:organiser:{organiser}"))
     return Outgoing(data.place_id, organiser_inbound_topic(organiser, topic_prefix), key,
