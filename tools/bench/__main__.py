@@ -11,7 +11,8 @@ topics, and prints each figure beside its ceiling measured in the same run:
   hop its own process, same broker). Target ratio >= 0.25.
 - year: the "Flemish year" replay (tools/bench/year.py), scaled by --scale.
 
-It prints figures and asserts nothing.
+PostgreSQL is the benchmarks' own durable server (tools/bench/system.py); the summary
+says what the server really does with a commit. It prints figures and asserts nothing.
 """
 
 from __future__ import annotations
@@ -100,6 +101,7 @@ async def intake_part(system: RunningSystem, requests: int) -> Comparison:
     await prepare_intake(system)
     bodies = [request_body("bench-ceiling", n) for n in range(warm_up + requests)]
     authorization = bearer(system, PARTNER)  # the same bytes on the wire as for intake
+    # The ceiling first: after intake's burst the other services still have work to do.
     async with ceiling_app(system) as url:
         await post_all(url, "/rows", bodies[:warm_up], "ceiling warm-up", authorization)
         ceiling = await post_all(url, "/rows", bodies[warm_up:],
