@@ -22,7 +22,12 @@ topic who published the event, as the broker's ACLs guarantee.
 
 `consume_batch` applies several messages in one transaction (one inbox row
 each); if any fails, it rolls back and applies them one by one, so only the
-bad one is retried or dead-lettered.
+bad one is retried or dead-lettered. A service may also give a batch handler
+for a type (`batch_handlers`): consecutive events of that type in a batch go to
+it together, as a list of `Delivered`, so it can read and write them set-wise
+(a burst of free places is a few statements, not a few per place). It must do
+exactly what the event handler would do to each event in turn; a single event
+(and every event of a batch that failed) still goes to the event handler.
 """
 
 from __future__ import annotations
@@ -30,9 +35,9 @@ from __future__ import annotations
 import asyncio
 import inspect
 import logging
-from collections.abc import Awaitable, Callable, Iterable, Sequence
+from collections.abc import Awaitable, Callable, Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
-from typing import Protocol
+from typing import Generic, Protocol, TypeVar
 
 from prometheus_client import Counter
 
@@ -65,6 +70,9 @@ DEAD_LETTER_FAILURES = Counter(
 
 # (event, data, unit of work), and `origin=` when the handler declares that parameter
 Handler = Callable[..., Awaitable[None]]
+# (a list of `Delivered`, unit of work): the same as `Handler` on each, in order
+BatchHandler = Callable[..., Awaitable[None]]
+Data = TypeVar("Data", bound=EventData)
 
 # What a dead letter carries besides the original value: bounded, so that adding
 # our headers can never make it too large to publish.
@@ -95,6 +103,15 @@ class Incoming:
 
     value: bytes | None
     headers: Sequence[tuple[str, bytes]]
+    origin: Origin
+
+
+@dataclass(frozen=True)
+class Delivered(Generic[Data]):
+    """One event of a run that a batch handler applies together."""
+
+    event: CloudEvent
+    data: Data
     origin: Origin
 
 
@@ -133,9 +150,12 @@ class EventConsumer:
         backoff_seconds: float = 0.2,
         dead_letter_attempts: int = 5,
         dead_letter_backoff_seconds: float = 0.2,
+        batch_handlers: Mapping[type[EventData], BatchHandler] | None = None,
     ) -> None:
         self.service = service
         self._handlers = {model.event_type(): handler for model, handler in handlers.items()}
+        self._batch_handlers = {model.event_type(): handler
+                                for model, handler in (batch_handlers or {}).items()}
         # Inspected once: which handlers want to know the topic their message came from.
         self._wants_origin = {handler for handler in self._handlers.values()
                               if "origin" in inspect.signature(handler).parameters}
@@ -232,27 +252,26 @@ class EventConsumer:
         raise AssertionError("unreachable")
 
     async def _apply_together(self, batch: list[_Decoded]) -> list[str]:
-        """One unit of work for the whole batch; each event in a nested unit."""
+        """One unit of work for the whole batch; each event (or run of events for a
+        batch handler) in a nested unit."""
         outcomes: list[str] = []
         seen: set[tuple[str, str]] = set()
+        fresh: list[_Decoded] = []
         async with self._uow_factory() as uow:
             applied_before = await uow.applied_among([decoded.event for decoded in batch])
             for decoded in batch:
-                event = decoded.event
-                identity = (event.source, event.id)
-                if identity in seen or identity in applied_before:
-                    outcomes.append("duplicate")
-                    continue
+                identity = (decoded.event.source, decoded.event.id)
+                duplicate = identity in seen or identity in applied_before
                 seen.add(identity)
+                outcomes.append("duplicate" if duplicate else "applied")
+                if not duplicate:
+                    fresh.append(decoded)
+            for run in self._runs(fresh):
                 async with uow:  # nested: its commit only flushes
-                    if decoded.handler in self._wants_origin:
-                        await decoded.handler(event, decoded.data, uow,
-                                              origin=decoded.message.origin)
-                    else:
-                        await decoded.handler(event, decoded.data, uow)
-                    await uow.mark_applied(event)
+                    await self._apply_run(run, uow)
+                    for decoded in run:
+                        await uow.mark_applied(decoded.event)
                     await uow.commit()
-                outcomes.append("applied")
             await uow.commit()
         for decoded, outcome in zip(batch, outcomes, strict=True):
             if outcome == "applied":
@@ -260,6 +279,28 @@ class EventConsumer:
             else:
                 DUPLICATES.labels(self.service).inc()
         return outcomes
+
+    def _runs(self, fresh: list[_Decoded]) -> list[list[_Decoded]]:
+        """Consecutive events of a type with a batch handler together; others alone."""
+        runs: list[list[_Decoded]] = []
+        for decoded in fresh:
+            if (runs and decoded.event.type in self._batch_handlers
+                    and runs[-1][-1].event.type == decoded.event.type):
+                runs[-1].append(decoded)
+            else:
+                runs.append([decoded])
+        return runs
+
+    async def _apply_run(self, run: list[_Decoded], uow: UnitOfWork) -> None:
+        if len(run) > 1:
+            delivered = [Delivered(d.event, d.data, d.message.origin) for d in run]
+            await self._batch_handlers[run[0].event.type](delivered, uow)
+            return
+        [decoded] = run
+        if decoded.handler in self._wants_origin:
+            await decoded.handler(decoded.event, decoded.data, uow, origin=decoded.message.origin)
+        else:
+            await decoded.handler(decoded.event, decoded.data, uow)
 
     async def _dead_letter(self, message: Incoming, error: Exception, attempts: int) -> str:
         origin = message.origin

@@ -191,6 +191,7 @@ def assemble(
     sql_uow: SqlUnitOfWorkFactory,
     command_handlers: Mapping[type, AnyHandler],
     event_handlers: Mapping[type, AnyHandler],
+    event_batch_handlers: Mapping[type, AnyHandler] | None = None,
     input_topics: Sequence[TopicSpec | TopicPattern],
     routers: Sequence[APIRouter],
     dependencies: Mapping[str, object] | None = None,
@@ -238,6 +239,7 @@ def assemble(
         max_attempts=settings.handler_max_attempts,
         backoff_seconds=settings.handler_backoff_seconds,
         dead_letter_attempts=settings.dead_letter_attempts,
+        batch_handlers=inject_all(event_batch_handlers or {}, injected),
     )
     if infra is not None and input_topics:
         subscribe(infra.broker, input_topics, consumer, settings.consumer_group,

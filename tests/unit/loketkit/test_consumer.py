@@ -13,6 +13,7 @@ from contracts.events import PlaceFreed
 from contracts.schedule import DAY_PARTS
 from loketkit.consumer import (
     MAX_DEAD_LETTER_BYTES,
+    Delivered,
     EventConsumer,
     Incoming,
     Origin,
@@ -235,6 +236,55 @@ async def test_a_transient_failure_in_a_batch_sends_nothing_and_is_raised() -> N
     assert raised.value is outage
     assert letters.sent == [], "dead letters wait until the batch is through"
     assert uow.applied == set()
+
+
+class RunRecorder:
+    """A batch handler that records each run it gets and fails on demand."""
+
+    def __init__(self, fail_on: str | None = None) -> None:
+        self.runs: list[list[str]] = []
+        self.fail_on = fail_on
+
+    async def __call__(self, run: list[Delivered[PlaceFreed]], uow: FakeUnitOfWork) -> None:
+        places = [delivered.data.place_id for delivered in run]
+        if self.fail_on in places:
+            raise ValueError("bug")
+        self.runs.append(places)
+
+
+def consumer_with_runs(handler: Recorder, runs: RunRecorder, uow: FakeUnitOfWork
+                       ) -> tuple[EventConsumer, RecordingDeadLetters]:
+    letters = RecordingDeadLetters()
+    consumer = EventConsumer("unit", {PlaceFreed: handler}, lambda: uow, letters,
+                             backoff_seconds=0, dead_letter_backoff_seconds=0,
+                             batch_handlers={PlaceFreed: runs})
+    return consumer, letters
+
+
+async def test_consecutive_events_of_a_type_go_to_its_batch_handler_together() -> None:
+    handler, runs, uow = Recorder(), RunRecorder(), FakeUnitOfWork()
+    consumer, _ = consumer_with_runs(handler, runs, uow)
+    old = event("p-old")
+    await deliver_event(consumer, old)
+    assert handler.seen == ["p-old"], "a lone event goes to the event handler"
+    a, b, c = event("p-a"), event("p-b"), event("p-c")
+    outcomes = await consumer.consume_batch(
+        [incoming(a, 1), incoming(old, 2), incoming(b, 3), incoming(a, 4), incoming(c, 5)])
+    assert outcomes == ["applied", "duplicate", "applied", "duplicate", "applied"]
+    assert runs.runs == [["p-a", "p-b", "p-c"]], "repeats are left out of the run"
+    assert {("/test", a.id), ("/test", b.id), ("/test", c.id)} <= uow.applied
+
+
+async def test_a_failing_run_is_applied_one_by_one_by_the_event_handler() -> None:
+    handler = Recorder({"p-bad": ValueError("bug")})
+    runs, uow = RunRecorder(fail_on="p-bad"), FakeUnitOfWork()
+    consumer, letters = consumer_with_runs(handler, runs, uow)
+    good, bad, later = event("p-good"), event("p-bad"), event("p-later")
+    outcomes = await consumer.consume_batch([incoming(good), incoming(bad), incoming(later)])
+    assert outcomes == ["applied", "dead-lettered", "applied"]
+    assert runs.runs == []
+    assert handler.seen == ["p-good", "p-later"]
+    assert len(letters.sent) == 1
 
 
 async def test_a_v1_event_reaches_the_handler_of_the_current_version_upgraded() -> None:
