@@ -19,6 +19,7 @@ from loketkit.consumer import DeadLetterSink
 from loketkit.ids import Clock, IdFactory, new_id, utcnow
 from loketkit.service import assemble
 from services.matching.adapters.uow import SqlMatchingUnitOfWork
+from services.matching.bursts import EVENT_BATCH_HANDLERS
 from services.matching.domain.area_settings import OfferSettings
 from services.matching.entrypoints.http import router
 from services.matching.handlers import COMMAND_HANDLERS, EVENT_HANDLERS, JOBS
@@ -51,6 +52,7 @@ def bootstrap(
         sql_uow=sql_unit_of_work,
         command_handlers=COMMAND_HANDLERS,
         event_handlers=EVENT_HANDLERS,
+        event_batch_handlers=EVENT_BATCH_HANDLERS,
         input_topics=[REQUESTS, CAPACITY],
         routers=[router, area_settings_router(OfferSettings, "offer settings")],
         uow_factory=uow_factory,

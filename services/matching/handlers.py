@@ -301,18 +301,22 @@ async def on_placement_confirmed(
 # --- places -------------------------------------------------------------------------------
 
 
+def free_place(data: PlaceFreed) -> FreePlace:
+    return FreePlace(
+        place_id=data.place_id, service_area=data.service_area, location_id=data.location_id,
+        municipality_nis=data.municipality_nis, available_from=data.available_from,
+        min_age_months=data.min_age_months, max_age_months=data.max_age_months,
+        day_parts=tuple(data.day_parts),
+    )
+
+
 async def on_place_freed(
     event: CloudEvent, data: PlaceFreed, uow: MatchingUnitOfWork,
     clock: Clock, new_id: IdFactory,
 ) -> None:
     if await uow.places.get(data.place_id):
         return  # a place is offered once, however often it is announced (or if withdrawn)
-    place = FreePlace(
-        place_id=data.place_id, service_area=data.service_area, location_id=data.location_id,
-        municipality_nis=data.municipality_nis, available_from=data.available_from,
-        min_age_months=data.min_age_months, max_age_months=data.max_age_months,
-        day_parts=tuple(data.day_parts),
-    )
+    place = free_place(data)
     if await uow.closures.is_closed(place.location_id):
         await uow.places.add(place.model_copy(update={"status": PlaceStatus.CANCELLED}))
         return
@@ -462,6 +466,7 @@ async def fire_due_deadlines(uow: MatchingUnitOfWork, clock: Clock, new_id: IdFa
 
 
 # Which handler answers what. Staff run and publish allocation rounds; the rest listens.
+# (A burst of freed places goes to `bursts.on_places_freed`: EVENT_BATCH_HANDLERS there.)
 COMMAND_HANDLERS: dict[type, AnyHandler] = {RunRound: run_round, PublishRound: publish_round}
 EVENT_HANDLERS: dict[type, AnyHandler] = {
     RequestSubmitted: on_request_submitted,

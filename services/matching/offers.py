@@ -32,8 +32,8 @@ from services.matching.domain.model import (
     as_announced,
     best_place,
     fit_of,
+    holding_now,
     offered_start,
-    status_of,
 )
 from services.matching.domain.ranking import CandidateKey, Ranking
 from services.matching.ports import MatchingUnitOfWork
@@ -103,11 +103,7 @@ class Offers:
         request = await self.uow.requests.get(request_id)
         if request is None:
             return None
-        holding = await self.uow.matches.of_request(request_id, HOLDING)
-        updated = request.model_copy(update={
-            "status": status_of(request, holding),
-            "holding_location_ids": tuple(dict.fromkeys(m.location_id for m in holding)),
-        })
+        updated = holding_now(request, await self.uow.matches.of_request(request_id, HOLDING))
         if updated != request:
             await self.save(updated)
         return updated
@@ -178,6 +174,18 @@ class Offers:
 
     async def propose(self, request: WaitingRequest, place: FreePlace, fit: Fit,
                       *, with_siblings: bool = True, round_id: str | None = None) -> Match:
+        match, proposed = await self.proposal(request, place, fit, round_id=round_id)
+        await self.uow.matches.add(match)
+        await self.uow.places.set_status(place.place_id, PlaceStatus.PROPOSED)
+        await self.refresh(request.request_id)
+        self.uow.emit(proposed, caused_by=self.cause)
+        if with_siblings:
+            await self.offer_siblings(request, place)
+        return match
+
+    async def proposal(self, request: WaitingRequest, place: FreePlace, fit: Fit,
+                       *, round_id: str | None = None) -> tuple[Match, MatchProposed]:
+        """The offer of the place to the request and its announcement (nothing stored)."""
         rules = await self.rules(place.service_area)
         standing = (await self.ranking(place.service_area)).standing(
             request, await self.location(place))
@@ -193,31 +201,22 @@ class Offers:
             rule_set_id=standing.rule_set_id, priority_class=standing.priority_class,
             explanation=standing.sentence(), round_id=round_id,
         )
-        await self.uow.matches.add(match)
-        await self.uow.places.set_status(place.place_id, PlaceStatus.PROPOSED)
-        await self.refresh(request.request_id)
-        self.uow.emit(
-            MatchProposed(
-                **offer_fields(match),
-                urgency=request.urgency,
-                ordering=standing.sentence()[:300],
-                start_date=offered_start(request, place),
-                day_parts=list(place.day_parts),
-                requested_day_parts=list(request.day_parts),
-                fit=fit,
-                priority_group=standing.priority_group,
-                rule_set=standing.rule_set_id,
-                priority_class=standing.priority_class,
-                round_id=round_id,
-                family_answer_due=match.family_answer_due,
-                organiser_answer_due=match.organiser_answer_due,
-                proposed_at=match.proposed_at,
-            ),
-            caused_by=self.cause,
+        return match, MatchProposed(
+            **offer_fields(match),
+            urgency=request.urgency,
+            ordering=standing.sentence()[:300],
+            start_date=offered_start(request, place),
+            day_parts=list(place.day_parts),
+            requested_day_parts=list(request.day_parts),
+            fit=fit,
+            priority_group=standing.priority_group,
+            rule_set=standing.rule_set_id,
+            priority_class=standing.priority_class,
+            round_id=round_id,
+            family_answer_due=match.family_answer_due,
+            organiser_answer_due=match.organiser_answer_due,
+            proposed_at=match.proposed_at,
         )
-        if with_siblings:
-            await self.offer_siblings(request, place)
-        return match
 
     async def offer_siblings(self, request: WaitingRequest, place: FreePlace) -> None:
         """Brothers and sisters who chose the same location and wait there get another

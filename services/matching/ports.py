@@ -47,6 +47,21 @@ class RequestRepository(Protocol):
         the waiting list."""
         ...
 
+    async def candidates_born(self, location_id: str, born_from: date, born_to: date, *,
+                              priority_first: bool, limit: int) -> list[WaitingRequest]:
+        """Like `candidates_for`, first page, for children born in these months (a
+        burst of places at one location reads its candidates once)."""
+        ...
+
+    async def lock_many(self, request_ids: Sequence[str]) -> dict[str, WaitingRequest]:
+        """The requests, read fresh and locked for this transaction (by id, in order)."""
+        ...
+
+    async def save_many(self, changes: Sequence[tuple[WaitingRequest, Mapping[str, CandidateKey]]]
+                        ) -> None:
+        """`save` for each, in a few statements."""
+        ...
+
     async def waiting_in_area(self, service_area: str, *, after: str = "",
                               limit: int = 1000) -> list[WaitingRequest]:
         """Requests of the area that still wait somewhere, by request id, one page."""
@@ -72,6 +87,12 @@ class PlaceRepository(Protocol):
 
     async def add(self, place: FreePlace) -> None: ...
 
+    async def add_all(self, places: Sequence[FreePlace]) -> None: ...
+
+    async def known_among(self, place_ids: Sequence[str]) -> set[str]:
+        """Those of the ids matching has a place for (in any status)."""
+        ...
+
     async def set_status(self, place_id: str, status: PlaceStatus) -> None: ...
 
     async def open_at(self, location_ids: Sequence[str]) -> list[FreePlace]: ...
@@ -94,9 +115,18 @@ class MatchRepository(Protocol):
         (in PostgreSQL: a partial unique index)."""
         ...
 
+    async def add_all(self, matches: Sequence[Match]) -> None:
+        """`add` for each, in one statement."""
+        ...
+
     async def get(self, match_id: str) -> Match | None: ...
 
     async def of_request(self, request_id: str, statuses: Set[MatchStatus]) -> list[Match]: ...
+
+    async def of_requests(self, request_ids: Sequence[str], statuses: Set[MatchStatus]
+                          ) -> dict[str, list[Match]]:
+        """`of_request` for each (in the same order), in one statement."""
+        ...
 
     async def live_at(self, location_id: str) -> list[Match]: ...
 
@@ -127,6 +157,8 @@ class MatchRepository(Protocol):
 
 class ClosureRepository(Protocol):
     async def is_closed(self, location_id: str) -> bool: ...
+
+    async def closed_among(self, location_ids: Set[str]) -> set[str]: ...
 
     async def close(self, location_id: str, closed_at: datetime) -> None: ...
 

@@ -37,7 +37,7 @@ from services.matching.domain.model import (
     PlaceStatus,
     RequestStatus,
     WaitingRequest,
-    shift_months,
+    born_between,
 )
 from services.matching.domain.ranking import CandidateKey
 from services.matching.domain.rounds import AllocationRound
@@ -82,20 +82,71 @@ class SqlRequestRepository:
         # Read from the ranked index in order, a page at a time: the first pages hold the
         # best candidates, so the cost does not grow with the waiting list. The age window
         # (as a birth-month range) is checked on the rows as they come.
-        month = place.available_from.replace(day=1)
+        born_from, born_to = born_between(place)
+        return await self._candidates(place.location_id, born_from, born_to,
+                                      priority_first=priority_first, offset=offset,
+                                      limit=limit)
+
+    async def candidates_born(self, location_id: str, born_from: date, born_to: date, *,
+                              priority_first: bool, limit: int) -> list[WaitingRequest]:
+        return await self._candidates(location_id, born_from, born_to,
+                                      priority_first=priority_first, offset=0, limit=limit)
+
+    async def _candidates(self, location_id: str, born_from: date, born_to: date, *,
+                          priority_first: bool, offset: int, limit: int
+                          ) -> list[WaitingRequest]:
         index = RequestLocationRecord
         order = ((col(index.priority_group).desc(), col(index.sort_key)) if priority_first
                  else (col(index.sort_key),))
         rows = await self._session.execute(
             select(WaitingRequestRecord)
             .join(index, col(index.request_id) == col(WaitingRequestRecord.request_id))
-            .where(col(index.location_id) == place.location_id, col(index.waiting))
-            .where(col(index.birth_month) >= shift_months(month, -place.max_age_months))
-            .where(col(index.birth_month) <= shift_months(month, -place.min_age_months))
+            .where(col(index.location_id) == location_id, col(index.waiting))
+            .where(col(index.birth_month) >= born_from, col(index.birth_month) <= born_to)
             .order_by(*order).offset(offset).limit(limit)
         )
         return [WaitingRequest.model_validate(record, from_attributes=True)
                 for record in rows.scalars()]
+
+    async def lock_many(self, request_ids: Sequence[str]) -> dict[str, WaitingRequest]:
+        rows = await self._session.execute(
+            select(WaitingRequestRecord)
+            .where(col(WaitingRequestRecord.request_id).in_(request_ids))
+            .order_by(col(WaitingRequestRecord.request_id))  # one lock order: no deadlock
+            .with_for_update().execution_options(populate_existing=True))
+        return {record.request_id: WaitingRequest.model_validate(record, from_attributes=True)
+                for record in rows.scalars()}
+
+    async def save_many(self, changes: Sequence[tuple[WaitingRequest, Mapping[str, CandidateKey]]]
+                        ) -> None:
+        # Through the session's own records (read by `lock_many`), so what the rest of
+        # the transaction reads stays true; the flush sends one UPDATE per table shape.
+        ids = [request.request_id for request, _ in changes]
+        records = {record.request_id: record for record in (await self._session.execute(
+            select(WaitingRequestRecord)
+            .where(col(WaitingRequestRecord.request_id).in_(ids)))).scalars()}
+        index_rows = {(row.request_id, row.location_id): row for row in (
+            await self._session.execute(select(RequestLocationRecord).where(
+                col(RequestLocationRecord.request_id).in_(ids)))).scalars()}
+        for request, keys in changes:
+            record = records[request.request_id]
+            for name, value in WaitingRequestRecord.model_validate(
+                    request, from_attributes=True).model_dump().items():
+                if getattr(record, name) != value:
+                    setattr(record, name, value)
+            wanted = {row.location_id: row for row in self._index_rows(request, keys)}
+            for (request_id, location_id), row in list(index_rows.items()):
+                if request_id == request.request_id and location_id not in wanted:
+                    await self._session.delete(row)
+            for location_id, fresh in wanted.items():
+                stored = index_rows.get((request.request_id, location_id))
+                if stored is None:
+                    self._session.add(fresh)
+                    continue
+                for name in ("rank", "birth_month", "waiting", "sort_key", "priority_group"):
+                    if getattr(stored, name) != getattr(fresh, name):
+                        setattr(stored, name, getattr(fresh, name))
+        await self._session.flush()
 
     async def waiting_in_area(self, service_area: str, *, after: str = "",
                               limit: int = 1000) -> list[WaitingRequest]:
@@ -158,6 +209,15 @@ class SqlPlaceRepository:
     async def add(self, place: FreePlace) -> None:
         self._session.add(PlaceRecord.model_validate(place, from_attributes=True))
 
+    async def add_all(self, places: Sequence[FreePlace]) -> None:
+        self._session.add_all([PlaceRecord.model_validate(place, from_attributes=True)
+                               for place in places])
+
+    async def known_among(self, place_ids: Sequence[str]) -> set[str]:
+        rows = await self._session.execute(
+            select(col(PlaceRecord.place_id)).where(col(PlaceRecord.place_id).in_(place_ids)))
+        return set(rows.scalars())
+
     async def set_status(self, place_id: str, status: PlaceStatus) -> None:
         await self._session.execute(
             update(PlaceRecord).where(col(PlaceRecord.place_id) == place_id).values(status=status))
@@ -210,7 +270,11 @@ class SqlMatchRepository:
         return [self._match(record) for record in rows.scalars()]
 
     async def add(self, match: Match) -> None:
-        self._session.add(MatchRecord.model_validate(match, from_attributes=True))
+        await self.add_all([match])
+
+    async def add_all(self, matches: Sequence[Match]) -> None:
+        self._session.add_all([MatchRecord.model_validate(match, from_attributes=True)
+                               for match in matches])
         await self._session.flush()  # the unique index speaks now, not at commit
 
     async def get(self, match_id: str) -> Match | None:
@@ -224,6 +288,17 @@ class SqlMatchRepository:
             .where(col(MatchRecord.request_id) == request_id)
             .where(col(MatchRecord.status).in_(list(statuses)))
             .order_by(col(MatchRecord.proposed_at), col(MatchRecord.match_id)))
+
+    async def of_requests(self, request_ids: Sequence[str], statuses: Set[MatchStatus]
+                          ) -> dict[str, list[Match]]:
+        found: dict[str, list[Match]] = {request_id: [] for request_id in request_ids}
+        for match in await self._many(
+                select(MatchRecord)
+                .where(col(MatchRecord.request_id).in_(request_ids))
+                .where(col(MatchRecord.status).in_(list(statuses)))
+                .order_by(col(MatchRecord.proposed_at), col(MatchRecord.match_id))):
+            found[match.request_id].append(match)
+        return found
 
     async def live_at(self, location_id: str) -> list[Match]:
         return await self._many(
@@ -298,6 +373,12 @@ class SqlClosureRepository:
 
     async def is_closed(self, location_id: str) -> bool:
         return await self._session.get(ClosedLocationRecord, location_id) is not None
+
+    async def closed_among(self, location_ids: Set[str]) -> set[str]:
+        rows = await self._session.execute(
+            select(col(ClosedLocationRecord.location_id))
+            .where(col(ClosedLocationRecord.location_id).in_(sorted(location_ids))))
+        return set(rows.scalars())
 
     async def close(self, location_id: str, closed_at: datetime) -> None:
         await self._session.merge(ClosedLocationRecord(location_id=location_id,

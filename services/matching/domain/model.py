@@ -201,6 +201,14 @@ def status_of(request: WaitingRequest, holding: list[Match]) -> RequestStatus:
     return RequestStatus.WAITING
 
 
+def holding_now(request: WaitingRequest, holding: list[Match]) -> WaitingRequest:
+    """The request with its status and where it holds something, from what it holds."""
+    return request.model_copy(update={
+        "status": status_of(request, holding),
+        "holding_location_ids": tuple(dict.fromkeys(m.location_id for m in holding)),
+    })
+
+
 def age_in_months(birth_month: date, on: date) -> int:
     return (on.year - birth_month.year) * 12 + on.month - birth_month.month
 
@@ -278,6 +286,12 @@ def best_place(places: list[FreePlace], request: WaitingRequest,
         ),
         default=None,
     )
+
+
+def born_between(place: FreePlace) -> tuple[date, date]:
+    """The birth months of the children of an age the place takes on its start date."""
+    month = place.available_from.replace(day=1)
+    return shift_months(month, -place.max_age_months), shift_months(month, -place.min_age_months)
 
 
 def shift_months(first_of_month: date, months: int) -> date:

@@ -64,6 +64,26 @@ class FakeRequestRepository:
 
         return sorted(found, key=order)[offset:offset + limit]
 
+    async def candidates_born(self, location_id: str, born_from: date, born_to: date, *,
+                              priority_first: bool, limit: int) -> list[WaitingRequest]:
+        found = [request for request in self.rows.values()
+                 if request.waits_at(location_id) and born_from <= request.birth_month <= born_to]
+
+        def order(request: WaitingRequest) -> tuple[bool, str]:
+            key = self.keys[(request.request_id, location_id)]
+            return (priority_first and not key.priority_group, key.sort_key)
+
+        return sorted(found, key=order)[:limit]
+
+    async def lock_many(self, request_ids: Sequence[str]) -> dict[str, WaitingRequest]:
+        return {request_id: self.rows[request_id] for request_id in sorted(request_ids)
+                if request_id in self.rows}
+
+    async def save_many(self, changes: Sequence[tuple[WaitingRequest, Mapping[str, CandidateKey]]]
+                        ) -> None:
+        for request, keys in changes:
+            await self.save(request, keys)
+
     async def waiting_in_area(self, service_area: str, *, after: str = "",
                               limit: int = 1000) -> list[WaitingRequest]:
         return sorted((r for r in self.rows.values()
@@ -100,6 +120,13 @@ class FakePlaceRepository:
     async def add(self, place: FreePlace) -> None:
         assert place.place_id not in self.rows, "a place was added twice"
         self.rows[place.place_id] = place
+
+    async def add_all(self, places: Sequence[FreePlace]) -> None:
+        for place in places:
+            await self.add(place)
+
+    async def known_among(self, place_ids: Sequence[str]) -> set[str]:
+        return {place_id for place_id in place_ids if place_id in self.rows}
 
     async def set_status(self, place_id: str, status: PlaceStatus) -> None:
         self.rows[place_id] = self.rows[place_id].model_copy(update={"status": status})
@@ -139,6 +166,15 @@ class FakeMatchRepository:
             raise LiveMatchExists(f"place {match.place_id} was offered twice")
         assert match.match_id not in self.rows, "a match was added twice"
         self.rows[match.match_id] = match
+
+    async def add_all(self, matches: Sequence[Match]) -> None:
+        for match in matches:
+            await self.add(match)
+
+    async def of_requests(self, request_ids: Sequence[str], statuses: Set[MatchStatus]
+                          ) -> dict[str, list[Match]]:
+        return {request_id: await self.of_request(request_id, statuses)
+                for request_id in request_ids}
 
     async def get(self, match_id: str) -> Match | None:
         return self.rows.get(match_id)
@@ -200,6 +236,9 @@ class FakeClosureRepository:
 
     async def is_closed(self, location_id: str) -> bool:
         return location_id in self.closed
+
+    async def closed_among(self, location_ids: Set[str]) -> set[str]:
+        return {location_id for location_id in location_ids if location_id in self.closed}
 
     async def close(self, location_id: str, closed_at: datetime) -> None:
         self.closed[location_id] = closed_at

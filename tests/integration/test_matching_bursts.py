@@ -1,0 +1,115 @@
+"""A burst of freed places in one batch over PostgreSQL: the same rows and events as
+one place at a time, in a few dozen statements instead of a dozen per place."""
+
+from __future__ import annotations
+
+import itertools
+import json
+from collections.abc import AsyncIterator, Iterator
+from contextlib import contextmanager
+from typing import Any
+
+import pytest
+from fastapi import FastAPI
+from sqlalchemy import event, text
+
+from loketkit import migrations
+from loketkit.testing import RecordingDeadLetters, deliver, deliver_batch, deliver_event
+from services.matching.bootstrap import MIGRATIONS, bootstrap
+from services.matching.settings import MatchingSettings
+from tests.conftest import DATABASE_SUFFIX
+from tests.unit.matching.harness import NOW
+from tests.unit.matching.test_bursts import freed_places, waiting_list
+from tools.infra import Infra
+from tools.infra.postgres import create_database
+
+pytestmark = pytest.mark.integration
+
+TABLES = {
+    "places": "SELECT place_id, status FROM places ORDER BY place_id",
+    "matches": "SELECT * FROM matches ORDER BY match_id",
+    "requests": "SELECT request_id, status, holding_location_ids::text FROM requests "
+                "ORDER BY request_id",
+    "index": "SELECT * FROM request_locations ORDER BY request_id, location_id",
+    "outbox": "SELECT headers::text FROM outbox ORDER BY id",
+}
+
+
+async def matching_over(infra: Infra, name: str) -> AsyncIterator[FastAPI]:
+    url = await create_database(infra.admin_database_url, f"{name}{DATABASE_SUFFIX}",
+                                drop_existing=True)
+    await migrations.upgrade(url, MIGRATIONS)
+    numbers = itertools.count(1)
+    app = bootstrap(MatchingSettings(database_url=url, handler_backoff_seconds=0),
+                    dead_letters=RecordingDeadLetters(), clock=lambda: NOW,
+                    # (zero-padded: with the clock standing still, offers made at the
+                    # same moment are ordered by id, as they were made)
+                    id_factory=lambda prefix: f"{prefix}-{next(numbers):06d}")
+    yield app
+    await app.state.infra.engine.dispose()
+
+
+@pytest.fixture
+async def one_by_one(infra: Infra) -> AsyncIterator[FastAPI]:
+    async for app in matching_over(infra, "matching_one_by_one"):
+        yield app
+
+
+@pytest.fixture
+async def burst(infra: Infra) -> AsyncIterator[FastAPI]:
+    async for app in matching_over(infra, "matching_burst"):
+        yield app
+
+
+@contextmanager
+def counting(app: FastAPI) -> Iterator[list[str]]:
+    """The SQL statements the app sends meanwhile."""
+    statements: list[str] = []
+
+    def count(*args: Any) -> None:
+        statements.append(args[2])
+
+    engine = app.state.infra.engine.sync_engine
+    event.listen(engine, "before_cursor_execute", count)
+    try:
+        yield statements
+    finally:
+        event.remove(engine, "before_cursor_execute", count)
+
+
+async def dump(app: FastAPI) -> dict[str, list[Any]]:
+    async with app.state.infra.session_factory() as session:
+        return {name: [tuple(row) for row in (await session.execute(text(query))).all()]
+                for name, query in TABLES.items()}
+
+
+def outbox_without_ids(rows: list[Any]) -> list[str]:
+    """The events' type and subject in order (their ids and times are new each time)."""
+    kept = []
+    for (headers,) in rows:
+        pairs = dict(tuple(pair) for pair in json.loads(headers))
+        kept.append(f"{pairs['ce_type']} {pairs.get('ce_subject', '')}")
+    return kept
+
+
+async def test_a_burst_writes_what_one_place_at_a_time_writes_in_few_statements(
+        one_by_one: FastAPI, burst: FastAPI, caplog: pytest.LogCaptureFixture) -> None:
+    events = freed_places(7, 60)
+    for app in (one_by_one, burst):
+        for data in waiting_list(7):
+            assert await deliver(app.state.consumer, data) == "applied"
+    with counting(one_by_one) as one_at_a_time:
+        for made in events:
+            await deliver_event(one_by_one.state.consumer, made)
+    with counting(burst) as statements:
+        outcomes = await deliver_batch(burst.state.consumer, events)
+
+    assert outcomes == ["applied"] * len(events)
+    assert "one by one" not in caplog.text, "the burst was applied set-wise"
+    expected, found = await dump(one_by_one), await dump(burst)
+    assert sum(status == "proposed" for _, status in expected["places"]) >= 10
+    for table in ("places", "matches", "requests", "index"):
+        assert found[table] == expected[table], table
+    assert outbox_without_ids(found["outbox"]) == outbox_without_ids(expected["outbox"])
+    assert len(statements) * 5 < len(one_at_a_time), (
+        f"{len(statements)} statements for the burst, {len(one_at_a_time)} one by one")
