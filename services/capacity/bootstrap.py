@@ -19,7 +19,11 @@ from loketkit.service import assemble
 from services.capacity.adapters.uow import SqlCapacityUnitOfWork
 from services.capacity.entrypoints.http import router
 from services.capacity.entrypoints.pages import PAGES, crisis, organiser
-from services.capacity.handlers import COMMAND_HANDLERS, EVENT_HANDLERS
+from services.capacity.handlers import (
+    COMMAND_HANDLERS,
+    EVENT_BATCH_HANDLERS,
+    EVENT_HANDLERS,
+)
 from services.capacity.ports import CapacityUnitOfWork
 from services.capacity.settings import CapacitySettings
 
@@ -50,6 +54,7 @@ def bootstrap(
         sql_uow=sql_unit_of_work,
         command_handlers=COMMAND_HANDLERS,
         event_handlers=EVENT_HANDLERS,
+        event_batch_handlers=EVENT_BATCH_HANDLERS,
         # every organiser's own inbound topic, by pattern, besides the explicit topics
         input_topics=[ORGANISER_INBOUND_TOPICS, MATCHES, REQUESTS],
         pages=PAGES,

@@ -11,10 +11,12 @@ republished as capacity's own.
 
 from __future__ import annotations
 
-from collections.abc import Iterator, Sequence
+from collections import defaultdict
+from collections.abc import Iterable, Iterator, Sequence
 from contextlib import contextmanager
 from datetime import date, datetime, timedelta
 from pathlib import Path
+from typing import TypeVar
 
 from contracts import CloudEvent
 from contracts.events import (
@@ -39,10 +41,10 @@ from contracts.schedule import DayPart
 from contracts.topics import organiser_of_topic
 from loketkit.audit import Acting
 from loketkit.bus import AnyHandler
-from loketkit.consumer import Origin, RejectedEvent
+from loketkit.consumer import Delivered, Origin, RejectedEvent
 from loketkit.dutch import date_in_dutch, day_parts_in_dutch, moment_in_dutch
 from loketkit.errors import DomainError, NotFound
-from loketkit.ids import Clock, IdFactory
+from loketkit.ids import Clock, IdFactory, utcnow
 from loketkit.mail import Notice, render
 from services.capacity.domain.commands import (
     ConfirmPlacement,
@@ -81,6 +83,7 @@ from services.capacity.ports import CapacityUnitOfWork
 from services.capacity.settings import CapacitySettings
 
 NOTICES = Path(__file__).parent / "notices"
+Located = TypeVar("Located", Enrolment, FreePlace)
 # An organiser's event has no `count`: a full location shows in its day-parts.
 INBOUND_FIELDS = {"count": "day_parts"}
 
@@ -200,16 +203,63 @@ async def on_inbound_place_freed(
     location = await inbound_location(uow, data, sender(origin, settings))
     if await uow.places.exists(data.place_id):
         return  # announced before: that announcement already counted and was published
-    offer = PlaceOffer(
+    with rejecting():
+        await accept_places(uow, location, [data.place_id], announced_offer(data),
+                            PlaceSource.ORGANISER, clock())
+    uow.emit(data, caused_by=event)
+
+
+async def on_inbound_places_freed(
+    run: Sequence[Delivered[PlaceFreed]], uow: CapacityUnitOfWork, clock: Clock,
+    settings: CapacitySettings,
+) -> None:
+    """A burst of organisers' free places: what `on_inbound_place_freed` does to each in
+    turn, but with a few reads and one insert for the whole run. It raises on an event
+    that handler refuses, and writes nothing before all passed: the consumer then
+    applies the events one by one, so the refused one alone is dead-lettered."""
+    now = clock()  # one moment for the run, applied in one transaction
+    locations = {location.location_id: location for location in
+                 await uow.locations.get_many(each.data.location_id for each in run)}
+    known = await uow.places.known_among(each.data.place_id for each in run)
+    enrolments = by_location(await uow.enrolments.at_locations(locations))
+    # Updated as places are accepted: the next place at the location counts them.
+    open_places = by_location(await uow.places.open_at_locations(locations))
+    accepted: list[FreePlace] = []
+    for each in run:
+        data = each.data
+        location, acting = inbound_checked(locations.get(data.location_id), data,
+                                           sender(each.origin, settings))
+        # The record each event's own unit writes when it commits (the acting names
+        # its object and area, so it needs no event).
+        await uow.audit_trail.add(acting.record([], utcnow()))
+        if data.place_id in known:
+            continue  # announced before, or earlier in this run
+        with rejecting():
+            [place] = location.offer(
+                [data.place_id], announced_offer(data), PlaceSource.ORGANISER, now.date(),
+                enrolments[location.location_id], open_places[location.location_id])
+        open_places[location.location_id].append(place)
+        known.add(place.place_id)
+        accepted.append(place)
+        uow.emit(data, caused_by=each.event)
+    await uow.places.add_all(accepted, recorded_at=now)
+
+
+def announced_offer(data: PlaceFreed) -> PlaceOffer:
+    return PlaceOffer(
         available_from=data.available_from,
         day_parts=schedule(data.day_parts),
         min_age_months=data.min_age_months,
         max_age_months=data.max_age_months,
     )
-    with rejecting():
-        await accept_places(uow, location, [data.place_id], offer, PlaceSource.ORGANISER,
-                            clock())
-    uow.emit(data, caused_by=event)
+
+
+def by_location(items: Iterable[Located]) -> defaultdict[str, list[Located]]:
+    """Items grouped by location, each group in the order given."""
+    grouped: defaultdict[str, list[Located]] = defaultdict(list)
+    for item in items:
+        grouped[item.location_id].append(item)
+    return grouped
 
 
 async def accept_places(
@@ -691,17 +741,24 @@ async def inbound_location(
     """The location an organiser's event names, as the loket knows it, if the organiser
     who sent it (`sender`) runs that location. The change it makes is audited as that
     organiser's system."""
+    location = None if organiser_id is None else await uow.locations.get(data.location_id)
+    location, uow.acting = inbound_checked(location, data, organiser_id)
+    return location
+
+
+def inbound_checked(
+    location: Location | None, data: InboundEvent, organiser_id: str | None
+) -> tuple[Location, Acting]:
+    """`inbound_location`'s checks of the location read for the event, and who acts."""
     if organiser_id is None:
         raise RejectedEvent("field 'data.location_id': not sent on an organiser's inbound topic")
-    location = await uow.locations.get(data.location_id)
     if location is None:
         raise RejectedEvent("field 'data.location_id': unknown location")
     with rejecting():
         location.check_organiser(organiser_id)
         location.check_origin(data.service_area, data.municipality_nis)
-    uow.acting = Acting.system(f"kafka:{organiser_id}", type(data).__name__, "location",
-                               location.location_id, location.service_area)
-    return location
+    return location, Acting.system(f"kafka:{organiser_id}", type(data).__name__, "location",
+                                   location.location_id, location.service_area)
 
 
 InboundEvent = (CapacityDeclared | PlaceFreed | PlaceWithdrawn | PlacementConfirmed
@@ -800,4 +857,9 @@ EVENT_HANDLERS: dict[type, AnyHandler] = {
     MatchExpired: on_match_expired,
     MatchCancelled: on_match_cancelled,
     MatchReminderDue: on_match_reminder_due,
+}
+# Consecutive events of a type applied together, with the same effect as one by one.
+# PlaceFreed reaches capacity only as an organiser's (capacity's own is not read back).
+EVENT_BATCH_HANDLERS: dict[type, AnyHandler] = {
+    PlaceFreed: on_inbound_places_freed,
 }

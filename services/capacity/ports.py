@@ -31,6 +31,11 @@ class LocationRepository(Protocol):
         transactions from changing it until this one ends, so offers are serialised."""
         ...
 
+    async def get_many(self, location_ids: Iterable[str]) -> list[Location]:
+        """Those of the ids that exist, by id, each as `get` gives it: locked for update
+        (in id order, so two transactions lock them in the same order)."""
+        ...
+
     async def save(self, location: Location) -> None:
         """Store whether the location is closed, and its licence."""
         ...
@@ -41,14 +46,24 @@ class LocationRepository(Protocol):
 
 
 class FreePlaceRepository(Protocol):
-    async def add_all(self, places: Iterable[FreePlace], recorded_at: datetime) -> None: ...
+    async def add_all(self, places: Iterable[FreePlace], recorded_at: datetime) -> None:
+        """Store new places, in one statement however many."""
+        ...
 
     async def exists(self, place_id: str) -> bool: ...
+
+    async def known_among(self, place_ids: Iterable[str]) -> set[str]:
+        """Those of the ids already stored (any location, any status), in one read."""
+        ...
 
     async def get(self, place_id: str) -> FreePlace | None: ...
 
     async def open_at(self, location_id: str) -> list[FreePlace]:
         """The location's open places, by id."""
+        ...
+
+    async def open_at_locations(self, location_ids: Iterable[str]) -> list[FreePlace]:
+        """The open places of these locations, by id, in one read."""
         ...
 
     async def set_status(self, place_id: str, status: PlaceStatus) -> None: ...
@@ -67,6 +82,10 @@ class EnrolmentRepository(Protocol):
 
     async def at_location(self, location_id: str) -> list[Enrolment]:
         """Every enrolment of the location, ended ones too, by start date then id."""
+        ...
+
+    async def at_locations(self, location_ids: Iterable[str]) -> list[Enrolment]:
+        """Every enrolment of these locations, as `at_location` orders them, in one read."""
         ...
 
     async def of_request(self, request_id: str) -> list[Enrolment]: ...

@@ -65,6 +65,24 @@ class SqlLocationRepository:
         )
         return to_domain(record, open_places or 0)
 
+    async def get_many(self, location_ids: Iterable[str]) -> list[Location]:
+        records = (await self._session.scalars(
+            select(LocationRecord)
+            .where(col(LocationRecord.location_id).in_(list(location_ids)))
+            .order_by(col(LocationRecord.location_id))
+            .with_for_update()
+        )).all()
+        # Counted after the lock, like `get`: a statement of its own sees what the
+        # transaction we may have waited for committed.
+        counted = await self._session.execute(
+            select(col(FreePlaceRecord.location_id), func.count())
+            .where(col(FreePlaceRecord.location_id).in_([r.location_id for r in records]))
+            .where(col(FreePlaceRecord.status) == PlaceStatus.OPEN)
+            .group_by(col(FreePlaceRecord.location_id))
+        )
+        counts = {location_id: count for location_id, count in counted}
+        return [to_domain(record, counts.get(record.location_id, 0)) for record in records]
+
     async def save(self, location: Location) -> None:
         await self._session.execute(
             update(LocationRecord)
@@ -92,14 +110,19 @@ class SqlFreePlaceRepository:
         self._session = session
 
     async def add_all(self, places: Iterable[FreePlace], recorded_at: datetime) -> None:
-        self._session.add_all(
-            FreePlaceRecord(**row(place), recorded_at=recorded_at)
-            for place in places
-        )
-        await self._session.flush()
+        rows = [row(place) | {"recorded_at": recorded_at} for place in places]
+        if rows:  # one multi-row INSERT: a burst of places is one round trip
+            await self._session.execute(insert(FreePlaceRecord).values(rows))
 
     async def exists(self, place_id: str) -> bool:
         return await self._session.get(FreePlaceRecord, place_id) is not None
+
+    async def known_among(self, place_ids: Iterable[str]) -> set[str]:
+        found = await self._session.scalars(
+            select(col(FreePlaceRecord.place_id))
+            .where(col(FreePlaceRecord.place_id).in_(list(place_ids)))
+        )
+        return set(found)
 
     async def get(self, place_id: str) -> FreePlace | None:
         record = await self._session.get(FreePlaceRecord, place_id)
@@ -109,6 +132,15 @@ class SqlFreePlaceRepository:
         records = await self._session.scalars(
             select(FreePlaceRecord)
             .where(col(FreePlaceRecord.location_id) == location_id)
+            .where(col(FreePlaceRecord.status) == PlaceStatus.OPEN)
+            .order_by(col(FreePlaceRecord.place_id))
+        )
+        return [FreePlace.model_validate(r, from_attributes=True) for r in records]
+
+    async def open_at_locations(self, location_ids: Iterable[str]) -> list[FreePlace]:
+        records = await self._session.scalars(
+            select(FreePlaceRecord)
+            .where(col(FreePlaceRecord.location_id).in_(list(location_ids)))
             .where(col(FreePlaceRecord.status) == PlaceStatus.OPEN)
             .order_by(col(FreePlaceRecord.place_id))
         )
@@ -152,6 +184,9 @@ class SqlEnrolmentRepository:
 
     async def at_location(self, location_id: str) -> list[Enrolment]:
         return await self._where(col(EnrolmentRecord.location_id) == location_id)
+
+    async def at_locations(self, location_ids: Iterable[str]) -> list[Enrolment]:
+        return await self._where(col(EnrolmentRecord.location_id).in_(list(location_ids)))
 
     async def of_request(self, request_id: str) -> list[Enrolment]:
         return await self._where(col(EnrolmentRecord.request_id) == request_id)

@@ -28,11 +28,20 @@ class FakePlaceRepository:
     async def exists(self, place_id: str) -> bool:
         return place_id in self.places
 
+    async def known_among(self, place_ids: Iterable[str]) -> set[str]:
+        return {each for each in place_ids if each in self.places}
+
     async def get(self, place_id: str) -> FreePlace | None:
         return self.places.get(place_id)
 
     async def open_at(self, location_id: str) -> list[FreePlace]:
         return self.open_now(location_id)
+
+    async def open_at_locations(self, location_ids: Iterable[str]) -> list[FreePlace]:
+        wanted = set(location_ids)
+        return sorted((p for p in self.places.values()
+                       if p.location_id in wanted and p.status is PlaceStatus.OPEN),
+                      key=lambda p: p.place_id)
 
     async def set_status(self, place_id: str, status: PlaceStatus) -> None:
         if place_id in self.places:
@@ -71,6 +80,10 @@ class FakeLocationRepository:
             update={"open_free_places": len(self._places.open_now(location_id))}
         )
 
+    async def get_many(self, location_ids: Iterable[str]) -> list[Location]:
+        found = [await self.get(location_id) for location_id in sorted(set(location_ids))]
+        return [location for location in found if location is not None]
+
     async def save(self, location: Location) -> None:
         stored = self.locations[location.location_id]
         # like the SQL update: only what can change
@@ -98,6 +111,10 @@ class FakeEnrolmentRepository:
 
     async def at_location(self, location_id: str) -> list[Enrolment]:
         return self._sorted(e for e in self.enrolments.values() if e.location_id == location_id)
+
+    async def at_locations(self, location_ids: Iterable[str]) -> list[Enrolment]:
+        wanted = set(location_ids)
+        return self._sorted(e for e in self.enrolments.values() if e.location_id in wanted)
 
     async def of_request(self, request_id: str) -> list[Enrolment]:
         return self._sorted(e for e in self.enrolments.values() if e.request_id == request_id)
