@@ -8,6 +8,7 @@ migrated database with the code.
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from datetime import datetime
 from typing import Any
 
@@ -20,9 +21,11 @@ from sqlalchemy import (
     Index,
     LargeBinary,
     MetaData,
+    Table,
     Text,
     text,
 )
+from sqlalchemy.dialects.postgresql import insert
 from sqlalchemy.ext.asyncio import (
     AsyncEngine,
     AsyncSession,
@@ -45,6 +48,21 @@ def make_engine(database_url: str) -> AsyncEngine:
 
 def make_session_factory(engine: AsyncEngine) -> async_sessionmaker[AsyncSession]:
     return async_sessionmaker(engine, expire_on_commit=False)
+
+
+# PostgreSQL takes at most 32,767 parameters in one statement.
+MAX_PARAMETERS = 30_000
+
+
+async def insert_rows(session: AsyncSession, table: Table, rows: Sequence[dict[str, Any]],
+                      *, skip_existing: bool = False) -> None:
+    """Rows in multi-row INSERTs (as few as the parameter limit allows), in order; with
+    `skip_existing` a row whose key is there already is left out."""
+    per_statement = max(1, MAX_PARAMETERS // len(table.columns))
+    for start in range(0, len(rows), per_statement):
+        statement = insert(table).values(list(rows[start:start + per_statement]))
+        await session.execute(statement.on_conflict_do_nothing() if skip_existing
+                              else statement)
 
 
 async def database_reachable(engine: AsyncEngine) -> bool:

@@ -10,16 +10,14 @@ from datetime import date
 from typing import Any
 
 from sqlalchemy import Table
-from sqlalchemy.dialects.postgresql import insert
 from sqlalchemy.ext.asyncio import AsyncSession
 
+from loketkit.db import insert_rows
 from services.reporting.adapters.orm import table_of
 from services.reporting.adapters.queries import counted_facts, waiting_times
 from services.reporting.domain.facts import Fact
 from services.reporting.domain.model import WaitingTimes
 from services.reporting.domain.report import CountedFacts
-
-MAX_PARAMETERS = 30_000
 
 
 class SqlFactRepository:
@@ -36,11 +34,7 @@ class SqlFactRepository:
         event id, same fact; also within the batch) is silently dropped."""
         pending, self._pending = self._pending, defaultdict(list)
         for table, rows in pending.items():
-            # PostgreSQL takes at most 32,767 parameters in one statement.
-            per_statement = max(1, MAX_PARAMETERS // len(table.columns))
-            for start in range(0, len(rows), per_statement):
-                chunk = rows[start:start + per_statement]
-                await self._session.execute(insert(table).values(chunk).on_conflict_do_nothing())
+            await insert_rows(self._session, table, rows, skip_existing=True)
 
     async def counted_facts(
         self, on: date, municipality_nis: str | None = None
