@@ -330,6 +330,36 @@ async def on_match_proposed(
     event: CloudEvent, data: MatchProposed, uow: CapacityUnitOfWork, clock: Clock,
     new_id: IdFactory,
 ) -> None:
+    proposed = proposed_offer(data, await uow.offers.get(data.match_id))
+    if proposed is None:
+        return
+    await uow.offers.save(proposed)
+    if proposed.status is OfferStatus.ACCEPTED:
+        await notify_accepted(uow, proposed, clock(), new_id)
+
+
+async def on_matches_proposed(
+    run: Sequence[Delivered[MatchProposed]], uow: CapacityUnitOfWork, clock: Clock,
+    new_id: IdFactory,
+) -> None:
+    """A burst of proposals: what `on_match_proposed` does to each in turn, with one read
+    and one write for the run. A match id repeated in the run sees its earlier event."""
+    offers = {offer.match_id: offer for offer in
+              await uow.offers.get_many(each.data.match_id for each in run)}
+    changed: dict[str, Offer] = {}
+    for each in run:
+        proposed = proposed_offer(each.data, offers.get(each.data.match_id))
+        if proposed is None:
+            continue
+        offers[proposed.match_id] = changed[proposed.match_id] = proposed
+        if proposed.status is OfferStatus.ACCEPTED:
+            # In turn, before the offers are written: the notice reads no offer.
+            await notify_accepted(uow, proposed, clock(), new_id)
+    await uow.offers.save_all(changed.values())
+
+
+def proposed_offer(data: MatchProposed, known: Offer | None) -> Offer | None:
+    """The offer to store for a proposal, given the stored one; None if it was read before."""
     proposed = Offer(
         match_id=data.match_id, request_id=data.request_id, place_id=data.place_id,
         location_id=data.location_id, start_date=data.start_date,
@@ -337,18 +367,15 @@ async def on_match_proposed(
         priority_group=data.priority_group, family_answer_due=data.family_answer_due,
         organiser_answer_due=data.organiser_answer_due,
     )
-    known = await uow.offers.get(data.match_id)
-    if known is not None:
-        if known.proposed:
-            return  # read before
-        # An answer was read first: keep where the offer got to, add the proposal's details.
-        proposed = proposed.model_copy(update={
-            "status": known.status, "ended_reason": known.ended_reason,
-            "keep_waiting_for_higher_choices": known.keep_waiting_for_higher_choices,
-        })
-    await uow.offers.save(proposed)
-    if proposed.status is OfferStatus.ACCEPTED:
-        await notify_accepted(uow, proposed, clock(), new_id)
+    if known is None:
+        return proposed
+    if known.proposed:
+        return None  # read before
+    # An answer was read first: keep where the offer got to, add the proposal's details.
+    return proposed.model_copy(update={
+        "status": known.status, "ended_reason": known.ended_reason,
+        "keep_waiting_for_higher_choices": known.keep_waiting_for_higher_choices,
+    })
 
 
 async def on_match_accepted(
@@ -862,4 +889,5 @@ EVENT_HANDLERS: dict[type, AnyHandler] = {
 # PlaceFreed reaches capacity only as an organiser's (capacity's own is not read back).
 EVENT_BATCH_HANDLERS: dict[type, AnyHandler] = {
     PlaceFreed: on_inbound_places_freed,
+    MatchProposed: on_matches_proposed,
 }

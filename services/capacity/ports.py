@@ -104,8 +104,16 @@ class EnrolmentRepository(Protocol):
 class OfferRepository(Protocol):
     async def get(self, match_id: str) -> Offer | None: ...
 
+    async def get_many(self, match_ids: Iterable[str]) -> list[Offer]:
+        """Those of the ids stored, by match id, in one read (not locked, like `get`)."""
+        ...
+
     async def save(self, offer: Offer) -> None:
         """Insert or replace."""
+        ...
+
+    async def save_all(self, offers: Iterable[Offer]) -> None:
+        """Insert or replace each (one per match id), in one statement however many."""
         ...
 
     async def at_location(self, location_id: str) -> list[Offer]:

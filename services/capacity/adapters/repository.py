@@ -11,6 +11,7 @@ from pydantic import BaseModel
 from sqlalchemy import ColumnElement, delete, func, select, update
 from sqlalchemy.dialects.postgresql import insert
 from sqlalchemy.ext.asyncio import AsyncSession
+from sqlalchemy.orm.util import identity_key
 from sqlmodel import col
 
 from services.capacity.adapters.orm import (
@@ -220,13 +221,33 @@ class SqlOfferRepository:
         record = await self._session.get(OfferRecord, match_id)
         return None if record is None else Offer.model_validate(record, from_attributes=True)
 
-    async def save(self, offer: Offer) -> None:
-        values = OfferRecord.model_validate(offer, from_attributes=True).model_dump()
-        await self._session.execute(
-            insert(OfferRecord)
-            .values(**values)
-            .on_conflict_do_update(index_elements=[col(OfferRecord.match_id)], set_=values)
+    async def get_many(self, match_ids: Iterable[str]) -> list[Offer]:
+        records = await self._session.scalars(
+            select(OfferRecord)
+            .where(col(OfferRecord.match_id).in_(list(match_ids)))
+            .order_by(col(OfferRecord.match_id))
         )
+        return [Offer.model_validate(r, from_attributes=True) for r in records]
+
+    async def save(self, offer: Offer) -> None:
+        await self.save_all([offer])
+
+    async def save_all(self, offers: Iterable[Offer]) -> None:
+        rows = sorted((OfferRecord.model_validate(offer, from_attributes=True).model_dump()
+                       for offer in offers), key=lambda values: values["match_id"])
+        if not rows:
+            return
+        # By match id: concurrent writers lock the rows they share in the same order.
+        upsert = insert(OfferRecord).values(rows)
+        await self._session.execute(upsert.on_conflict_do_update(
+            index_elements=[col(OfferRecord.match_id)],
+            set_={name: upsert.excluded[name] for name in rows[0]},
+        ))
+        # Written past the session: a record it still holds would be read back stale.
+        for values in rows:
+            held = self._session.identity_map.get(identity_key(OfferRecord, values["match_id"]))
+            if held is not None:
+                self._session.expire(held)
 
     async def at_location(self, location_id: str) -> list[Offer]:
         records = await self._session.scalars(

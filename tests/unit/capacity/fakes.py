@@ -144,8 +144,16 @@ class FakeOfferRepository:
     async def get(self, match_id: str) -> Offer | None:
         return self.offers.get(match_id)
 
+    async def get_many(self, match_ids: Iterable[str]) -> list[Offer]:
+        return [self.offers[each] for each in sorted(set(match_ids)) if each in self.offers]
+
     async def save(self, offer: Offer) -> None:
         self.offers[offer.match_id] = offer
+
+    async def save_all(self, offers: Iterable[Offer]) -> None:
+        saved = list(offers)
+        assert len({o.match_id for o in saved}) == len(saved), "one row per match id"
+        self.offers.update((offer.match_id, offer) for offer in saved)
 
     async def at_location(self, location_id: str) -> list[Offer]:
         return sorted((o for o in self.offers.values() if o.location_id == location_id),
