@@ -159,6 +159,12 @@ async def commit_offsets(kafka_consumer: Any, offsets: dict[TopicPartition, int]
                  "skips what was applied here", type(error).__name__)
 
 
+async def leave_undecoded(message: object) -> None:
+    """The records are read from `raw_message` (`EventConsumer` parses each once), so
+    FastStream need not decode their JSON bodies first."""
+    return None
+
+
 def subscribe(
     broker: KafkaBroker, topics: Sequence[InputTopic], consumer: EventConsumer, group_id: str,
     topic_prefix: str = "", *, redelivery_first_seconds: float = 0.5,
@@ -197,6 +203,7 @@ def subscribe(
         partition_assignment_strategy=(RangePartitionAssignor,),
         listener=draining,
         title=f"{consumer.service}:inputs",
+        decoder=leave_undecoded,
     )
     async def on_batch(msg: KafkaMessage) -> None:
         records: Sequence[ConsumerRecord[bytes, bytes]] = msg.raw_message
