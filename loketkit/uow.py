@@ -66,6 +66,7 @@ class UnitOfWork(Protocol):
         ...
 
     acting: Acting | None
+    pending_events: list[CloudEvent]  # emitted in this unit, written when it commits
 
     async def __aenter__(self) -> Self: ...
 

@@ -7,9 +7,10 @@ its places in the burst, in the candidate index's order): each place goes to the
 candidate that still waits there and fits it, and a request that gets an offer waits
 only where `WaitingRequest.waits_at` still says so. Where the plan cannot be sure that
 one-by-one handling would do the same (the candidates read run out, or the chosen
-request has brothers or sisters, whose offers follow), it stops there: what it planned
-is written, that place goes to `on_place_freed`, and a fresh plan takes the rest.
-Before writing, the requests it offered to are locked and read again; if they are not
+request has brothers or sisters, whose offers follow), what it planned is written and
+that place goes to `on_place_freed` (a location whose candidates ran out first reads
+twice as many, fresh); the plan then reads again the requests that got offers and goes
+on. Before writing, the requests it offered to are locked and read again; if they are not
 what the plan assumed (another transaction changed them), the burst fails and the
 consumer applies its events one by one.
 """
@@ -20,8 +21,9 @@ from collections import Counter
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, field
 from datetime import date
+from typing import Literal
 
-from contracts import CloudEvent
+from contracts import CloudEvent, parse_data
 from contracts.events import MatchProposed, PlaceFreed
 from contracts.events.matching import Fit
 from loketkit.bus import AnyHandler
@@ -42,8 +44,9 @@ from services.matching.offers import Offers
 from services.matching.ports import MatchingUnitOfWork
 
 # Candidates read per location: enough for each of its places in the burst to skip a
-# few that do not fit. Running out only hands the rest of the burst to the slow path.
+# few that do not fit. Running out costs a second read (twice as many).
 CANDIDATES_PER_PLACE, EXTRA_CANDIDATES = 4, 16
+Outcome = Literal["planned", "ran out", "siblings"]
 
 
 class PlanOvertaken(Exception):
@@ -68,16 +71,17 @@ class Burst:
     requests: dict[str, WaitingRequest] = field(default_factory=dict)  # as the plan has them
     places: list[FreePlace] = field(default_factory=list)
     offers: list[tuple[Match, MatchProposed, CloudEvent]] = field(default_factory=list)
+    reads: Counter[str] = field(default_factory=Counter)  # candidate reads per location
 
-    async def plan(self, event: CloudEvent, place: FreePlace, closed: bool) -> bool:
-        """The place's outcome in the plan; False when the plan cannot be sure of it."""
+    async def plan(self, event: CloudEvent, place: FreePlace, closed: bool) -> Outcome:
+        """The place's outcome in the plan, or why the plan cannot be sure of it."""
         if closed:
             self.places.append(place.model_copy(update={"status": PlaceStatus.CANCELLED}))
-            return True
+            return "planned"
         offers = Offers(self.uow, self.clock, self.new_id, event)
         if not await offers.matches_continuously(place.service_area):
             self.places.append(place)
-            return True
+            return "planned"
         reserved = (await offers.ranking(place.service_area)).reserves_next_place(
             await offers.location(place))
         found = await self.candidates_for(place, reserved)
@@ -91,28 +95,30 @@ class Burst:
             if fit is not None:
                 return await self.offer(offers, request, place, fit)
         if not found.complete:
-            return False
+            return "ran out"
         self.places.append(place)
-        return True
+        return "planned"
 
     async def offer(self, offers: Offers, request: WaitingRequest, place: FreePlace,
-                    fit: Fit) -> bool:
+                    fit: Fit) -> Outcome:
         if request.sibling_request_ids:
-            return False  # their offers follow this one: one by one
+            return "siblings"  # their offers follow this one: one by one
         match, proposed = await offers.proposal(request, place, fit)
         held = [*self.holding[request.request_id], match]  # the latest offer comes last
         self.holding[request.request_id] = held
         self.requests[request.request_id] = holding_now(request, held)
         self.places.append(place.model_copy(update={"status": PlaceStatus.PROPOSED}))
         self.offers.append((match, proposed, event_of(offers)))
-        return True
+        return "planned"
 
     async def candidates_for(self, place: FreePlace, reserved: bool) -> Candidates:
         """The location's best candidates in this order, read once per burst, with what
         each holds."""
         key = (place.location_id, reserved)
         if key not in self.candidates:
-            limit = CANDIDATES_PER_PLACE * self.places_at[place.location_id] + EXTRA_CANDIDATES
+            limit = (CANDIDATES_PER_PLACE * self.places_at[place.location_id]
+                     + EXTRA_CANDIDATES) * 2 ** self.reads[place.location_id]
+            self.reads[place.location_id] += 1
             born_from, born_to = self.born[place.location_id]
             found = await self.uow.requests.candidates_born(
                 place.location_id, born_from, born_to, priority_first=reserved, limit=limit)
@@ -133,12 +139,39 @@ class Burst:
             offers = Offers(self.uow, self.clock, self.new_id, None)
             for request_id in offered:
                 now = holding_now(locked[request_id], holding[request_id])
-                if now != self.requests[request_id]:
+                if unordered(now) != unordered(self.requests[request_id]):
                     raise PlanOvertaken(request_id)
                 changes.append((now, await offers.keys(now)))
             await self.uow.requests.save_many(changes)
         for _, proposed, cause in self.offers:
             self.uow.emit(proposed, caused_by=cause)
+        self.places, self.offers = [], []
+
+    def read_again(self, location_id: str) -> None:
+        """The location's candidates are read again (twice as many) when next needed."""
+        for reserved in (False, True):
+            self.candidates.pop((location_id, reserved), None)
+
+    async def one_by_one(self, delivered: Delivered[PlaceFreed]) -> None:
+        """`on_place_freed` for the place, after writing the plan so far (it reads the
+        database); then the requests it made offers to are read again for the plan."""
+        await self.write()
+        before = len(self.uow.pending_events)
+        await on_place_freed(delivered.event, delivered.data, self.uow, self.clock,
+                             self.new_id)
+        offered = sorted({data.request_id for data in (
+            parse_data(made) for made in self.uow.pending_events[before:])
+            if isinstance(data, MatchProposed)})
+        if offered:
+            self.requests.update(await self.uow.requests.lock_many(offered))
+            self.holding.update(await self.uow.matches.of_requests(offered, HOLDING))
+
+
+def unordered(request: WaitingRequest) -> WaitingRequest:
+    """The request as the plan decides on it: where it holds offers, in any order
+    (offers made in the same instant are listed by id, which the plan cannot know)."""
+    return request.model_copy(update={
+        "holding_location_ids": tuple(sorted(request.holding_location_ids))})
 
 
 def event_of(offers: Offers) -> CloudEvent:
@@ -149,36 +182,25 @@ def event_of(offers: Offers) -> CloudEvent:
 async def on_places_freed(run: Sequence[Delivered[PlaceFreed]], uow: MatchingUnitOfWork,
                           clock: Clock, new_id: IdFactory) -> None:
     """`on_place_freed` for each, in order (see the module's docstring)."""
-    rest = list(run)
-    while rest:
-        unsure = await plan_and_write(rest, uow, clock, new_id)
-        if unsure is None:
-            return
-        # That place one by one; a fresh plan (reading what it changed) for the rest.
-        await on_place_freed(rest[unsure].event, rest[unsure].data, uow, clock, new_id)
-        rest = rest[unsure + 1:]
-
-
-async def plan_and_write(run: Sequence[Delivered[PlaceFreed]], uow: MatchingUnitOfWork,
-                         clock: Clock, new_id: IdFactory) -> int | None:
-    """Plans the places in order and writes the plan; returns the position of the first
-    place the plan could not be sure of (nothing of it or after it is written)."""
     known = await uow.places.known_among([d.data.place_id for d in run])
-    fresh: list[tuple[int, FreePlace]] = []
-    for index, delivered in enumerate(run):
+    fresh: list[tuple[Delivered[PlaceFreed], FreePlace]] = []
+    for delivered in run:
         if delivered.data.place_id not in known:
             known.add(delivered.data.place_id)  # a repeat in the burst changes nothing
-            fresh.append((index, free_place(delivered.data)))
+            fresh.append((delivered, free_place(delivered.data)))
     closed = await uow.closures.closed_among({place.location_id for _, place in fresh})
     burst = Burst(uow, clock, new_id, Counter(place.location_id for _, place in fresh),
                   birth_months(place for _, place in fresh))
-    unsure = None
-    for index, place in fresh:
-        if not await burst.plan(run[index].event, place, place.location_id in closed):
-            unsure = index
-            break
+    for delivered, place in fresh:
+        is_closed = place.location_id in closed
+        outcome = await burst.plan(delivered.event, place, is_closed)
+        if outcome == "ran out":  # more of the location's candidates, read fresh
+            await burst.write()
+            burst.read_again(place.location_id)
+            outcome = await burst.plan(delivered.event, place, is_closed)
+        if outcome != "planned":
+            await burst.one_by_one(delivered)
     await burst.write()
-    return unsure
 
 
 def birth_months(places: Iterable[FreePlace]) -> dict[str, tuple[date, date]]:

@@ -125,27 +125,28 @@ class SqlRequestRepository:
         records = {record.request_id: record for record in (await self._session.execute(
             select(WaitingRequestRecord)
             .where(col(WaitingRequestRecord.request_id).in_(ids)))).scalars()}
-        index_rows = {(row.request_id, row.location_id): row for row in (
-            await self._session.execute(select(RequestLocationRecord).where(
-                col(RequestLocationRecord.request_id).in_(ids)))).scalars()}
+        index_rows: dict[str, dict[str, RequestLocationRecord]] = {id_: {} for id_ in ids}
+        for row in (await self._session.execute(select(RequestLocationRecord).where(
+                col(RequestLocationRecord.request_id).in_(ids)))).scalars():
+            index_rows[row.request_id][row.location_id] = row
         for request, keys in changes:
             record = records[request.request_id]
-            for name, value in WaitingRequestRecord.model_validate(
-                    request, from_attributes=True).model_dump().items():
-                if getattr(record, name) != value:
-                    setattr(record, name, value)
+            for name, value in request.model_dump().items():
+                stored = list(value) if isinstance(value, tuple) else value
+                if getattr(record, name) != stored:
+                    setattr(record, name, stored)
+            stored_rows = index_rows[request.request_id]
             wanted = {row.location_id: row for row in self._index_rows(request, keys)}
-            for (request_id, location_id), row in list(index_rows.items()):
-                if request_id == request.request_id and location_id not in wanted:
-                    await self._session.delete(row)
+            for location_id in stored_rows.keys() - wanted.keys():
+                await self._session.delete(stored_rows[location_id])
             for location_id, fresh in wanted.items():
-                stored = index_rows.get((request.request_id, location_id))
-                if stored is None:
+                stored_row = stored_rows.get(location_id)
+                if stored_row is None:
                     self._session.add(fresh)
                     continue
                 for name in ("rank", "birth_month", "waiting", "sort_key", "priority_group"):
-                    if getattr(stored, name) != getattr(fresh, name):
-                        setattr(stored, name, getattr(fresh, name))
+                    if getattr(stored_row, name) != getattr(fresh, name):
+                        setattr(stored_row, name, getattr(fresh, name))
         await self._session.flush()
 
     async def waiting_in_area(self, service_area: str, *, after: str = "",
