@@ -45,7 +45,7 @@ from services.matching.ports import MatchingUnitOfWork
 
 # Candidates read per location: enough for each of its places in the burst to skip a
 # few that do not fit. Running out costs a second read (twice as many).
-CANDIDATES_PER_PLACE, EXTRA_CANDIDATES = 4, 16
+CANDIDATES_PER_PLACE, EXTRA_CANDIDATES = 2, 8
 Outcome = Literal["planned", "ran out", "siblings"]
 
 
