@@ -26,7 +26,12 @@ from services.intake.entrypoints import imports
 from services.intake.entrypoints.access import RegistrationLimit
 from services.intake.entrypoints.http import router
 from services.intake.entrypoints.pages import PAGES, family, staff
-from services.intake.handlers import COMMAND_HANDLERS, EVENT_HANDLERS, JOBS
+from services.intake.handlers import (
+    COMMAND_HANDLERS,
+    EVENT_BATCH_HANDLERS,
+    EVENT_HANDLERS,
+    JOBS,
+)
 from services.intake.ports import IntakeUnitOfWork
 from services.intake.settings import DEVELOPMENT_KEY, IntakeSettings
 
@@ -54,6 +59,7 @@ def bootstrap(
         sql_uow=SqlIntakeUnitOfWork,
         command_handlers=COMMAND_HANDLERS,
         event_handlers=EVENT_HANDLERS,
+        event_batch_handlers=EVENT_BATCH_HANDLERS,
         input_topics=[CAPACITY, MATCHES],
         pages=PAGES,
         routers=[router, family.router, staff.router,

@@ -8,6 +8,7 @@ Notices go to the family's own e-mail only (none when it has none: staff serve i
 from __future__ import annotations
 
 import logging
+from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 from pathlib import Path
@@ -36,7 +37,7 @@ from contracts.events import (
 from loketkit.area_settings import settings_in_force
 from loketkit.bus import AnyHandler
 from loketkit.calendar import Period
-from loketkit.consumer import RejectedEvent
+from loketkit.consumer import Delivered, RejectedEvent
 from loketkit.dutch import date_in_dutch, day_parts_in_dutch, moment_in_dutch
 from loketkit.errors import Invalid, NotFound
 from loketkit.ids import Clock, IdFactory
@@ -167,7 +168,11 @@ async def notify(
 
 
 async def offer_context(uow: IntakeUnitOfWork, offer: Offer) -> dict[str, Any]:
-    location = await uow.locations.get(offer.location_id)
+    return offer_details(offer, await uow.locations.get(offer.location_id))
+
+
+def offer_details(offer: Offer, location: Location | None) -> dict[str, Any]:
+    """What a notice about the offer says, the location read already."""
     return {
         "location_name": location.name if location else offer.location_id,
         "match_id": offer.match_id,
@@ -576,10 +581,13 @@ async def on_location_registered(
     await uow.locations.upsert(Location.model_validate(data, from_attributes=True))
 
 
+UNKNOWN_REQUEST = "field 'data.request_id': a request intake does not know"
+
+
 async def offered_request(uow: IntakeUnitOfWork, request_id: str | None) -> Request:
     request = await uow.requests.get_for_update(request_id) if request_id else None
     if request is None:
-        raise RejectedEvent("field 'data.request_id': a request intake does not know")
+        raise RejectedEvent(UNKNOWN_REQUEST)
     return request
 
 
@@ -637,8 +645,22 @@ async def relink_siblings(
 
 
 async def closed_location(uow: IntakeUnitOfWork, location_id: str) -> Location | None:
-    location = await uow.locations.get(location_id)
+    return closed(await uow.locations.get(location_id))
+
+
+def closed(location: Location | None) -> Location | None:
+    """The location if a closure of it was released (not just marked closed)."""
     return location if location and location.closure_id and location.closed_from else None
+
+
+def proposed_offer(data: MatchProposed) -> Offer:
+    return Offer(
+        match_id=data.match_id, request_id=data.request_id, location_id=data.location_id,
+        place_id=data.place_id, start_date=data.start_date, day_parts=tuple(data.day_parts),
+        fit=data.fit, family_answer_due=data.family_answer_due,
+        organiser_answer_due=data.organiser_answer_due, proposed_at=data.proposed_at,
+        rule_set=data.rule_set, why=data.ordering,
+    )
 
 
 async def on_match_proposed(
@@ -651,13 +673,7 @@ async def on_match_proposed(
     new_id: IdFactory,
 ) -> None:
     request = await offered_request(uow, data.request_id)
-    offer = Offer(
-        match_id=data.match_id, request_id=data.request_id, location_id=data.location_id,
-        place_id=data.place_id, start_date=data.start_date, day_parts=tuple(data.day_parts),
-        fit=data.fit, family_answer_due=data.family_answer_due,
-        organiser_answer_due=data.organiser_answer_due, proposed_at=data.proposed_at,
-        rule_set=data.rule_set, why=data.ordering,
-    )
+    offer = proposed_offer(data)
     known = request.offer(data.match_id)
     if known is not None:  # a repeat, or an offer whose end was read first
         if known.complete_from(offer):
@@ -673,6 +689,56 @@ async def on_match_proposed(
         return
     await uow.requests.save(request)
     await notify(uow, request, "offer_made", new_id, now, **await offer_context(uow, offer))
+
+
+async def on_matches_proposed(
+    run: Sequence[Delivered[MatchProposed]],
+    uow: IntakeUnitOfWork,
+    child_ref: ChildRef,
+    postcode_coordinates: Coordinates,
+    clock: Clock,
+    new_id: IdFactory,
+) -> None:
+    """A burst of proposals: what `on_match_proposed` does to each in turn, with the
+    run's requests (locked) and locations read at once and the changed requests written
+    together; its notices are added in order as it goes. A proposal at a closed location
+    goes to `on_match_proposed` itself (it re-places the child, which may change other
+    requests): what was planned before is written first, and the rest of the run reads
+    its requests again. An unknown request raises: the consumer then applies the events
+    one by one, and that one is dead-lettered."""
+    locations = {location.location_id: location for location in
+                 await uow.locations.get_many({each.data.location_id for each in run})}
+    requests = await proposed_requests(uow, run)
+    changed: dict[str, Request] = {}  # by id: a second proposal changes the same request
+    for index, each in enumerate(run):
+        data = each.data
+        request = requests.get(data.request_id)
+        if request is None:
+            raise RejectedEvent(UNKNOWN_REQUEST)
+        offer = proposed_offer(data)
+        known = request.offer(data.match_id)
+        location = locations.get(data.location_id)
+        if known is None and request.is_open and closed(location):
+            await uow.requests.save_many(list(changed.values()))
+            changed = {}
+            await on_match_proposed(each.event, data, uow, child_ref, postcode_coordinates,
+                                    clock, new_id)
+            requests = await proposed_requests(uow, run[index + 1:])
+        elif known is not None:  # a repeat, or an offer whose end was read first
+            if known.complete_from(offer):
+                changed[request.request_id] = request
+        elif request.record_offer(offer):
+            changed[request.request_id] = request
+            await notify(uow, request, "offer_made", new_id, clock(),
+                         **offer_details(offer, location))
+    await uow.requests.save_many(list(changed.values()))
+
+
+async def proposed_requests(
+    uow: IntakeUnitOfWork, run: Sequence[Delivered[MatchProposed]]
+) -> dict[str, Request]:
+    found = await uow.requests.get_many_for_update({each.data.request_id for each in run})
+    return {request.request_id: request for request in found}
 
 
 async def ended_offer(
@@ -847,5 +913,9 @@ EVENT_HANDLERS: dict[type, AnyHandler] = {
     PlacementConfirmed: on_placement_confirmed,
     EnrolmentEnded: on_enrolment_ended,
     CrisisClosure: on_crisis_closure,
+}
+# Consecutive events of a type in one Kafka batch, applied together (same effect).
+EVENT_BATCH_HANDLERS: dict[type, AnyHandler] = {
+    MatchProposed: on_matches_proposed,
 }
 JOBS: dict[str, AnyHandler] = {"confirmations": ask_for_confirmations}

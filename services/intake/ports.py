@@ -6,7 +6,7 @@ satisfy these Protocols; mypy checks it.
 
 from __future__ import annotations
 
-from collections.abc import Callable
+from collections.abc import Callable, Iterable
 from datetime import date, datetime
 from typing import Protocol
 
@@ -36,7 +36,16 @@ class RequestRepository(Protocol):
         """Like `get`, and no other transaction changes the request until this one ends."""
         ...
 
+    async def get_many_for_update(self, request_ids: Iterable[str]) -> list[Request]:
+        """Those of the ids that exist, by id, each as `get_for_update` gives it: locked
+        (in id order, so two transactions lock them in the same order), in a few reads."""
+        ...
+
     async def save(self, request: Request) -> None: ...
+
+    async def save_many(self, requests: Iterable[Request]) -> None:
+        """What `save` does to each, in a few statements however many."""
+        ...
 
     async def by_match(self, match_id: str) -> Request | None:
         """The request an offer was made to."""
@@ -82,6 +91,10 @@ class LocationRepository(Protocol):
         ...
 
     async def get(self, location_id: str) -> Location | None: ...
+
+    async def get_many(self, location_ids: Iterable[str]) -> list[Location]:
+        """Those of the ids that exist, by id, in one read."""
+        ...
 
     async def close(self, location_id: str, closure_id: str, closed_from: date) -> None: ...
 

@@ -3,7 +3,7 @@ mapping records to the domain model."""
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Iterable, Sequence
 from dataclasses import asdict
 from datetime import date, datetime
 from typing import cast
@@ -79,10 +79,48 @@ class SqlRequestRepository:
         return await self._one(
             await self._session.get(RequestRecord, request_id, with_for_update=True))
 
+    async def get_many_for_update(self, request_ids: Iterable[str]) -> list[Request]:
+        ids = sorted(set(request_ids))
+        if not ids:
+            return []
+        records = await self._session.scalars(
+            select(RequestRecord).where(col(RequestRecord.request_id).in_(ids))
+            .order_by(col(RequestRecord.request_id))  # one lock order: no deadlock
+            .with_for_update())
+        return await self._with_offers(list(records))
+
     async def save(self, request: Request) -> None:
         await self._session.merge(to_record(request))
         for offer in request.offers:
             await self._session.merge(offer_to_record(offer))
+
+    async def save_many(self, requests: Iterable[Request]) -> None:
+        # As `save` does, but a merge reads each row the session does not hold: the
+        # stored rows are read in two statements and held, so each merge finds its row,
+        # and a row not stored is added. A merge also flushes what is pending: not
+        # here, so that the next flush writes them all in a statement per table.
+        saved = list(requests)
+        if not saved:
+            return
+        records = [to_record(request) for request in saved]
+        offers = [offer_to_record(offer) for request in saved for offer in request.offers]
+        held_requests = (await self._session.scalars(select(RequestRecord).where(
+            col(RequestRecord.request_id).in_([r.request_id for r in records])))).all()
+        held_offers = (await self._session.scalars(select(OfferRecord).where(
+            col(OfferRecord.match_id).in_([o.match_id for o in offers])))).all()
+        stored_requests = {record.request_id for record in held_requests}
+        stored_offers = {offer.match_id for offer in held_offers}
+        with self._session.no_autoflush:
+            for record in records:
+                await self._merge_or_add(record, record.request_id in stored_requests)
+            for offer in offers:
+                await self._merge_or_add(offer, offer.match_id in stored_offers)
+
+    async def _merge_or_add(self, record: RequestRecord | OfferRecord, stored: bool) -> None:
+        if stored:
+            await self._session.merge(record)
+        else:
+            self._session.add(record)
 
     async def by_match(self, match_id: str) -> Request | None:
         offer = await self._session.get(OfferRecord, match_id)
@@ -179,6 +217,12 @@ class SqlLocationRepository:
     async def get(self, location_id: str) -> Location | None:
         record = await self._session.get(LocationRecord, location_id)
         return Location.model_validate(record, from_attributes=True) if record else None
+
+    async def get_many(self, location_ids: Iterable[str]) -> list[Location]:
+        records = await self._session.scalars(
+            select(LocationRecord).where(col(LocationRecord.location_id).in_(list(location_ids)))
+            .order_by(col(LocationRecord.location_id)))
+        return [Location.model_validate(record, from_attributes=True) for record in records]
 
     async def close(self, location_id: str, closure_id: str, closed_from: date) -> None:
         record = await self._session.get(LocationRecord, location_id)

@@ -7,6 +7,7 @@ request without saving it changes nothing.
 from __future__ import annotations
 
 import copy
+from collections.abc import Iterable
 from dataclasses import replace
 from datetime import date, datetime
 
@@ -43,8 +44,16 @@ class FakeRequests:
     async def get_for_update(self, request_id: str) -> Request | None:
         return await self.get(request_id)
 
+    async def get_many_for_update(self, request_ids: Iterable[str]) -> list[Request]:
+        return self._copies([self.rows[each] for each in sorted(set(request_ids))
+                             if each in self.rows])
+
     async def save(self, request: Request) -> None:
         self.rows[request.request_id] = copy.deepcopy(request)
+
+    async def save_many(self, requests: Iterable[Request]) -> None:
+        for request in requests:
+            await self.save(request)
 
     async def by_match(self, match_id: str) -> Request | None:
         found = [r for r in self.rows.values() if r.offer(match_id)]
@@ -112,6 +121,9 @@ class FakeLocations:
 
     async def get(self, location_id: str) -> Location | None:
         return self.rows.get(location_id)
+
+    async def get_many(self, location_ids: Iterable[str]) -> list[Location]:
+        return [self.rows[each] for each in sorted(set(location_ids)) if each in self.rows]
 
     async def close(self, location_id: str, closure_id: str, closed_from: date) -> None:
         if location_id in self.rows:
