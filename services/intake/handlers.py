@@ -254,17 +254,20 @@ async def submit_request(
         check_new_request(request, settings.municipalities, known)
         await uow.requests.add(request)
         uow.emit(submitted_event(request, child_ref(request.child)))
-        token = await issue_personal_link(uow, request, settings, new_id, now)
+        # A new request has no earlier links to stop.
+        token = await issue_personal_link(uow, request, settings, new_id, now,
+                                          revoke_earlier=False)
         await uow.commit()
     return Registered(request, token)
 
 
 async def issue_personal_link(
     uow: IntakeUnitOfWork, request: Request, settings: IntakeSettings, new_id: IdFactory,
-    now: datetime,
+    now: datetime, *, revoke_earlier: bool = True,
 ) -> str:
     """A new link for the family (mailed to it, if it has e-mail); earlier ones stop."""
-    await uow.personal_links.revoke_all(request.request_id, now)
+    if revoke_earlier:
+        await uow.personal_links.revoke_all(request.request_id, now)
     link = personal_links.new_link(new_id("lnk"), request.request_id, now,
                                    settings.personal_link_days)
     await uow.personal_links.add(link)
