@@ -5,14 +5,12 @@ few per event; and offers written set-wise are not read back stale in the transa
 from __future__ import annotations
 
 import itertools
-from collections.abc import AsyncIterator, Iterator
-from contextlib import contextmanager
+from collections.abc import AsyncIterator
 from datetime import timedelta
 from typing import Any
 
 import pytest
 from fastapi import FastAPI
-from sqlalchemy import event, text
 
 from contracts import CloudEvent, new_event
 from contracts.events import MatchDeclined, MatchProposed
@@ -24,6 +22,7 @@ from services.capacity.bootstrap import MIGRATIONS, bootstrap
 from services.capacity.domain.model import Location, Offer, OfferStatus
 from services.capacity.settings import CapacitySettings
 from tests.conftest import DATABASE_SUFFIX
+from tests.integration.bursts import counting, dump
 from tests.unit.capacity.conftest import NOW, acceptance, proposal
 from tools.infra import Infra
 from tools.infra.postgres import create_database
@@ -75,28 +74,6 @@ async def one_by_one(infra: Infra) -> AsyncIterator[FastAPI]:
 async def burst(infra: Infra) -> AsyncIterator[FastAPI]:
     async for app in capacity_over(infra, "capacity_offers_burst"):
         yield app
-
-
-@contextmanager
-def counting(app: FastAPI) -> Iterator[list[str]]:
-    """The SQL statements the app sends meanwhile."""
-    statements: list[str] = []
-
-    def count(*args: Any) -> None:
-        statements.append(args[2])
-
-    engine = app.state.infra.engine.sync_engine
-    event.listen(engine, "before_cursor_execute", count)
-    try:
-        yield statements
-    finally:
-        event.remove(engine, "before_cursor_execute", count)
-
-
-async def dump(app: FastAPI) -> dict[str, list[Any]]:
-    async with app.state.infra.session_factory() as session:
-        return {name: [tuple(row) for row in (await session.execute(text(query))).all()]
-                for name, query in TABLES.items()}
 
 
 def proposed(n: int, **changes: Any) -> MatchProposed:
@@ -154,7 +131,7 @@ async def test_a_burst_writes_what_one_proposal_at_a_time_writes_in_few_statemen
 
     assert outcomes == ["applied"] * BURST
     assert "one by one" not in caplog.text, "the burst was applied set-wise"
-    expected, found = await dump(one_by_one), await dump(burst)
+    expected, found = await dump(one_by_one, TABLES), await dump(burst, TABLES)
     assert found == expected
     assert len(expected["offers"]) == 11 + BURST - 11 - 6
     # The accepted ones at a location with an address (0 and 3 at loc-a, 2 and 5 at loc-c).
@@ -178,7 +155,7 @@ async def test_answers_after_a_burst_in_the_same_batch_see_its_offers(
         await deliver_event(one_by_one.state.consumer, made)
     assert await deliver_batch(burst.state.consumer, events) == ["applied"] * len(events)
     assert "one by one" not in caplog.text
-    assert await dump(burst) == await dump(one_by_one)
+    assert await dump(burst, TABLES) == await dump(one_by_one, TABLES)
 
 
 async def test_offers_written_set_wise_are_not_read_back_stale(burst: FastAPI) -> None:

@@ -8,15 +8,14 @@ from __future__ import annotations
 
 import itertools
 import json
-from collections.abc import AsyncIterator, Iterator
-from contextlib import contextmanager
+from collections.abc import AsyncIterator
 from typing import Any
 
 import httpx
 import pytest
 from fastapi import FastAPI
 from pydantic import SecretStr
-from sqlalchemy import event, text
+from sqlalchemy import text
 
 from contracts import CloudEvent, new_event
 from contracts.events import LocationRegistered
@@ -25,6 +24,7 @@ from loketkit.testing import RecordingDeadLetters, deliver, deliver_batch, deliv
 from services.intake.bootstrap import MIGRATIONS, bootstrap
 from services.intake.settings import IntakeSettings
 from tests.conftest import DATABASE_SUFFIX
+from tests.integration.bursts import counting, dump
 from tests.personas import INTAKE_USERS, signed_in
 from tests.unit.intake.harness import (
     AREA,
@@ -125,28 +125,6 @@ async def request_ids(app: FastAPI) -> list[str]:
         return list(found.scalars())
 
 
-@contextmanager
-def counting(app: FastAPI) -> Iterator[list[str]]:
-    """The SQL statements the app sends meanwhile (an executemany counts once)."""
-    statements: list[str] = []
-
-    def count(*args: Any) -> None:
-        statements.append(args[2])
-
-    engine = app.state.infra.engine.sync_engine
-    event.listen(engine, "before_cursor_execute", count)
-    try:
-        yield statements
-    finally:
-        event.remove(engine, "before_cursor_execute", count)
-
-
-async def dump(app: FastAPI) -> dict[str, list[Any]]:
-    async with app.state.infra.session_factory() as session:
-        return {name: [tuple(row) for row in (await session.execute(text(query))).all()]
-                for name, query in TABLES.items()}
-
-
 def outbox_without_ids(rows: list[Any]) -> list[str]:
     """The events' type, subject and cause in order (their own ids are new each time)."""
     kept = []
@@ -171,7 +149,7 @@ async def test_a_burst_writes_what_one_proposal_at_a_time_writes_in_few_statemen
 
     assert outcomes == ["applied"] * len(events)
     assert "one by one" not in caplog.text, "the burst was applied set-wise"
-    expected, found = await dump(one_by_one), await dump(burst)
+    expected, found = await dump(one_by_one, TABLES), await dump(burst, TABLES)
     for table in ("requests", "offers", "notices", "audit_log", "audit_trail", "inbox"):
         assert found[table] == expected[table], table
     assert outbox_without_ids(found["outbox"]) == outbox_without_ids(expected["outbox"])
@@ -200,7 +178,7 @@ async def test_an_unknown_request_in_a_burst_is_dead_lettered_alone(
 
     assert await deliver_batch(burst.state.consumer, events) == outcomes
     assert outcomes.count("dead-lettered") == 1
-    expected, found = await dump(one_by_one), await dump(burst)
+    expected, found = await dump(one_by_one, TABLES), await dump(burst, TABLES)
     for table in ("requests", "offers", "inbox"):
         assert found[table] == expected[table], table
     assert len(found["notices"]) == len(expected["notices"])  # with other ids, as above

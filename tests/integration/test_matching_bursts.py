@@ -5,19 +5,18 @@ from __future__ import annotations
 
 import itertools
 import json
-from collections.abc import AsyncIterator, Iterator
-from contextlib import contextmanager
+from collections.abc import AsyncIterator
 from typing import Any
 
 import pytest
 from fastapi import FastAPI
-from sqlalchemy import event, text
 
 from loketkit import migrations
 from loketkit.testing import RecordingDeadLetters, deliver, deliver_batch, deliver_event
 from services.matching.bootstrap import MIGRATIONS, bootstrap
 from services.matching.settings import MatchingSettings
 from tests.conftest import DATABASE_SUFFIX
+from tests.integration.bursts import counting, dump
 from tests.unit.matching.harness import NOW
 from tests.unit.matching.test_bursts import freed_places, waiting_list
 from tools.infra import Infra
@@ -61,28 +60,6 @@ async def burst(infra: Infra) -> AsyncIterator[FastAPI]:
         yield app
 
 
-@contextmanager
-def counting(app: FastAPI) -> Iterator[list[str]]:
-    """The SQL statements the app sends meanwhile."""
-    statements: list[str] = []
-
-    def count(*args: Any) -> None:
-        statements.append(args[2])
-
-    engine = app.state.infra.engine.sync_engine
-    event.listen(engine, "before_cursor_execute", count)
-    try:
-        yield statements
-    finally:
-        event.remove(engine, "before_cursor_execute", count)
-
-
-async def dump(app: FastAPI) -> dict[str, list[Any]]:
-    async with app.state.infra.session_factory() as session:
-        return {name: [tuple(row) for row in (await session.execute(text(query))).all()]
-                for name, query in TABLES.items()}
-
-
 def outbox_without_ids(rows: list[Any]) -> list[str]:
     """The events' type and subject in order (their ids and times are new each time)."""
     kept = []
@@ -106,7 +83,7 @@ async def test_a_burst_writes_what_one_place_at_a_time_writes_in_few_statements(
 
     assert outcomes == ["applied"] * len(events)
     assert "one by one" not in caplog.text, "the burst was applied set-wise"
-    expected, found = await dump(one_by_one), await dump(burst)
+    expected, found = await dump(one_by_one, TABLES), await dump(burst, TABLES)
     assert sum(status == "proposed" for _, status in expected["places"]) >= 10
     for table in ("places", "matches", "requests", "index"):
         assert found[table] == expected[table], table
