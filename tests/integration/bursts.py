@@ -1,14 +1,29 @@
-"""What the burst tests share: count the SQL statements an app sends, and read its
-tables, so a burst and the same events one by one can be compared."""
+"""What the burst tests share: a fresh migrated database per side, a count of the SQL
+statements an app sends, and its tables read back, so a burst and the same events one
+by one can be compared."""
 
 from __future__ import annotations
 
 from collections.abc import Iterator, Mapping
 from contextlib import contextmanager
+from pathlib import Path
 from typing import Any
 
 from fastapi import FastAPI
 from sqlalchemy import event, text
+
+from loketkit import migrations
+from tests.conftest import DATABASE_SUFFIX
+from tools.infra import Infra
+from tools.infra.postgres import create_database
+
+
+async def migrated_database(infra: Infra, name: str, migrations_dir: Path) -> str:
+    """A new, empty database of this test session's (dropped first if a run left it)."""
+    url = await create_database(infra.admin_database_url, f"{name}{DATABASE_SUFFIX}",
+                                drop_existing=True)
+    await migrations.upgrade(url, migrations_dir)
+    return url
 
 
 @contextmanager

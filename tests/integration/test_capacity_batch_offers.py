@@ -14,18 +14,15 @@ from fastapi import FastAPI
 
 from contracts import CloudEvent, new_event
 from contracts.events import MatchDeclined, MatchProposed
-from loketkit import migrations
 from loketkit.testing import RecordingDeadLetters, deliver_batch, deliver_event
 from services.capacity.adapters.orm import OfferRecord
 from services.capacity.adapters.uow import SqlCapacityUnitOfWork
 from services.capacity.bootstrap import MIGRATIONS, bootstrap
 from services.capacity.domain.model import Location, Offer, OfferStatus
 from services.capacity.settings import CapacitySettings
-from tests.conftest import DATABASE_SUFFIX
-from tests.integration.bursts import counting, dump
+from tests.integration.bursts import counting, dump, migrated_database
 from tests.unit.capacity.conftest import NOW, acceptance, proposal
 from tools.infra import Infra
-from tools.infra.postgres import create_database
 
 pytestmark = pytest.mark.integration
 
@@ -44,9 +41,7 @@ TABLES = {
 
 
 async def capacity_over(infra: Infra, name: str) -> AsyncIterator[FastAPI]:
-    url = await create_database(infra.admin_database_url, f"{name}{DATABASE_SUFFIX}",
-                                drop_existing=True)
-    await migrations.upgrade(url, MIGRATIONS)
+    url = await migrated_database(infra, name, MIGRATIONS)
     numbers = itertools.count(1)
     app = bootstrap(CapacitySettings(database_url=url, handler_backoff_seconds=0),
                     dead_letters=RecordingDeadLetters(), clock=lambda: NOW,

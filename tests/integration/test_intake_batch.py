@@ -19,12 +19,10 @@ from sqlalchemy import text
 
 from contracts import CloudEvent, new_event
 from contracts.events import LocationRegistered
-from loketkit import migrations
 from loketkit.testing import RecordingDeadLetters, deliver, deliver_batch, deliver_event
 from services.intake.bootstrap import MIGRATIONS, bootstrap
 from services.intake.settings import IntakeSettings
-from tests.conftest import DATABASE_SUFFIX
-from tests.integration.bursts import counting, dump
+from tests.integration.bursts import counting, dump, migrated_database
 from tests.personas import INTAKE_USERS, signed_in
 from tests.unit.intake.harness import (
     AREA,
@@ -36,7 +34,6 @@ from tests.unit.intake.harness import (
     refused,
 )
 from tools.infra import Infra
-from tools.infra.postgres import create_database
 
 pytestmark = pytest.mark.integration
 
@@ -56,9 +53,7 @@ TABLES = {
 
 
 async def intake_over(infra: Infra, name: str) -> AsyncIterator[FastAPI]:
-    url = await create_database(infra.admin_database_url, f"{name}{DATABASE_SUFFIX}",
-                                drop_existing=True)
-    await migrations.upgrade(url, MIGRATIONS)
+    url = await migrated_database(infra, name, MIGRATIONS)
     numbers = itertools.count(1)
     key = SecretStr("a-test-key-of-at-least-thirty-two-bytes")
     app = bootstrap(IntakeSettings(database_url=url, handler_backoff_seconds=0,

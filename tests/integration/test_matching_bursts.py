@@ -11,16 +11,13 @@ from typing import Any
 import pytest
 from fastapi import FastAPI
 
-from loketkit import migrations
 from loketkit.testing import RecordingDeadLetters, deliver, deliver_batch, deliver_event
 from services.matching.bootstrap import MIGRATIONS, bootstrap
 from services.matching.settings import MatchingSettings
-from tests.conftest import DATABASE_SUFFIX
-from tests.integration.bursts import counting, dump
+from tests.integration.bursts import counting, dump, migrated_database
 from tests.unit.matching.harness import NOW
 from tests.unit.matching.test_bursts import freed_places, waiting_list
 from tools.infra import Infra
-from tools.infra.postgres import create_database
 
 pytestmark = pytest.mark.integration
 
@@ -35,9 +32,7 @@ TABLES = {
 
 
 async def matching_over(infra: Infra, name: str) -> AsyncIterator[FastAPI]:
-    url = await create_database(infra.admin_database_url, f"{name}{DATABASE_SUFFIX}",
-                                drop_existing=True)
-    await migrations.upgrade(url, MIGRATIONS)
+    url = await migrated_database(infra, name, MIGRATIONS)
     numbers = itertools.count(1)
     app = bootstrap(MatchingSettings(database_url=url, handler_backoff_seconds=0),
                     dead_letters=RecordingDeadLetters(), clock=lambda: NOW,
