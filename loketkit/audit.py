@@ -25,7 +25,7 @@ from sqlmodel import Field, col
 
 from contracts import BY_TYPE, CloudEvent
 from loketkit.auth import Caller, Role, requires
-from loketkit.db import DeliveryTable
+from loketkit.db import DeliveryTable, insert_rows, table_of
 from loketkit.ids import utcnow
 
 # Command fields that name the object a change is about, most specific first.
@@ -103,13 +103,28 @@ class AuditTrail(Protocol):
 
 
 class SqlAuditTrail:
+    """Records wait for the unit of work's commit (`write`), which inserts them with its
+    inbox and outbox rows: a batch of a few hundred changes is one statement, not a
+    flush per change."""
+
     def __init__(self, session: AsyncSession) -> None:
         self._session = session
+        self._waiting: list[dict[str, Any]] = []
 
     async def add(self, row: AuditRow) -> None:
-        self._session.add(row)
+        self._waiting.append(row.model_dump(exclude={"audit_id"}))
+
+    async def write(self) -> None:
+        """Insert the waiting records, in the order they were added."""
+        waiting, self._waiting = self._waiting, []
+        await insert_rows(self._session, table_of(AuditRow), waiting)
+
+    def forget(self) -> None:
+        """The transaction is rolled back: its records with it."""
+        self._waiting = []
 
     async def in_area(self, service_area: str, limit: int) -> list[AuditRow]:
+        await self.write()  # what this unit recorded so far reads back too
         rows = await self._session.execute(
             select(AuditRow).where(col(AuditRow.service_area) == service_area)
             .order_by(col(AuditRow.occurred_at).desc(), col(AuditRow.audit_id).desc())

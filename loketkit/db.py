@@ -10,7 +10,7 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 from datetime import datetime
-from typing import Any
+from typing import Any, cast
 
 from sqlalchemy import (
     JSON,
@@ -52,6 +52,10 @@ def make_session_factory(engine: AsyncEngine) -> async_sessionmaker[AsyncSession
 
 # PostgreSQL takes at most 32,767 parameters in one statement.
 MAX_PARAMETERS = 30_000
+
+
+def table_of(record: type[SQLModel]) -> Table:
+    return cast(Table, record.__table__)  # type: ignore[attr-defined]
 
 
 async def insert_rows(session: AsyncSession, table: Table, rows: Sequence[dict[str, Any]],

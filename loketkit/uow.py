@@ -19,16 +19,16 @@ import abc
 from collections.abc import Callable, Sequence
 from datetime import datetime, timedelta
 from types import TracebackType
-from typing import Protocol, Self, cast
+from typing import Protocol, Self
 
-from sqlalchemy import Table, delete, select, tuple_
+from sqlalchemy import delete, select, tuple_
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
-from sqlmodel import SQLModel, col
+from sqlmodel import col
 
 from contracts import BY_TYPE, CloudEvent, EventData, new_event, to_kafka
 from loketkit.area_settings import AreaSettingsStore, SqlAreaSettingsStore
 from loketkit.audit import Acting, AuditTrail, SqlAuditTrail
-from loketkit.db import OutboxMessage, ProcessedEvent, StoredAnswer, insert_rows
+from loketkit.db import OutboxMessage, ProcessedEvent, StoredAnswer, insert_rows, table_of
 from loketkit.ids import utcnow
 from loketkit.mail import NoticeStore, SqlNoticeStore
 
@@ -273,10 +273,12 @@ class SqlUnitOfWork(BaseUnitOfWork):
         await insert_rows(self.session, table_of(ProcessedEvent), applied)
         await insert_rows(self.session, table_of(OutboxMessage),
                           [outbox_row(event) for event in events])
+        await self.audit_trail.write()
         await self.session.commit()
 
     async def _rollback(self) -> None:
         self._applied = []
+        self.audit_trail.forget()
         await self.session.rollback()
 
 
@@ -285,10 +287,6 @@ def outbox_row(event: CloudEvent) -> dict[str, object]:
     return {"event_id": event.id, "topic": topic_of(event), "key": key, "value": value,
             "headers": [[name, raw.decode()] for name, raw in headers],
             "created_at": utcnow()}
-
-
-def table_of(record: type[SQLModel]) -> Table:
-    return cast(Table, record.__table__)  # type: ignore[attr-defined]
 
 
 def topic_of(event: CloudEvent) -> str:
