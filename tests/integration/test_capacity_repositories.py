@@ -195,6 +195,26 @@ async def test_enrolments_are_stored_ended_and_replaced_by_a_declaration(
     assert missing is None
 
 
+async def test_a_declaration_read_in_its_own_unit_reads_back_as_declared_again(
+    uow: CapacityUnitOfWork,
+) -> None:
+    """An organiser declares the same child again with an end date, in a unit that read
+    the earlier declaration first (as the handler does): the new one is what is read."""
+    await stored(uow, location())
+    async with uow:
+        await uow.enrolments.replace_declared("loc-a", [enrolment("own-1"), enrolment("own-2")])
+        await uow.commit()
+    leaving = enrolment("own-1").model_copy(update={"ends_on": START + timedelta(days=90)})
+    async with uow:
+        assert len(await uow.enrolments.get_many(["own-1", "own-2"])) == 2
+        await uow.enrolments.replace_declared("loc-a", [leaving])
+        in_unit = await uow.enrolments.at_location("loc-a")
+        await uow.commit()
+    async with uow:
+        after = await uow.enrolments.at_location("loc-a")
+    assert in_unit == after == [leaving]
+
+
 async def test_offers_are_stored_and_replaced(uow: CapacityUnitOfWork) -> None:
     await stored(uow, location())
     proposed = Offer(

@@ -14,6 +14,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from sqlalchemy.orm.util import identity_key
 from sqlmodel import col
 
+from loketkit.db import insert_rows, table_of
 from services.capacity.adapters.orm import (
     ClosureRecord,
     EnrolmentRecord,
@@ -209,8 +210,8 @@ class SqlEnrolmentRepository:
             .where(col(EnrolmentRecord.location_id) == location_id)
             .where(col(EnrolmentRecord.source) == EnrolmentSource.DECLARED)
         )
-        self._session.add_all(EnrolmentRecord(**row(e)) for e in enrolments)
-        await self._session.flush()
+        # One multi-row INSERT: a declaration lists the whole location.
+        await insert_rows(self._session, table_of(EnrolmentRecord), [row(e) for e in enrolments])
 
 
 class SqlOfferRepository:
