@@ -113,8 +113,8 @@ class SqlFreePlaceRepository:
 
     async def add_all(self, places: Iterable[FreePlace], recorded_at: datetime) -> None:
         rows = [row(place) | {"recorded_at": recorded_at} for place in places]
-        if rows:  # one multi-row INSERT: a burst of places is one round trip
-            await self._session.execute(insert(FreePlaceRecord).values(rows))
+        # One statement for the lot: a burst of places is one round trip.
+        await insert_rows(self._session, table_of(FreePlaceRecord), rows)
 
     async def exists(self, place_id: str) -> bool:
         return await self._session.get(FreePlaceRecord, place_id) is not None
@@ -239,11 +239,11 @@ class SqlOfferRepository:
         if not rows:
             return
         # By match id: concurrent writers lock the rows they share in the same order.
-        upsert = insert(OfferRecord).values(rows)
+        upsert = insert(table_of(OfferRecord))  # the table: no ORM bulk grouping of rows
         await self._session.execute(upsert.on_conflict_do_update(
             index_elements=[col(OfferRecord.match_id)],
             set_={name: upsert.excluded[name] for name in rows[0]},
-        ))
+        ), rows)
         # Written past the session: a record it still holds would be read back stale.
         for values in rows:
             held = self._session.identity_map.get(identity_key(OfferRecord, values["match_id"]))

@@ -16,6 +16,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from sqlmodel import col
 
 from contracts.events.capacity import SubsidyTier
+from loketkit.db import table_of
 from services.matching.adapters.orm import (
     AreaRankingRecord,
     ClosedLocationRecord,
@@ -451,11 +452,11 @@ class SqlLocationRepository:
         if not rows:
             return
         # One statement for the list; a child the loket placed here becomes declared.
-        upsert = insert(EnrolmentRecord).values(rows)
+        upsert = insert(table_of(EnrolmentRecord))  # the table: no ORM bulk grouping
         await self._session.execute(upsert.on_conflict_do_update(
             index_elements=[col(EnrolmentRecord.enrolment_id)],
             set_={"location_id": upsert.excluded.location_id,
-                  "priority_group": upsert.excluded.priority_group, "declared": True}))
+                  "priority_group": upsert.excluded.priority_group, "declared": True}), rows)
 
     async def end_enrolment(self, enrolment_id: str) -> None:
         self._read.clear()  # (the enrolment's location is not known here)
