@@ -24,11 +24,12 @@ from datetime import date
 from typing import Literal
 
 from contracts import CloudEvent, parse_data
-from contracts.events import MatchProposed, PlaceFreed
+from contracts.events import MatchProposed, PlaceFreed, RequestSubmitted
 from contracts.events.matching import Fit
 from loketkit.bus import AnyHandler
 from loketkit.consumer import Delivered
 from loketkit.ids import Clock, IdFactory
+from services.matching.arrivals import on_requests_submitted
 from services.matching.domain.model import (
     HOLDING,
     FreePlace,
@@ -215,5 +216,6 @@ def birth_months(places: Iterable[FreePlace]) -> dict[str, tuple[date, date]]:
     return found
 
 
-# Consecutive PlaceFreed events in a consumer batch come here (see loketkit.consumer).
-EVENT_BATCH_HANDLERS: dict[type, AnyHandler] = {PlaceFreed: on_places_freed}
+# Consecutive events of these types in a consumer batch come here (see loketkit.consumer).
+EVENT_BATCH_HANDLERS: dict[type, AnyHandler] = {PlaceFreed: on_places_freed,
+                                                RequestSubmitted: on_requests_submitted}

@@ -34,6 +34,15 @@ class RequestRepository(Protocol):
         """Stores a new request with its candidate key at each chosen location."""
         ...
 
+    async def known_among(self, request_ids: Sequence[str]) -> set[str]:
+        """Those of the ids that are stored."""
+        ...
+
+    async def add_many(self, added: Sequence[tuple[WaitingRequest, Mapping[str, CandidateKey]]]
+                       ) -> None:
+        """Stores new requests as `add` does each, in order."""
+        ...
+
     async def save(self, request: WaitingRequest, keys: Mapping[str, CandidateKey]) -> None:
         """Stores the request's new state and refreshes its candidate index rows
         (one per chosen location: its rank, whether it waits there, its key)."""

@@ -1,5 +1,6 @@
-"""A burst of freed places in one batch over PostgreSQL: the same rows and events as
-one place at a time, in a few dozen statements instead of a dozen per place."""
+"""A burst of freed places, or a run of new requests, in one batch over PostgreSQL: the
+same rows and events as one at a time, in a few dozen statements instead of several
+per place or request."""
 
 from __future__ import annotations
 
@@ -16,6 +17,7 @@ from services.matching.bootstrap import MIGRATIONS, bootstrap
 from services.matching.settings import MatchingSettings
 from tests.integration.bursts import counting, dump, migrated_database
 from tests.unit.matching.harness import NOW
+from tests.unit.matching.test_arrivals import new_requests, open_places
 from tests.unit.matching.test_bursts import freed_places, waiting_list
 from tools.infra import Infra
 
@@ -85,3 +87,27 @@ async def test_a_burst_writes_what_one_place_at_a_time_writes_in_few_statements(
     assert outbox_without_ids(found["outbox"]) == outbox_without_ids(expected["outbox"])
     assert len(statements) * 5 < len(one_at_a_time), (
         f"{len(statements)} statements for the burst, {len(one_at_a_time)} one by one")
+
+
+async def test_a_run_of_new_requests_writes_what_one_at_a_time_writes_in_few_statements(
+        one_by_one: FastAPI, burst: FastAPI, caplog: pytest.LogCaptureFixture) -> None:
+    events = new_requests(3)
+    for app in (one_by_one, burst):
+        for data in open_places(3):
+            assert await deliver(app.state.consumer, data) == "applied"
+    with counting(one_by_one) as one_at_a_time:
+        for made in events:
+            await deliver_event(one_by_one.state.consumer, made)
+    with counting(burst) as statements:
+        outcomes = await deliver_batch(burst.state.consumer, events)
+
+    assert outcomes == ["applied"] * len(events)  # (one request is announced twice)
+    assert "one by one" not in caplog.text, "the run was applied set-wise"
+    expected, found = await dump(one_by_one, TABLES), await dump(burst, TABLES)
+    assert len(expected["requests"]) == 40
+    assert 1 <= sum(status == "proposed" for _, status in expected["places"]) < 6
+    for table in ("places", "matches", "requests", "index"):
+        assert found[table] == expected[table], table
+    assert outbox_without_ids(found["outbox"]) == outbox_without_ids(expected["outbox"])
+    assert len(statements) * 3 < len(one_at_a_time), (
+        f"{len(statements)} statements for the run, {len(one_at_a_time)} one by one")

@@ -16,7 +16,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from sqlmodel import col
 
 from contracts.events.capacity import SubsidyTier
-from loketkit.db import table_of
+from loketkit.db import insert_rows, table_of
 from services.matching.adapters.orm import (
     AreaRankingRecord,
     ClosedLocationRecord,
@@ -56,6 +56,22 @@ class SqlRequestRepository:
         self._session.add(WaitingRequestRecord.model_validate(request, from_attributes=True))
         await self._session.flush()  # the candidate rows below refer to it
         self._session.add_all(self._index_rows(request, keys))
+
+    async def known_among(self, request_ids: Sequence[str]) -> set[str]:
+        found = await self._session.scalars(
+            select(col(WaitingRequestRecord.request_id))
+            .where(col(WaitingRequestRecord.request_id).in_(request_ids)))
+        return set(found)
+
+    async def add_many(self, added: Sequence[tuple[WaitingRequest, Mapping[str, CandidateKey]]]
+                       ) -> None:
+        # Past the session, two statements for the lot: nothing here was read into it.
+        await insert_rows(self._session, table_of(WaitingRequestRecord), [
+            WaitingRequestRecord.model_validate(request, from_attributes=True).model_dump()
+            for request, _ in added])
+        await insert_rows(self._session, table_of(RequestLocationRecord), [
+            row.model_dump() for request, keys in added
+            for row in self._index_rows(request, keys)])
 
     async def save(self, request: WaitingRequest, keys: Mapping[str, CandidateKey]) -> None:
         await self._session.merge(

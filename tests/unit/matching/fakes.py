@@ -37,6 +37,14 @@ class FakeRequestRepository:
         assert request.request_id not in self.rows, "a request was added twice"
         await self._store(request, keys)
 
+    async def known_among(self, request_ids: Sequence[str]) -> set[str]:
+        return {request_id for request_id in request_ids if request_id in self.rows}
+
+    async def add_many(self, added: Sequence[tuple[WaitingRequest, Mapping[str, CandidateKey]]]
+                       ) -> None:
+        for request, keys in added:
+            await self.add(request, keys)
+
     async def save(self, request: WaitingRequest, keys: Mapping[str, CandidateKey]) -> None:
         assert request.request_id in self.rows, "an unknown request was saved"
         await self._store(request, keys)
