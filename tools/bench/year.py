@@ -340,7 +340,9 @@ async def replay_year(system: RunningSystem, scale: float = 1.0, seed: int = DEF
     print(f"input: {year.describe()}; {len(batches)} imports; made in "
           f"{time.perf_counter() - made:.1f}s", flush=True)
     progress = Progress()
-    limits = httpx.Limits(max_connections=LOCATION_CONCURRENCY + 8)
+    # Idle connections are dropped before uvicorn's 5 s keep-alive ends them: reusing one
+    # the server is closing at that moment fails the request (httpx.ReadError).
+    limits = httpx.Limits(max_connections=LOCATION_CONCURRENCY + 8, keepalive_expiry=2.0)
     async with httpx.AsyncClient(timeout=httpx.Timeout(900, connect=10), limits=limits) as client:
         await token(system, STAFF)  # sign in before the clock starts
         for organiser in {loc.organiser_id for loc in year.locations}:
