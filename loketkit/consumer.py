@@ -27,7 +27,11 @@ for a type (`batch_handlers`): consecutive events of that type in a batch go to
 it together, as a list of `Delivered`, so it can read and write them set-wise
 (a burst of free places is a few statements, not a few per place). It must do
 exactly what the event handler would do to each event in turn; a single event
-(and every event of a batch that failed) still goes to the event handler.
+(and every event of a batch that failed) still goes to the event handler. A service
+may also read ahead (`read_ahead`): before the events of a batch are applied, it gets
+them all with the unit of work, to read at once what their handlers will ask for
+(capacity locks every location the batch names in one statement) and keep it in
+the unit; it must change nothing.
 """
 
 from __future__ import annotations
@@ -72,6 +76,8 @@ DEAD_LETTER_FAILURES = Counter(
 Handler = Callable[..., Awaitable[None]]
 # (a list of `Delivered`, unit of work): the same as `Handler` on each, in order
 BatchHandler = Callable[..., Awaitable[None]]
+# (a list of `Delivered`, unit of work): reads ahead for a batch, changes nothing
+ReadAhead = Callable[..., Awaitable[None]]
 Data = TypeVar("Data", bound=EventData)
 
 # What a dead letter carries besides the original value: bounded, so that adding
@@ -151,6 +157,7 @@ class EventConsumer:
         dead_letter_attempts: int = 5,
         dead_letter_backoff_seconds: float = 0.2,
         batch_handlers: Mapping[type[EventData], BatchHandler] | None = None,
+        read_ahead: ReadAhead | None = None,
     ) -> None:
         self.service = service
         self._handlers = {model.event_type(): handler for model, handler in handlers.items()}
@@ -159,6 +166,7 @@ class EventConsumer:
         # Inspected once: which handlers want to know the topic their message came from.
         self._wants_origin = {handler for handler in self._handlers.values()
                               if "origin" in inspect.signature(handler).parameters}
+        self._read_ahead = read_ahead
         self._uow_factory = uow_factory
         self._dead_letters = dead_letters
         self._max_attempts = max_attempts
@@ -266,6 +274,8 @@ class EventConsumer:
                 outcomes.append("duplicate" if duplicate else "applied")
                 if not duplicate:
                     fresh.append(decoded)
+            if self._read_ahead is not None and len(fresh) > 1:
+                await self._read_ahead(delivered(fresh), uow)
             for run in self._runs(fresh):
                 async with uow:  # nested: its commit only flushes
                     await self._apply_run(run, uow)
@@ -293,8 +303,7 @@ class EventConsumer:
 
     async def _apply_run(self, run: list[_Decoded], uow: UnitOfWork) -> None:
         if len(run) > 1:
-            delivered = [Delivered(d.event, d.data, d.message.origin) for d in run]
-            await self._batch_handlers[run[0].event.type](delivered, uow)
+            await self._batch_handlers[run[0].event.type](delivered(run), uow)
             return
         [decoded] = run
         if decoded.handler in self._wants_origin:
@@ -339,6 +348,10 @@ class EventConsumer:
             self.service, origin.topic, origin.partition, origin.offset, reason,
         )
         return "dead-lettered"
+
+
+def delivered(batch: list[_Decoded]) -> list[Delivered[EventData]]:
+    return [Delivered(each.event, each.data, each.message.origin) for each in batch]
 
 
 def dead_letter_record(

@@ -192,6 +192,7 @@ def assemble(
     command_handlers: Mapping[type, AnyHandler],
     event_handlers: Mapping[type, AnyHandler],
     event_batch_handlers: Mapping[type, AnyHandler] | None = None,
+    event_read_ahead: AnyHandler | None = None,
     input_topics: Sequence[TopicSpec | TopicPattern],
     routers: Sequence[APIRouter],
     dependencies: Mapping[str, object] | None = None,
@@ -204,7 +205,8 @@ def assemble(
     pages: Pages | None = None,
 ) -> FastAPI:
     """The service's app. `sql_uow(session_factory, on_commit)` builds its SQL unit of
-    work; `dependencies` are injected into handlers and jobs by parameter name, besides
+    work; `event_read_ahead` reads ahead for a batch of events (loketkit.consumer);
+    `dependencies` are injected into handlers and jobs by parameter name, besides
     `clock`, `new_id`, `settings` and `mailer`. `jobs` run periodically (see above).
     `body_limits` raise the request-body cap for the paths that take files. Bearer
     tokens are checked by `app.state.verifier`: the settings' OpenID Connect issuer (a
@@ -240,6 +242,7 @@ def assemble(
         backoff_seconds=settings.handler_backoff_seconds,
         dead_letter_attempts=settings.dead_letter_attempts,
         batch_handlers=inject_all(event_batch_handlers or {}, injected),
+        read_ahead=inject(event_read_ahead, injected) if event_read_ahead else None,
     )
     if infra is not None and input_topics:
         subscribe(infra.broker, input_topics, consumer, settings.consumer_group,

@@ -23,6 +23,7 @@ from services.capacity.handlers import (
     COMMAND_HANDLERS,
     EVENT_BATCH_HANDLERS,
     EVENT_HANDLERS,
+    lock_named_locations,
 )
 from services.capacity.ports import CapacityUnitOfWork
 from services.capacity.settings import CapacitySettings
@@ -55,6 +56,7 @@ def bootstrap(
         command_handlers=COMMAND_HANDLERS,
         event_handlers=EVENT_HANDLERS,
         event_batch_handlers=EVENT_BATCH_HANDLERS,
+        event_read_ahead=lock_named_locations,
         # every organiser's own inbound topic, by pattern, besides the explicit topics
         input_topics=[ORGANISER_INBOUND_TOPICS, MATCHES, REQUESTS],
         pages=PAGES,

@@ -18,7 +18,7 @@ from datetime import date, datetime, timedelta
 from pathlib import Path
 from typing import TypeVar
 
-from contracts import CloudEvent
+from contracts import CloudEvent, EventData
 from contracts.events import (
     CapacityDeclared,
     CrisisClosure,
@@ -790,6 +790,17 @@ def inbound_checked(
 
 InboundEvent = (CapacityDeclared | PlaceFreed | PlaceWithdrawn | PlacementConfirmed
                 | MatchRefused | EnrolmentsDeclared | EnrolmentEnded)
+
+
+async def lock_named_locations(batch: Sequence[Delivered[EventData]], uow: CapacityUnitOfWork,
+                               settings: CapacitySettings) -> None:
+    """Read ahead for a batch (loketkit.consumer): the locations its organisers' events
+    name, locked in one statement and in id order (so two batches lock them in the same
+    order); each event's `inbound_location` then finds its location in the unit."""
+    named = {each.data.location_id for each in batch
+             if isinstance(each.data, InboundEvent) and sender(each.origin, settings)}
+    if named:
+        await uow.locations.get_many(named)
 
 
 @contextmanager

@@ -38,6 +38,10 @@ CLOSURE_LISTS = ("affected_enrolments", "open_offers", "cancelled_place_ids")
 class SqlLocationRepository:
     def __init__(self, session: AsyncSession) -> None:
         self._session = session
+        # Read for update in this transaction: no other can change them until it ends,
+        # so a batch's next event at the same location needs no statement. (Their count
+        # of open places is as locked: events do not show it.)
+        self._locked: dict[str, Location] = {}
 
     async def add(self, location: Location, registered_at: datetime) -> bool:
         """Insert unless the id is taken; False then (also when a concurrent insert won)."""
@@ -53,6 +57,8 @@ class SqlLocationRepository:
         return inserted.first() is not None
 
     async def get(self, location_id: str, for_update: bool = True) -> Location | None:
+        if location_id in self._locked:
+            return self._locked[location_id]
         query = select(LocationRecord).where(col(LocationRecord.location_id) == location_id)
         record = (
             await self._session.execute(query.with_for_update() if for_update else query)
@@ -65,12 +71,24 @@ class SqlLocationRepository:
             .where(col(FreePlaceRecord.location_id) == location_id)
             .where(col(FreePlaceRecord.status) == PlaceStatus.OPEN)
         )
-        return to_domain(record, open_places or 0)
+        location = to_domain(record, open_places or 0)
+        if for_update:
+            self._locked[location_id] = location
+        return location
 
     async def get_many(self, location_ids: Iterable[str]) -> list[Location]:
+        wanted = sorted(set(location_ids))
+        missing = [location_id for location_id in wanted if location_id not in self._locked]
+        if missing:
+            self._locked.update((location.location_id, location)
+                                for location in await self._lock_many(missing))
+        return [self._locked[location_id] for location_id in wanted
+                if location_id in self._locked]
+
+    async def _lock_many(self, location_ids: list[str]) -> list[Location]:
         records = (await self._session.scalars(
             select(LocationRecord)
-            .where(col(LocationRecord.location_id).in_(list(location_ids)))
+            .where(col(LocationRecord.location_id).in_(location_ids))
             .order_by(col(LocationRecord.location_id))
             .with_for_update()
         )).all()
@@ -86,6 +104,8 @@ class SqlLocationRepository:
         return [to_domain(record, counts.get(record.location_id, 0)) for record in records]
 
     async def save(self, location: Location) -> None:
+        if location.location_id in self._locked:
+            self._locked[location.location_id] = location
         await self._session.execute(
             update(LocationRecord)
             .where(col(LocationRecord.location_id) == location.location_id)

@@ -287,6 +287,25 @@ async def test_a_failing_run_is_applied_one_by_one_by_the_event_handler() -> Non
     assert len(letters.sent) == 1
 
 
+async def test_a_batch_is_read_ahead_once_before_its_events_are_applied() -> None:
+    handler, uow = Recorder(), FakeUnitOfWork()
+    read: list[tuple[list[str], list[str]]] = []  # (the batch's places, applied before)
+
+    async def read_ahead(batch: list[Delivered[PlaceFreed]], given: FakeUnitOfWork) -> None:
+        assert given is uow
+        read.append(([each.data.place_id for each in batch], list(handler.seen)))
+
+    consumer = EventConsumer("unit", {PlaceFreed: handler}, lambda: uow,
+                             RecordingDeadLetters(), read_ahead=read_ahead)
+    old = event("p-old")
+    await deliver_event(consumer, old)
+    assert read == [], "a lone event needs no reading ahead"
+    a, b = event("p-a"), event("p-b")
+    await consumer.consume_batch([incoming(a, 1), incoming(old, 2), incoming(b, 3)])
+    assert read == [(["p-a", "p-b"], ["p-old"])], "the fresh events, before any is applied"
+    assert handler.seen == ["p-old", "p-a", "p-b"]
+
+
 async def test_a_v1_event_reaches_the_handler_of_the_current_version_upgraded() -> None:
     uow, letters = FakeUnitOfWork(), RecordingDeadLetters()
     seen: list[PlaceFreed] = []
