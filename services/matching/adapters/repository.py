@@ -475,9 +475,11 @@ class SqlLocationRepository:
                   "priority_group": upsert.excluded.priority_group, "declared": True}), rows)
 
     async def end_enrolment(self, enrolment_id: str) -> None:
-        self._read.clear()  # (the enrolment's location is not known here)
-        await self._session.execute(
-            delete(EnrolmentRecord).where(col(EnrolmentRecord.enrolment_id) == enrolment_id))
+        ended = await self._session.scalars(
+            delete(EnrolmentRecord).where(col(EnrolmentRecord.enrolment_id) == enrolment_id)
+            .returning(col(EnrolmentRecord.location_id)))
+        for location_id in ended:  # its children are counted again when next read
+            self._read.pop(location_id, None)
 
 
 class SqlRankingRepository:
