@@ -4,6 +4,7 @@ by one can be compared."""
 
 from __future__ import annotations
 
+import json
 from collections.abc import Iterator, Mapping
 from contextlib import contextmanager
 from pathlib import Path
@@ -47,3 +48,13 @@ async def dump(app: FastAPI, tables: Mapping[str, str]) -> dict[str, list[Any]]:
     async with app.state.infra.session_factory() as session:
         return {name: [tuple(row) for row in (await session.execute(text(query))).all()]
                 for name, query in tables.items()}
+
+
+def outbox_kinds(rows: list[Any]) -> list[str]:
+    """Outbox rows' events (a `headers::text` column) as type and subject, in order:
+    their ids and times are new on each side."""
+    kept = []
+    for (headers,) in rows:
+        pairs = dict(tuple(pair) for pair in json.loads(headers))
+        kept.append(f"{pairs['ce_type']} {pairs.get('ce_subject', '')}")
+    return kept

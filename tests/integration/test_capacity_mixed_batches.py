@@ -5,10 +5,8 @@ and each batch locks its locations once, in one statement, instead of once per e
 
 from __future__ import annotations
 
-import json
 from collections.abc import AsyncIterator
 from datetime import UTC, datetime
-from typing import Any
 
 import pytest
 from fastapi import FastAPI
@@ -20,7 +18,7 @@ from services.capacity.adapters.uow import SqlCapacityUnitOfWork
 from services.capacity.bootstrap import MIGRATIONS, bootstrap
 from services.capacity.domain.model import Location
 from services.capacity.settings import CapacitySettings
-from tests.integration.bursts import counting, dump, migrated_database
+from tests.integration.bursts import counting, dump, migrated_database, outbox_kinds
 from tools.bench.year_data import Year, generate_year
 from tools.infra import Infra
 
@@ -84,15 +82,6 @@ def per_organiser(year: Year) -> dict[str, list[CloudEvent]]:
     return sent
 
 
-def kinds(rows: list[Any]) -> list[str]:
-    """The events' type and subject in order (their ids and times are new each time)."""
-    kept = []
-    for (headers,) in rows:
-        pairs = dict(tuple(pair) for pair in json.loads(headers))
-        kept.append(f"{pairs['ce_type']} {pairs.get('ce_subject', '')}")
-    return kept
-
-
 def location_locks(statements: list[str]) -> int:
     return sum(each.lstrip().startswith("SELECT") and "FROM locations" in each
                and "FOR UPDATE" in each for each in statements)
@@ -122,7 +111,7 @@ async def test_mixed_batches_write_what_one_event_at_a_time_writes_locking_each_
     assert len(expected["places"]) > 20 and len(expected["enrolments"]) > 20
     for table in ("locations", "places", "enrolments", "audit"):
         assert found[table] == expected[table], table
-    assert kinds(found["outbox"]) == kinds(expected["outbox"])
+    assert outbox_kinds(found["outbox"]) == outbox_kinds(expected["outbox"])
     assert location_locks(one_at_a_time) == len(outcomes)
     assert location_locks(statements) == batches, "one lock statement per batch"
     assert len(statements) * 3 < len(one_at_a_time) * 2, (
