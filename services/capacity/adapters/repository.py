@@ -230,7 +230,7 @@ class SqlEnrolmentRepository:
             .where(col(EnrolmentRecord.location_id) == location_id)
             .where(col(EnrolmentRecord.source) == EnrolmentSource.DECLARED)
         )
-        # One multi-row INSERT: a declaration lists the whole location.
+        # One statement for the list: a declaration names every child at the location.
         await insert_rows(self._session, table_of(EnrolmentRecord), [row(e) for e in enrolments])
 
 
