@@ -4,8 +4,9 @@ A handler that must tell someone something adds a `Notice` to `uow.notices` in
 the same transaction as the state change, so a notice is written exactly when the
 change is. The built-in "mail" job (every service runs it, see
 `loketkit.service.assemble`) claims unsent notices with `FOR UPDATE SKIP LOCKED`,
-sends them over SMTP and marks them sent in the same transaction; a failed send
-counts an attempt and is retried on the next run. Delivery is at least once: a
+sends them over SMTP and marks them sent in the same transaction, a batch at a time
+until the backlog is gone; a failed send counts an attempt and is retried on the next
+run. Delivery is at least once: a
 crash between the SMTP answer and the commit sends that batch again.
 
 Recipients and bodies are personal data: logs name the error type only.
@@ -19,7 +20,9 @@ from __future__ import annotations
 import logging
 from collections.abc import Sequence
 from datetime import datetime
-from email.message import EmailMessage
+from email.charset import QP, Charset
+from email.header import Header
+from email.message import EmailMessage, Message
 from functools import lru_cache
 from pathlib import Path
 from typing import Any, Protocol
@@ -39,7 +42,10 @@ from loketkit.settings import ServiceSettings
 log = logging.getLogger(__name__)
 
 BATCH_SIZE = 50
+MAX_BATCHES_PER_RUN = 200
 SUBJECT_PREFIX = "Onderwerp:"
+_UTF8_QUOTED_PRINTABLE = Charset("utf-8")
+_UTF8_QUOTED_PRINTABLE.body_encoding = QP  # readable in a mail's source, unlike base64
 
 NOTICES_SENT = Counter("loket_notices_sent", "E-mail notices sent", ["service", "kind"])
 NOTICES_FAILED = Counter("loket_notices_failed", "Failed attempts to send a notice",
@@ -86,7 +92,7 @@ class NoticeStore(Protocol):
 class Mailer(Protocol):
     """Sends messages; one `send` call per batch (one SMTP connection)."""
 
-    async def send(self, messages: Sequence[EmailMessage]) -> list[BaseException | None]:
+    async def send(self, messages: Sequence[Message]) -> list[BaseException | None]:
         """One result per message: None when sent, else the error. Raises when no
         message could be tried at all (server unreachable)."""
         ...
@@ -190,7 +196,7 @@ class SmtpMailer:
     def __init__(self, settings: ServiceSettings) -> None:
         self._settings = settings
 
-    async def send(self, messages: Sequence[EmailMessage]) -> list[BaseException | None]:
+    async def send(self, messages: Sequence[Message]) -> list[BaseException | None]:
         settings = self._settings
         smtp = aiosmtplib.SMTP(
             hostname=settings.smtp_host, port=settings.smtp_port,
@@ -212,14 +218,25 @@ class SmtpMailer:
         return results
 
 
-def to_message(notice: Notice, sender: str) -> EmailMessage:
-    message = EmailMessage()
+def to_message(notice: Notice, sender: str) -> Message:
+    """The mail, UTF-8 quoted-printable. Built on the compat32 classes: the default
+    policy parses every header it is given (about 1 ms a mail; this takes a fifth of
+    that). Addresses that are not ASCII need it (SMTPUTF8), so they still get it."""
+    message: Message
+    if notice.recipient.isascii() and sender.isascii():
+        plain: Message[str, str | Header] = Message()
+        plain.set_payload(notice.body, _UTF8_QUOTED_PRINTABLE)  # and its MIME headers
+        plain["Subject"] = Header(notice.subject, None if notice.subject.isascii() else "utf-8",
+                                  header_name="Subject")
+        message = plain
+    else:
+        message = EmailMessage()
+        message.set_content(notice.body)
+        message["Subject"] = notice.subject
     message["From"] = sender
     message["To"] = notice.recipient
-    message["Subject"] = notice.subject
     message["Message-ID"] = f"<{notice.notice_id}@loket.invalid>"
     message["X-Loket-Notice-Kind"] = notice.kind
-    message.set_content(notice.body)
     return message
 
 
@@ -237,7 +254,23 @@ class _HasNotices(Protocol):
 async def send_notices(
     uow: _HasNotices, mailer: Mailer, clock: Clock, settings: ServiceSettings
 ) -> int:
-    """The "mail" job: send up to a batch of unsent notices; how many were sent."""
+    """The "mail" job: send unsent notices a batch (one transaction, one SMTP connection)
+    at a time, until fewer than a batch wait or a send fails (retried on the next run):
+    a busy day's confirmations leave within the run, not at one batch per interval.
+    Returns how many were sent."""
+    sent = 0
+    for _ in range(MAX_BATCHES_PER_RUN):  # a bound, so other work gets its turn
+        claimed, sent_now = await _send_batch(uow, mailer, clock, settings)
+        sent += sent_now
+        if claimed < BATCH_SIZE or sent_now < claimed:
+            break
+    return sent
+
+
+async def _send_batch(
+    uow: _HasNotices, mailer: Mailer, clock: Clock, settings: ServiceSettings
+) -> tuple[int, int]:
+    """One batch: how many notices were claimed and how many of them were sent."""
     service = settings.service_name
     async with uow:
         claimed = await uow.notices.claim_unsent(BATCH_SIZE)
@@ -263,4 +296,4 @@ async def send_notices(
                     NOTICES_FAILED.labels(service, kind).inc()
         NOTICES_PENDING.labels(service).set(await uow.notices.pending())
         await uow.commit()
-    return sent
+    return len(claimed), sent

@@ -8,7 +8,7 @@ import itertools
 from collections.abc import Sequence
 from dataclasses import dataclass, field
 from datetime import datetime
-from email.message import EmailMessage
+from email.message import Message
 from typing import Any
 
 from contracts import CloudEvent, EventData, new_event, parse_data, to_kafka
@@ -284,10 +284,10 @@ async def deliver(
 class RecordingMailer:
     """A mail server in memory: `sent` holds what it accepted; `down` refuses all."""
 
-    sent: list[EmailMessage] = field(default_factory=list)
+    sent: list[Message] = field(default_factory=list)
     down: bool = False
 
-    async def send(self, messages: Sequence[EmailMessage]) -> list[BaseException | None]:
+    async def send(self, messages: Sequence[Message]) -> list[BaseException | None]:
         if self.down:
             raise ConnectionRefusedError("mail server down")
         self.sent.extend(messages)

@@ -2,13 +2,17 @@
 
 from __future__ import annotations
 
+import email
+import email.policy
 from datetime import UTC, datetime, timedelta
+from email.message import EmailMessage
 from pathlib import Path
 
 import jinja2
 import pytest
+from aiosmtplib.email import flatten_message
 
-from loketkit.mail import Notice, compose, render, send_notices
+from loketkit.mail import BATCH_SIZE, Notice, compose, render, send_notices, to_message
 from loketkit.settings import ServiceSettings
 from loketkit.testing import FakeUnitOfWork, RecordingMailer
 
@@ -92,3 +96,46 @@ async def test_with_the_mail_server_down_notices_stay_pending_and_go_later() -> 
     assert await send_notices(uow, mailer, lambda: NOW, settings) == 1
     assert uow.notices.unsent == []
     assert len(mailer.sent) == 1
+
+
+async def test_one_run_of_the_mail_job_sends_a_backlog_batch_after_batch() -> None:
+    uow, mailer = FakeUnitOfWork(), RecordingMailer()
+    async with uow:
+        for n in range(2 * BATCH_SIZE + 7):
+            await uow.notices.add(notice(n, NOW + timedelta(seconds=n)))
+        await uow.commit()
+    settings = ServiceSettings(service_name="test")
+    assert await send_notices(uow, mailer, lambda: NOW, settings) == 2 * BATCH_SIZE + 7
+    assert uow.notices.unsent == []
+    assert len({m["Message-ID"] for m in mailer.sent}) == 2 * BATCH_SIZE + 7
+
+
+async def test_with_the_mail_server_down_a_run_tries_one_batch_only() -> None:
+    uow, mailer = FakeUnitOfWork(), RecordingMailer(down=True)
+    async with uow:
+        for n in range(3 * BATCH_SIZE):
+            await uow.notices.add(notice(n, NOW + timedelta(seconds=n)))
+        await uow.commit()
+    settings = ServiceSettings(service_name="test")
+    assert await send_notices(uow, mailer, lambda: NOW, settings) == 0
+    assert sum(uow.notices.attempts.values()) == BATCH_SIZE
+    assert len(uow.notices.unsent) == 3 * BATCH_SIZE
+
+
+@pytest.mark.parametrize("recipient", ["ouder@example.be", "oüder@example.be"])
+def test_a_mail_reads_back_as_written_accents_and_all(recipient: str) -> None:
+    written = Notice(notice_id="ntc-9", recipient=recipient, kind="offer_made",
+                     subject="Een plaats voor Zoë – bevestig vóór maandag " + "x" * 60,
+                     body="Beste ouder,\n\nDe plaats in crèche 't Kièkentje is vrij.\n",
+                     created_at=NOW)
+    wire = flatten_message(to_message(written, "loket@example.be"),
+                           utf8=not recipient.isascii())
+    read = email.message_from_bytes(wire, policy=email.policy.default)
+    assert isinstance(read, EmailMessage)
+    assert (read["To"], read["From"]) == (recipient, "loket@example.be")
+    assert read["Subject"] == written.subject
+    assert read["Message-ID"] == "<ntc-9@loket.invalid>"
+    assert read["X-Loket-Notice-Kind"] == "offer_made"
+    body = read.get_body(preferencelist=("plain",))
+    assert body is not None
+    assert body.get_content().replace("\r\n", "\n") == written.body
