@@ -23,7 +23,9 @@ from sqlalchemy import (
     MetaData,
     Table,
     Text,
+    bindparam,
     text,
+    update,
 )
 from sqlalchemy.dialects.postgresql import insert
 from sqlalchemy.ext.asyncio import (
@@ -66,6 +68,20 @@ async def insert_rows(session: AsyncSession, table: Table, rows: Sequence[dict[s
     statement = insert(table)
     await session.execute(statement.on_conflict_do_nothing() if skip_existing else statement,
                           list(rows))
+
+
+async def update_rows(session: AsyncSession, table: Table, key: str,
+                      rows: Sequence[dict[str, Any]]) -> None:
+    """Rows (each with the same keys) updated by their `key` column: one statement run
+    for many parameter sets, as `insert_rows`. Past the session: records it holds keep
+    their values unless the caller sets them (`set_committed_value`)."""
+    if not rows:
+        return
+    names = [name for name in rows[0] if name != key]
+    statement = (update(table).where(table.c[key] == bindparam(f"new_{key}"))
+                 .values({name: bindparam(f"new_{name}") for name in names}))
+    await session.execute(statement, [{f"new_{name}": value for name, value in row.items()}
+                                      for row in rows])
 
 
 async def database_reachable(engine: AsyncEngine) -> bool:

@@ -189,7 +189,9 @@ async def on_places_freed(run: Sequence[Delivered[PlaceFreed]], uow: MatchingUni
         if delivered.data.place_id not in known:
             known.add(delivered.data.place_id)  # a repeat in the burst changes nothing
             fresh.append((delivered, free_place(delivered.data)))
-    closed = await uow.closures.closed_among({place.location_id for _, place in fresh})
+    located = sorted({place.location_id for _, place in fresh})
+    closed = await uow.closures.closed_among(set(located))
+    await uow.locations.get_many(located)  # kept in the unit: one read for the burst
     burst = Burst(uow, clock, new_id, Counter(place.location_id for _, place in fresh),
                   birth_months(place for _, place in fresh))
     for delivered, place in fresh:

@@ -154,6 +154,31 @@ async def test_a_saved_change_is_kept(uow: MatchingUnitOfWork) -> None:
     assert found.holding_location_ids == ("loc-a",)
 
 
+async def test_changes_saved_together_are_read_back_in_the_unit_and_after_it(
+    uow: MatchingUnitOfWork,
+) -> None:
+    await add_requests(uow, waiting("r1"), waiting("r2", locations=("loc-a", "loc-b")),
+                       waiting("r3"))
+    async with uow:
+        locked = await uow.requests.lock_many(["r1", "r2", "r3"])
+        proposed = locked["r1"].model_copy(update={
+            "status": RequestStatus.PROPOSED, "holding_location_ids": ("loc-a",)})
+        closed = locked["r2"].model_copy(update={"closed_location_ids": ("loc-a",)})
+        await uow.requests.save_many([(proposed, keys_of(proposed)),
+                                      (closed, keys_of(closed)),
+                                      (locked["r3"], keys_of(locked["r3"]))])
+        assert await uow.requests.get("r1") == proposed
+        assert await uow.requests.get("r2") == closed
+        waiting_at_b = await uow.requests.candidates_for(
+            place("p-b", "loc-b"), priority_first=False, offset=0, limit=10)
+        assert waiting_at_b == [closed]  # as saved, not as first read in the unit
+        await uow.commit()
+    assert await in_unit(uow, lambda: uow.requests.get("r1")) == proposed
+    assert await in_unit(uow, lambda: uow.requests.get("r2")) == closed
+    assert await in_unit(uow, lambda: uow.requests.get("r3")) == waiting("r3")
+    assert await ids_of_candidates(uow, place("p-a", "loc-a")) == {"r3"}
+
+
 async def test_a_request_waits_only_at_open_choices_ranked_above_what_it_holds(
     uow: MatchingUnitOfWork,
 ) -> None:

@@ -8,15 +8,16 @@ from __future__ import annotations
 
 from collections.abc import Mapping, Sequence, Set
 from datetime import date, datetime
-from typing import cast
+from typing import Any, cast
 
 from sqlalchemy import Select, and_, delete, func, or_, select, update
 from sqlalchemy.dialects.postgresql import insert
 from sqlalchemy.ext.asyncio import AsyncSession
+from sqlalchemy.orm.attributes import set_committed_value
 from sqlmodel import col
 
 from contracts.events.capacity import SubsidyTier
-from loketkit.db import insert_rows, table_of
+from loketkit.db import insert_rows, table_of, update_rows
 from services.matching.adapters.orm import (
     AreaRankingRecord,
     ClosedLocationRecord,
@@ -136,8 +137,11 @@ class SqlRequestRepository:
 
     async def save_many(self, changes: Sequence[tuple[WaitingRequest, Mapping[str, CandidateKey]]]
                         ) -> None:
-        # Through the session's own records (read by `lock_many`), so what the rest of
-        # the transaction reads stays true; the flush sends one UPDATE per table shape.
+        # The requests in one UPDATE run over many parameter sets (through the ORM's
+        # flush, rows whose changed columns differ took one statement each); the
+        # session's own records (read by `lock_many`) take the values as committed, so
+        # what the rest of the transaction reads stays true. The index rows go through
+        # the flush: their changes share a shape (where the request waits).
         ids = [request.request_id for request, _ in changes]
         records = {record.request_id: record for record in (await self._session.execute(
             select(WaitingRequestRecord)
@@ -146,12 +150,15 @@ class SqlRequestRepository:
         for row in (await self._session.execute(select(RequestLocationRecord).where(
                 col(RequestLocationRecord.request_id).in_(ids)))).scalars():
             index_rows[row.request_id][row.location_id] = row
+        changed: list[dict[str, Any]] = []
         for request, keys in changes:
             record = records[request.request_id]
-            for name, value in request.model_dump().items():
-                stored = list(value) if isinstance(value, tuple) else value
-                if getattr(record, name) != stored:
-                    setattr(record, name, stored)
+            values = {name: list(value) if isinstance(value, tuple) else value
+                      for name, value in request.model_dump().items()}
+            if any(getattr(record, name) != value for name, value in values.items()):
+                changed.append(values)
+                for name, value in values.items():
+                    set_committed_value(record, name, value)
             stored_rows = index_rows[request.request_id]
             wanted = {row.location_id: row for row in self._index_rows(request, keys)}
             for location_id in stored_rows.keys() - wanted.keys():
@@ -164,6 +171,7 @@ class SqlRequestRepository:
                 for name in ("rank", "birth_month", "waiting", "sort_key", "priority_group"):
                     if getattr(stored_row, name) != getattr(fresh, name):
                         setattr(stored_row, name, getattr(fresh, name))
+        await update_rows(self._session, table_of(WaitingRequestRecord), "request_id", changed)
         await self._session.flush()
 
     async def waiting_in_area(self, service_area: str, *, after: str = "",
