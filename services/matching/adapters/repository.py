@@ -71,8 +71,7 @@ class SqlRequestRepository:
             WaitingRequestRecord.model_validate(request, from_attributes=True).model_dump()
             for request, _ in added])
         await insert_rows(self._session, table_of(RequestLocationRecord), [
-            row.model_dump() for request, keys in added
-            for row in self._index_rows(request, keys)])
+            values for request, keys in added for values in self._index_values(request, keys)])
 
     async def save(self, request: WaitingRequest, keys: Mapping[str, CandidateKey]) -> None:
         await self._session.merge(
@@ -83,15 +82,20 @@ class SqlRequestRepository:
         await self._session.flush()
         self._session.add_all(self._index_rows(request, keys))
 
-    @staticmethod
-    def _index_rows(request: WaitingRequest, keys: Mapping[str, CandidateKey]
+    @classmethod
+    def _index_rows(cls, request: WaitingRequest, keys: Mapping[str, CandidateKey]
                     ) -> list[RequestLocationRecord]:
+        return [RequestLocationRecord(**values) for values in cls._index_values(request, keys)]
+
+    @staticmethod
+    def _index_values(request: WaitingRequest, keys: Mapping[str, CandidateKey]
+                      ) -> list[dict[str, Any]]:
+        """The request's candidate index rows as plain values (cheaper than records)."""
         return [
-            RequestLocationRecord(request_id=request.request_id, location_id=location_id,
-                                  rank=rank, birth_month=request.birth_month,
-                                  waiting=request.waits_at(location_id),
-                                  sort_key=keys[location_id].sort_key,
-                                  priority_group=keys[location_id].priority_group)
+            {"request_id": request.request_id, "location_id": location_id, "rank": rank,
+             "birth_month": request.birth_month, "waiting": request.waits_at(location_id),
+             "sort_key": keys[location_id].sort_key,
+             "priority_group": keys[location_id].priority_group}
             for rank, location_id in enumerate(request.preferred_location_ids)
         ]
 
@@ -160,17 +164,18 @@ class SqlRequestRepository:
                 for name, value in values.items():
                     set_committed_value(record, name, value)
             stored_rows = index_rows[request.request_id]
-            wanted = {row.location_id: row for row in self._index_rows(request, keys)}
+            wanted = {values["location_id"]: values
+                      for values in self._index_values(request, keys)}
             for location_id in stored_rows.keys() - wanted.keys():
                 await self._session.delete(stored_rows[location_id])
             for location_id, fresh in wanted.items():
                 stored_row = stored_rows.get(location_id)
                 if stored_row is None:
-                    self._session.add(fresh)
+                    self._session.add(RequestLocationRecord(**fresh))
                     continue
                 for name in ("rank", "birth_month", "waiting", "sort_key", "priority_group"):
-                    if getattr(stored_row, name) != getattr(fresh, name):
-                        setattr(stored_row, name, getattr(fresh, name))
+                    if getattr(stored_row, name) != fresh[name]:
+                        setattr(stored_row, name, fresh[name])
         await update_rows(self._session, table_of(WaitingRequestRecord), "request_id", changed)
         await self._session.flush()
 
@@ -299,9 +304,10 @@ class SqlMatchRepository:
         await self.add_all([match])
 
     async def add_all(self, matches: Sequence[Match]) -> None:
-        self._session.add_all([MatchRecord.model_validate(match, from_attributes=True)
-                               for match in matches])
-        await self._session.flush()  # the unique index speaks now, not at commit
+        # One INSERT run over many parameter sets, sent now: the unique index (one live
+        # offer per place) speaks here, not at commit.
+        await insert_rows(self._session, table_of(MatchRecord),
+                          [match.model_dump() for match in matches])
 
     async def get(self, match_id: str) -> Match | None:
         record = await self._session.get(MatchRecord, match_id, with_for_update=True,
