@@ -796,11 +796,15 @@ async def lock_named_locations(batch: Sequence[Delivered[EventData]], uow: Capac
                                settings: CapacitySettings) -> None:
     """Read ahead for a batch (loketkit.consumer): the locations its organisers' events
     name, locked in one statement and in id order (so two batches lock them in the same
-    order); each event's `inbound_location` then finds its location in the unit."""
-    named = {each.data.location_id for each in batch
-             if isinstance(each.data, InboundEvent) and sender(each.origin, settings)}
-    if named:
-        await uow.locations.get_many(named)
+    order); each event's `inbound_location` then finds its location in the unit. The
+    children at the locations where places are freed come in one more statement (each
+    free place is checked against them)."""
+    inbound = [each.data for each in batch
+               if isinstance(each.data, InboundEvent) and sender(each.origin, settings)]
+    if inbound:
+        await uow.locations.get_many({data.location_id for data in inbound})
+        await uow.enrolments.at_locations({data.location_id for data in inbound
+                                           if isinstance(data, PlaceFreed)})
 
 
 @contextmanager

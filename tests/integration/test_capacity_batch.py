@@ -20,7 +20,7 @@ from sqlalchemy.ext.asyncio import AsyncEngine, AsyncSession, async_sessionmaker
 from sqlmodel import col
 
 from contracts import CloudEvent, from_kafka, new_event, parse_data
-from contracts.events import PlaceFreed
+from contracts.events import DeclaredEnrolment, EnrolmentsDeclared, PlaceFreed
 from contracts.topics import organiser_inbound_topic
 from loketkit import migrations
 from loketkit.audit import AuditRow
@@ -31,6 +31,7 @@ from services.capacity.adapters.uow import SqlCapacityUnitOfWork
 from services.capacity.bootstrap import MIGRATIONS, bootstrap
 from services.capacity.domain.model import (
     Enrolment,
+    EnrolmentSource,
     FreePlace,
     Location,
     PlaceSource,
@@ -192,6 +193,28 @@ async def test_a_refused_place_in_a_burst_is_dead_lettered_alone(capacity: Capac
     assert inbox == [3]  # the dead-lettered one is not applied
 
 
+async def test_a_place_freed_after_a_declaration_in_its_batch_counts_the_declared_children(
+    capacity: Capacity,
+) -> None:
+    """The batch reads the location's children ahead; the declaration before the place
+    fills the location, so the place is refused, as it would be one event at a time."""
+    [location] = await capacity.locations(1, capacity=2)
+    declared = new_event(EnrolmentsDeclared(
+        service_area=AREA, location_id=location, municipality_nis="13008",
+        enrolments=[DeclaredEnrolment(enrolment_id=f"d-{uuid.uuid4().hex[:8]}-{n}",
+                                      start_date=NEXT_MONTH - timedelta(days=60),
+                                      day_parts=["mon_am", "tue_am"]) for n in range(2)],
+        declared_at=datetime.now(UTC)), source=f"/organisers/{OWNER}")
+    place = freed(f"f-{uuid.uuid4().hex[:8]}", location)
+
+    outcomes = await deliver_batch(capacity.app.state.consumer, [declared, place],
+                                   topic=INBOUND)
+
+    assert outcomes == ["applied", "dead-lettered"]
+    assert await capacity.scalars(select(col(FreePlaceRecord.place_id)).where(
+        col(FreePlaceRecord.location_id) == location)) == []
+
+
 async def test_the_set_wise_reads_agree_with_the_one_location_reads(capacity: Capacity) -> None:
     a, b, other = await capacity.locations(3, capacity=5)
     tag = uuid.uuid4().hex[:8]
@@ -221,3 +244,22 @@ async def test_the_set_wise_reads_agree_with_the_one_location_reads(capacity: Ca
         enrolled = await uow.enrolments.at_location(a) + await uow.enrolments.at_location(b)
         assert await uow.enrolments.at_locations([a, b]) == sorted(
             enrolled, key=lambda e: (e.start_date, e.enrolment_id))
+
+
+async def test_children_read_in_a_unit_stay_true_to_its_own_writes(capacity: Capacity) -> None:
+    a, b = await capacity.locations(2, capacity=5)
+    tag = uuid.uuid4().hex[:8]
+    first = Enrolment(enrolment_id=f"{tag}-1", location_id=a, day_parts=("mon_am",),
+                      start_date=NEXT_MONTH)
+    async with SqlCapacityUnitOfWork(capacity.sessions) as uow:
+        assert await uow.enrolments.at_locations([a, b]) == []  # read, and kept
+        await uow.enrolments.add(first)
+        ended = first.end(NEXT_MONTH + timedelta(days=7), "left")
+        await uow.enrolments.save(ended)
+        declared = Enrolment(enrolment_id=f"{tag}-2", location_id=b, day_parts=("tue_am",),
+                             start_date=NEXT_MONTH, source=EnrolmentSource.DECLARED)
+        await uow.enrolments.replace_declared(b, [declared])
+        kept = await uow.enrolments.at_locations([a, b])
+        await uow.commit()
+    async with SqlCapacityUnitOfWork(capacity.sessions) as uow:
+        assert kept == await uow.enrolments.at_locations([a, b]) == [ended, declared]

@@ -187,8 +187,13 @@ class SqlFreePlaceRepository:
 
 
 class SqlEnrolmentRepository:
+    """Lives for one transaction: a location's enrolments, once read, are kept and kept
+    up to date by this repository's writes (only it writes enrolments), so a batch that
+    frees several places at a location reads its children once."""
+
     def __init__(self, session: AsyncSession) -> None:
         self._session = session
+        self._at: dict[str, dict[str, Enrolment]] = {}  # by location, then enrolment id
 
     async def get(self, enrolment_id: str) -> Enrolment | None:
         record = await self._session.get(EnrolmentRecord, enrolment_id)
@@ -205,10 +210,19 @@ class SqlEnrolmentRepository:
         return [Enrolment.model_validate(r, from_attributes=True) for r in records]
 
     async def at_location(self, location_id: str) -> list[Enrolment]:
-        return await self._where(col(EnrolmentRecord.location_id) == location_id)
+        return await self.at_locations([location_id])
 
     async def at_locations(self, location_ids: Iterable[str]) -> list[Enrolment]:
-        return await self._where(col(EnrolmentRecord.location_id).in_(list(location_ids)))
+        wanted = list(dict.fromkeys(location_ids))
+        missing = [location_id for location_id in wanted if location_id not in self._at]
+        if missing:
+            for location_id in missing:
+                self._at[location_id] = {}
+            for found in await self._where(col(EnrolmentRecord.location_id).in_(missing)):
+                self._at[found.location_id][found.enrolment_id] = found
+        return sorted((enrolment for location_id in wanted
+                       for enrolment in self._at[location_id].values()),
+                      key=lambda enrolment: (enrolment.start_date, enrolment.enrolment_id))
 
     async def of_request(self, request_id: str) -> list[Enrolment]:
         return await self._where(col(EnrolmentRecord.request_id) == request_id)
@@ -216,13 +230,20 @@ class SqlEnrolmentRepository:
     async def add(self, enrolment: Enrolment) -> None:
         self._session.add(EnrolmentRecord(**row(enrolment)))
         await self._session.flush()
+        if enrolment.location_id in self._at:
+            self._at[enrolment.location_id][enrolment.enrolment_id] = enrolment
 
     async def save(self, enrolment: Enrolment) -> None:
+        """Its end (the only change an enrolment takes)."""
         await self._session.execute(
             update(EnrolmentRecord)
             .where(col(EnrolmentRecord.enrolment_id) == enrolment.enrolment_id)
             .values(ends_on=enrolment.ends_on, end_reason=enrolment.end_reason)
         )
+        kept = self._at.get(enrolment.location_id, {})
+        if enrolment.enrolment_id in kept:
+            kept[enrolment.enrolment_id] = kept[enrolment.enrolment_id].model_copy(update={
+                "ends_on": enrolment.ends_on, "end_reason": enrolment.end_reason})
 
     async def replace_declared(self, location_id: str, enrolments: Iterable[Enrolment]) -> None:
         await self._session.execute(
@@ -231,7 +252,13 @@ class SqlEnrolmentRepository:
             .where(col(EnrolmentRecord.source) == EnrolmentSource.DECLARED)
         )
         # One statement for the list: a declaration names every child at the location.
-        await insert_rows(self._session, table_of(EnrolmentRecord), [row(e) for e in enrolments])
+        declared = list(enrolments)
+        await insert_rows(self._session, table_of(EnrolmentRecord), [row(e) for e in declared])
+        if location_id in self._at:
+            kept = {enrolment_id: enrolment
+                    for enrolment_id, enrolment in self._at[location_id].items()
+                    if enrolment.source is not EnrolmentSource.DECLARED}
+            self._at[location_id] = kept | {e.enrolment_id: e for e in declared}
 
 
 class SqlOfferRepository:
