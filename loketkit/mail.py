@@ -6,8 +6,8 @@ change is. The built-in "mail" job (every service runs it, see
 `loketkit.service.assemble`) claims unsent notices with `FOR UPDATE SKIP LOCKED`,
 sends them over SMTP and marks them sent in the same transaction, a batch at a time
 until the backlog is gone; a failed send counts an attempt and is retried on the next
-run. Delivery is at least once: a
-crash between the SMTP answer and the commit sends that batch again.
+run. Delivery is at least once: a crash between the SMTP answer and the commit sends
+that batch again.
 
 Recipients and bodies are personal data: logs name the error type only.
 
@@ -220,8 +220,8 @@ class SmtpMailer:
 
 def to_message(notice: Notice, sender: str) -> Message:
     """The mail, UTF-8 quoted-printable. Built on the compat32 classes: the default
-    policy parses every header it is given (about 1 ms a mail; this takes a fifth of
-    that). Addresses that are not ASCII need it (SMTPUTF8), so they still get it."""
+    policy parses every header it is given (1.3 ms a mail with its flattening, against
+    0.4 ms here). Addresses that are not ASCII need it (SMTPUTF8), so they still get it."""
     message: Message
     if notice.recipient.isascii() and sender.isascii():
         plain: Message[str, str | Header] = Message()
