@@ -8,7 +8,7 @@ import asyncio
 import itertools
 from collections.abc import AsyncIterator, Sequence
 from datetime import UTC, datetime, timedelta
-from email.message import EmailMessage
+from email.message import Message
 from pathlib import Path
 
 import pytest
@@ -127,9 +127,9 @@ class SlowMailer:
     """Holds each batch a while, so two job runs overlap."""
 
     def __init__(self) -> None:
-        self.sent: list[EmailMessage] = []
+        self.sent: list[Message] = []
 
-    async def send(self, messages: Sequence[EmailMessage]) -> list[BaseException | None]:
+    async def send(self, messages: Sequence[Message]) -> list[BaseException | None]:
         await asyncio.sleep(0.3)
         self.sent.extend(messages)
         return [None] * len(messages)
