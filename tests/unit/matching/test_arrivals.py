@@ -25,9 +25,7 @@ from tests.unit.matching.harness import (
     located,
     submitted,
 )
-from tests.unit.matching.test_bursts import assert_same
-
-LOCATIONS = ("loc-a", "loc-b", "loc-c", "loc-d")
+from tests.unit.matching.test_bursts import LOCATIONS, assert_same
 
 
 def open_places(seed: int) -> list[EventData]:
