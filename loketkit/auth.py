@@ -19,7 +19,7 @@ from __future__ import annotations
 
 import asyncio
 import time
-from collections.abc import Iterable, Mapping
+from collections.abc import Iterable, Iterator, Mapping
 from dataclasses import dataclass, field
 from enum import StrEnum
 from typing import Annotated, Any, Protocol
@@ -27,7 +27,7 @@ from typing import Annotated, Any, Protocol
 import httpx
 import jwt
 from fastapi import Depends, FastAPI, Request, Security
-from fastapi.routing import APIRoute
+from fastapi.routing import APIRoute, iter_route_contexts
 from fastapi.security import HTTPAuthorizationCredentials, HTTPBearer
 
 from loketkit.errors import DomainError, NotFound
@@ -256,25 +256,33 @@ def public(reason: str) -> Any:
     return guard(anyone, "public", reason)
 
 
+def api_routes(app: FastAPI) -> Iterator[tuple[str, APIRoute]]:
+    """(path, route) of every API route and page, those of included routers too:
+    `app.routes` holds an included router as one entry (FastAPI 0.16x), so a walk of
+    it alone sees only the routes declared on the app itself."""
+    for context in iter_route_contexts(app.routes):
+        route = context.original_route
+        if isinstance(route, APIRoute):
+            yield context.path or route.path, route
+
+
 def route_guards(app: FastAPI) -> dict[tuple[str, str], tuple[str, ...]]:
     """(method, path) -> the roles (or "public") each API route declares."""
     found: dict[tuple[str, str], tuple[str, ...]] = {}
-    for route in app.routes:
-        if not isinstance(route, APIRoute):
-            continue
+    for path, route in api_routes(app):
         guard = _guard_of(route.dependant.dependencies)
         for method in route.methods or ():
             if guard is not None:
-                found[(method, route.path)] = guard
+                found[(method, path)] = guard
     return found
 
 
 def unguarded_routes(app: FastAPI) -> list[tuple[str, str]]:
     guarded = route_guards(app)
     return sorted(
-        (method, route.path)
-        for route in app.routes if isinstance(route, APIRoute)
-        for method in route.methods or () if (method, route.path) not in guarded
+        (method, path)
+        for path, route in api_routes(app)
+        for method in route.methods or () if (method, path) not in guarded
     )
 
 

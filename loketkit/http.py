@@ -112,8 +112,10 @@ def problem(status: int, message: str, field: str | None = None) -> JSONResponse
     return JSONResponse(body, status_code=status)
 
 
-def app_context(request: Request) -> Any:
-    """The service's context object (built in its bootstrap), for routes via Depends."""
+async def app_context(request: Request) -> Any:
+    """The service's context object (built in its bootstrap), for routes via Depends.
+    Async, as every dependency that does no blocking work: FastAPI runs a plain `def`
+    in a worker thread, a hop that cost more than the function."""
     return request.app.state.context
 
 

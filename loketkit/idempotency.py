@@ -94,7 +94,7 @@ class Idempotency:
         )
 
 
-def idempotency(
+async def idempotency(
     request: Request,
     idempotency_key: Annotated[
         str | None,

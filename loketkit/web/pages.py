@@ -12,7 +12,7 @@ from fastapi.responses import HTMLResponse, JSONResponse, RedirectResponse, Resp
 from jinja2 import ChoiceLoader, Environment, FileSystemLoader, StrictUndefined, select_autoescape
 from starlette.datastructures import FormData
 
-from loketkit.auth import Caller, NotAllowed, OptionalCaller, Role, guard
+from loketkit.auth import Caller, NotAllowed, OptionalCaller, Role, api_routes, guard
 from loketkit.dutch import date_in_dutch, day_parts_in_dutch, moment_in_dutch
 from loketkit.errors import DomainError
 from loketkit.http import domain_error
@@ -147,7 +147,7 @@ def install_web(app: FastAPI, settings: ServiceSettings, pages: Pages) -> None:
     """Sessions, sign-in routes and Dutch error pages for a service with pages."""
     install_session(app, settings)
     app.include_router(signin_router())
-    if not any(getattr(route, "path", None) == "/" for route in app.routes):
+    if not any(path == "/" for path, _ in api_routes(app)):
         app.include_router(home_router(pages))
     pages.links = settings.service_links
     app.state.pages = pages

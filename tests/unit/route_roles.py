@@ -21,8 +21,8 @@ from typing import Any
 import httpx
 import pytest
 from fastapi import FastAPI
-from fastapi.routing import APIRoute
 
+from loketkit.auth import api_routes
 from tests.personas import PERSONAS, headers
 
 OPERATOR_ROUTES = frozenset({("GET", "/healthz"), ("GET", "/readyz")})
@@ -69,8 +69,7 @@ def page_case(path: str, ok: Mapping[str, int], **more: Any) -> RouteCase:
 
 def app_routes(app: FastAPI) -> set[tuple[str, str]]:
     """Every API route and page (in the OpenAPI document or not)."""
-    return {(method, route.path) for route in app.routes if isinstance(route, APIRoute)
-            for method in route.methods or ()}
+    return {(method, path) for path, route in api_routes(app) for method in route.methods or ()}
 
 
 def uncovered(app: FastAPI, cases: list[RouteCase]) -> list[tuple[str, str]]:

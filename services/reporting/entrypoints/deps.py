@@ -28,7 +28,7 @@ class ReferenceData:
     clock: Clock
 
 
-def reference_data(request: Request) -> ReferenceData:
+async def reference_data(request: Request) -> ReferenceData:
     found = request.app.state.reference
     assert isinstance(found, ReferenceData), "bootstrap sets app.state.reference"
     return found
