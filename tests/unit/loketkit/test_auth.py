@@ -4,10 +4,12 @@ development mode."""
 
 from __future__ import annotations
 
+import time
 from typing import Any
 
 import pytest
 
+from loketkit import auth
 from loketkit.auth import NoIssuer, OidcVerifier, verifier_from_settings
 from loketkit.settings import InsecureSettings
 from loketkit.testing import TestIssuer
@@ -64,3 +66,35 @@ def test_outside_development_mode_the_development_keys_and_no_issuer_are_refused
     IntakeSettings(oidc_issuer="https://login.example/realms/loket", session_secret="s" * 32,
                    child_ref_key="k" * 32, personal_link_key="p" * 32).require_secure()
     IntakeSettings(development_mode=True).require_secure()
+
+
+async def test_a_token_checked_once_is_not_checked_again_until_it_expires(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    checks: list[str] = []
+    real_decode = auth.decode
+
+    def counting_decode(token: str, *args: Any) -> tuple[auth.Caller, float]:
+        checks.append(token)
+        return real_decode(token, *args)
+
+    monkeypatch.setattr(auth, "decode", counting_decode)
+    issuer = TestIssuer()  # its verifier has kept no token yet
+    first, second = issuer.token(STAFF), issuer.token(STAFF, jti="another")
+    for token in (first, first, second, first):
+        assert (await issuer.verifier.verify(token)).subject == "balie-els"
+    assert checks == [first, second]
+
+    later = time.time() + 601  # past the tokens' expiry: checked again
+    monkeypatch.setattr(time, "time", lambda: later)
+    await issuer.verifier.verify(first)
+    assert checks == [first, second, first]
+
+
+def test_the_kept_tokens_stay_bounded() -> None:
+    kept = auth.VerifiedTokens()
+    caller = auth.Caller("x", frozenset())
+    for n in range(auth.VerifiedTokens.MAX_TOKENS + 5):
+        kept.keep(f"token-{n}", caller, time.time() + 60)
+    assert kept.get(f"token-{auth.VerifiedTokens.MAX_TOKENS + 4}") == caller
+    assert kept.get("token-0") is None
