@@ -35,7 +35,7 @@ from sqlalchemy import func, select, update
 from sqlalchemy.ext.asyncio import AsyncSession
 from sqlmodel import col
 
-from loketkit.db import NoticeRow
+from loketkit.db import NoticeRow, insert_rows, table_of
 from loketkit.ids import Clock
 from loketkit.settings import ServiceSettings
 
@@ -144,7 +144,7 @@ class SqlNoticeStore:
         self._session = session
 
     async def add(self, notice: Notice) -> None:
-        self._session.add(NoticeRow(**notice.model_dump()))
+        await insert_rows(self._session, table_of(NoticeRow), [notice.model_dump()])
 
     async def claim_unsent(self, limit: int) -> list[Notice]:
         rows = (

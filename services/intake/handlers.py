@@ -337,8 +337,8 @@ async def import_waiting_list(
             except RequestRuleError as error:
                 raise Invalid(f"line {row.line}.{error.field}", error.message) from error
             requests.append(request)
+        await uow.requests.add_many(requests)
         for request in requests:
-            await uow.requests.add(request)
             uow.emit(submitted_event(request, child_ref(request.child)))
             if request.urgent:
                 await uow.audit.add(AuditEntry(

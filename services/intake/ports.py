@@ -6,7 +6,7 @@ satisfy these Protocols; mypy checks it.
 
 from __future__ import annotations
 
-from collections.abc import Callable, Iterable
+from collections.abc import Callable, Iterable, Sequence
 from datetime import date, datetime
 from typing import Protocol
 
@@ -29,6 +29,10 @@ class RequestRepository(Protocol):
     """Requests with their offers (one aggregate): `save` writes both."""
 
     async def add(self, request: Request) -> None: ...
+
+    async def add_many(self, requests: Sequence[Request]) -> None:
+        """What `add` does to each, in a statement per table however many."""
+        ...
 
     async def get(self, request_id: str) -> Request | None: ...
 

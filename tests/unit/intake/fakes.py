@@ -7,7 +7,7 @@ request without saving it changes nothing.
 from __future__ import annotations
 
 import copy
-from collections.abc import Iterable
+from collections.abc import Iterable, Sequence
 from dataclasses import replace
 from datetime import date, datetime
 
@@ -36,6 +36,10 @@ class FakeRequests:
 
     async def add(self, request: Request) -> None:
         self.rows[request.request_id] = copy.deepcopy(request)
+
+    async def add_many(self, requests: Sequence[Request]) -> None:
+        for request in requests:
+            await self.add(request)
 
     async def get(self, request_id: str) -> Request | None:
         found = self.rows.get(request_id)
