@@ -248,9 +248,11 @@ async def submit_request(
     now = clock()
     request = new_request(command, new_id("req"), settings.service_area, now, now)
     async with uow:
+        # Without a distance only the family's own choices need reading.
+        among = None if request.max_distance_km is not None else request.preferred_location_ids
         known = choose_locations(
             request, request.preferred_location_ids, request.max_distance_km,
-            await uow.locations.open_in(request.service_area), postcode_coordinates)
+            await uow.locations.open_in(request.service_area, among), postcode_coordinates)
         check_new_request(request, settings.municipalities, known)
         await uow.requests.add(request)
         uow.emit(submitted_event(request, child_ref(request.child)))

@@ -102,8 +102,9 @@ class LocationRepository(Protocol):
 
     async def close(self, location_id: str, closure_id: str, closed_from: date) -> None: ...
 
-    async def open_in(self, service_area: str) -> list[Location]:
-        """The area's locations that are not closed, by id."""
+    async def open_in(self, service_area: str,
+                      among: Iterable[str] | None = None) -> list[Location]:
+        """The area's locations that are not closed, by id; of `among` only, if given."""
         ...
 
     async def all(self) -> list[Location]:

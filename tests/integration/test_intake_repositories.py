@@ -279,6 +279,8 @@ async def test_locations_are_listed_open_by_area_and_all_by_name(uow: IntakeUnit
     async with uow:
         assert [loc.location_id for loc in await uow.locations.open_in(AREA)] == [
             "loc-a", "loc-c"]
+        assert await uow.locations.open_in(AREA, among=["loc-c", "loc-b", "loc-x"]) == [
+            a_location("loc-c", "Aap")]  # open, of the area and among those asked
         everything = await uow.locations.all()
     assert [loc.name for loc in everything] == ["Aap", "Maan", "Ster", "Zon"]
     assert everything[1] == a_location("loc-b", "Maan").model_copy(update={

@@ -44,6 +44,7 @@ from services.intake.personal_links import PersonalLink
 
 PRIORITY = TypeAdapter(Priority)
 REQUEST_COLUMNS = tuple(column.name for column in table_of(RequestRecord).columns)
+LOCATION_COLUMNS = [table_of(LocationRecord).c[name] for name in Location.model_fields]
 VULNERABILITY = TypeAdapter(Vulnerability)
 OPEN_STATUSES = (Status.WAITING.value, Status.PLACED.value)
 
@@ -238,14 +239,16 @@ class SqlLocationRepository:
         if record:
             record.closed, record.closure_id, record.closed_from = True, closure_id, closed_from
 
-    async def open_in(self, service_area: str) -> list[Location]:
-        rows = await self._session.execute(
-            select(LocationRecord)
-            .where(col(LocationRecord.service_area) == service_area)
-            .where(col(LocationRecord.closed).is_(False))
-            .order_by(col(LocationRecord.location_id))
-        )
-        return [Location.model_validate(record, from_attributes=True) for record in rows.scalars()]
+    async def open_in(self, service_area: str,
+                      among: Iterable[str] | None = None) -> list[Location]:
+        # Plain rows, not records: every registration reads these.
+        query = (select(*LOCATION_COLUMNS)
+                 .where(col(LocationRecord.service_area) == service_area)
+                 .where(col(LocationRecord.closed).is_(False)))
+        if among is not None:
+            query = query.where(col(LocationRecord.location_id).in_(list(among)))
+        rows = await self._session.execute(query.order_by(col(LocationRecord.location_id)))
+        return [Location(**row._mapping) for row in rows]
 
     async def all(self) -> list[Location]:
         rows = await self._session.execute(

@@ -134,9 +134,12 @@ class FakeLocations:
             self.rows[location_id] = self.rows[location_id].model_copy(update={
                 "closed": True, "closure_id": closure_id, "closed_from": closed_from})
 
-    async def open_in(self, service_area: str) -> list[Location]:
-        return [location for _, location in sorted(self.rows.items())
-                if location.service_area == service_area and not location.closed]
+    async def open_in(self, service_area: str,
+                      among: Iterable[str] | None = None) -> list[Location]:
+        wanted = None if among is None else set(among)
+        return [location for location_id, location in sorted(self.rows.items())
+                if location.service_area == service_area and not location.closed
+                and (wanted is None or location_id in wanted)]
 
     async def all(self) -> list[Location]:
         return sorted(self.rows.values(), key=lambda location: (location.name,
