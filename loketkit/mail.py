@@ -78,8 +78,8 @@ class NoticeStore(Protocol):
         unit has claimed are skipped."""
         ...
 
-    async def mark_sent(self, notice_id: str, at: datetime) -> bool:
-        """Set `sent_at` if still unsent; False when it was already sent."""
+    async def mark_sent(self, notice_ids: Sequence[str], at: datetime) -> set[str]:
+        """Set `sent_at` on those still unsent; returns their ids."""
         ...
 
     async def mark_failed(self, notice_id: str, error_kind: str) -> None:
@@ -158,14 +158,19 @@ class SqlNoticeStore:
         ).scalars()
         return [_notice(row) for row in rows]
 
-    async def mark_sent(self, notice_id: str, at: datetime) -> bool:
+    async def mark_sent(self, notice_ids: Sequence[str], at: datetime) -> set[str]:
+        # One statement for the batch: a statement per notice cost more than its mail.
+        if not notice_ids:
+            return set()
         result = await self._session.execute(
             update(NoticeRow)
-            .where(col(NoticeRow.notice_id) == notice_id, col(NoticeRow.sent_at).is_(None))
+            .where(col(NoticeRow.notice_id).in_(list(notice_ids)),
+                   col(NoticeRow.sent_at).is_(None))
             .values(sent_at=at, attempts=NoticeRow.attempts + 1)
+            .returning(col(NoticeRow.notice_id))
             .execution_options(synchronize_session=False)
         )
-        return bool(getattr(result, "rowcount", 0))
+        return set(result.scalars())
 
     async def mark_failed(self, notice_id: str, error_kind: str) -> None:
         await self._session.execute(
@@ -285,12 +290,14 @@ async def _send_batch(
                 # The type only: an SMTP error's text can quote the recipient.
                 log.warning("sending %d notices failed: %s; retrying on the next run",
                             len(claimed), type(error).__qualname__)
-            for notice, outcome in zip(claimed, results, strict=False):
-                if outcome is None:
-                    if await uow.notices.mark_sent(notice.notice_id, clock()):
-                        sent += 1
-                        NOTICES_SENT.labels(service, notice.kind).inc()
-                else:
+            outcomes = list(zip(claimed, results, strict=False))
+            marked = await uow.notices.mark_sent(
+                [notice.notice_id for notice, outcome in outcomes if outcome is None], clock())
+            for notice, outcome in outcomes:
+                if notice.notice_id in marked:
+                    sent += 1
+                    NOTICES_SENT.labels(service, notice.kind).inc()
+                elif outcome is not None:
                     kind = type(outcome).__name__
                     await uow.notices.mark_failed(notice.notice_id, kind)
                     NOTICES_FAILED.labels(service, kind).inc()

@@ -135,11 +135,12 @@ class FakeNoticeStore:
         unsent = [n for n in self._current() if n.sent_at is None]
         return sorted(unsent, key=lambda n: (n.created_at, n.notice_id))[:limit]
 
-    async def mark_sent(self, notice_id: str, at: datetime) -> bool:
-        if any(n.notice_id == notice_id and n.sent_at is None for n in self._current()):
+    async def mark_sent(self, notice_ids: Sequence[str], at: datetime) -> set[str]:
+        unsent = {n.notice_id for n in self._current() if n.sent_at is None}
+        marked = unsent & set(notice_ids)
+        for notice_id in marked:
             self._sent[notice_id] = at
-            return True
-        return False
+        return marked
 
     async def mark_failed(self, notice_id: str, error_kind: str) -> None:
         self._failed.append((notice_id, error_kind))
