@@ -140,13 +140,28 @@ def compose(
 
 
 class SqlNoticeStore:
+    """Notices wait for the unit of work's commit (`write`), as its audit records do:
+    a batch's hundred notices are one INSERT run, not a flush of records (~0.2 ms a
+    notice) nor a statement each."""
+
     def __init__(self, session: AsyncSession) -> None:
         self._session = session
+        self._waiting: list[dict[str, Any]] = []
 
     async def add(self, notice: Notice) -> None:
-        await insert_rows(self._session, table_of(NoticeRow), [notice.model_dump()])
+        self._waiting.append(notice.model_dump())
+
+    async def write(self) -> None:
+        """Insert the waiting notices, in the order they were added."""
+        waiting, self._waiting = self._waiting, []
+        await insert_rows(self._session, table_of(NoticeRow), waiting)
+
+    def forget(self) -> None:
+        """The transaction is rolled back: its notices with it."""
+        self._waiting = []
 
     async def claim_unsent(self, limit: int) -> list[Notice]:
+        await self.write()  # what this unit added reads back too
         rows = (
             await self._session.execute(
                 select(NoticeRow)
@@ -182,6 +197,7 @@ class SqlNoticeStore:
         )
 
     async def pending(self) -> int:
+        await self.write()
         found = await self._session.scalar(
             select(func.count()).select_from(NoticeRow).where(col(NoticeRow.sent_at).is_(None))
         )

@@ -273,11 +273,13 @@ class SqlUnitOfWork(BaseUnitOfWork):
         await insert_rows(self.session, table_of(ProcessedEvent), applied)
         await insert_rows(self.session, table_of(OutboxMessage),
                           [outbox_row(event) for event in events])
+        await self.notices.write()
         await self.audit_trail.write()
         await self.session.commit()
 
     async def _rollback(self) -> None:
         self._applied = []
+        self.notices.forget()
         self.audit_trail.forget()
         await self.session.rollback()
 

@@ -164,6 +164,23 @@ async def test_saved_changes_stay_and_unsaved_ones_do_not(uow: IntakeUnitOfWork)
         assert request and request.status is Status.WAITING
 
 
+async def test_changes_saved_together_stay_with_their_offers(uow: IntakeUnitOfWork) -> None:
+    first = a_request("req-1")
+    first.record_offer(an_offer("req-1", "loc-a", "m-1"))
+    await store(uow, first, a_request("req-2"))
+    async with uow:
+        first, second = await uow.requests.get_many_for_update(["req-1", "req-2"])
+        first.offers[0].answer(True, "loket_staff", NOW, keep_waiting=True)  # changed
+        second.record_offer(an_offer("req-2", "loc-b", "m-2"))  # added
+        second.confirmation_asked_at = NOW
+        third = a_request("req-3")  # not stored before
+        await uow.requests.save_many([first, second, third])
+        assert await uow.requests.get("req-2") == second  # the unit reads its own writes
+        await uow.commit()
+    async with uow:
+        assert [await uow.requests.get(f"req-{n}") for n in (1, 2, 3)] == [first, second, third]
+
+
 async def test_an_offer_answered_and_placed_comes_back_whole(uow: IntakeUnitOfWork) -> None:
     request = a_request()
     request.record_offer(an_offer("req-1", "loc-a", "m-1"))
