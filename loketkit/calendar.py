@@ -60,10 +60,15 @@ def add_working_days(start: datetime, days: int) -> datetime:
     date, as aware UTC. Zero days: the end of start's own day."""
     if days < 0:
         raise ValueError("days must not be negative")
-    day = brussels_date(start)
+    return end_of_day(_working_days_after(brussels_date(start), days))
+
+
+@lru_cache(maxsize=1024)
+def _working_days_after(day: date, days: int) -> date:
+    # Cached: every offer counts its answer deadlines from today, day by day.
     for _ in range(days):
         day = next_working_day(day)
-    return end_of_day(day)
+    return day
 
 
 def subtract_working_days(due: datetime, days: int) -> datetime:
