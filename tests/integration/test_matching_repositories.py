@@ -167,11 +167,11 @@ async def test_changes_saved_together_are_read_back_in_the_unit_and_after_it(
         await uow.requests.save_many([(proposed, keys_of(proposed)),
                                       (closed, keys_of(closed)),
                                       (locked["r3"], keys_of(locked["r3"]))])
-        assert await uow.requests.get("r1") == proposed
-        assert await uow.requests.get("r2") == closed
         waiting_at_b = await uow.requests.candidates_for(
             place("p-b", "loc-b"), priority_first=False, offset=0, limit=10)
         assert waiting_at_b == [closed]  # as saved, not as first read in the unit
+        assert await uow.requests.get("r1") == proposed
+        assert await uow.requests.get("r2") == closed
         await uow.commit()
     assert await in_unit(uow, lambda: uow.requests.get("r1")) == proposed
     assert await in_unit(uow, lambda: uow.requests.get("r2")) == closed
