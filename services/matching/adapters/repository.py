@@ -10,6 +10,7 @@ from collections.abc import Mapping, Sequence, Set
 from datetime import date, datetime
 from typing import Any, cast
 
+from pydantic import BaseModel
 from sqlalchemy import Select, and_, delete, func, or_, select, update
 from sqlalchemy.dialects.postgresql import insert
 from sqlalchemy.ext.asyncio import AsyncSession
@@ -84,9 +85,8 @@ class SqlRequestRepository:
                        ) -> None:
         # Past the session, two statements for the lot: nothing here was read into it.
         self._known.update((request.request_id, request) for request, _ in added)
-        await insert_rows(self._session, table_of(WaitingRequestRecord), [
-            WaitingRequestRecord.model_validate(request, from_attributes=True).model_dump()
-            for request, _ in added])
+        await insert_rows(self._session, table_of(WaitingRequestRecord),
+                          [plain_values(request) for request, _ in added])
         await insert_rows(self._session, table_of(RequestLocationRecord), [
             values for request, keys in added for values in self._index_values(request, keys)])
 
@@ -174,8 +174,7 @@ class SqlRequestRepository:
         for request, keys in changes:
             self._known[request.request_id] = request
             record = records[request.request_id]
-            values = {name: list(value) if isinstance(value, tuple) else value
-                      for name, value in request.model_dump().items()}
+            values = plain_values(request)
             if any(getattr(record, name) != value for name, value in values.items()):
                 changed.append(values)
                 for name, value in values.items():
@@ -255,8 +254,10 @@ class SqlPlaceRepository:
         self._session.add(PlaceRecord.model_validate(place, from_attributes=True))
 
     async def add_all(self, places: Sequence[FreePlace]) -> None:
-        self._session.add_all([PlaceRecord.model_validate(place, from_attributes=True)
-                               for place in places])
+        # The places' own values as rows (the record has the same fields): a record built
+        # per place cost ~0.2 ms, more than its share of the statement.
+        await insert_rows(self._session, table_of(PlaceRecord),
+                          [plain_values(place) for place in places])
 
     async def known_among(self, place_ids: Sequence[str]) -> set[str]:
         rows = await self._session.execute(
@@ -549,3 +550,10 @@ class SqlRoundRepository:
             .order_by(col(RoundRecord.run_at).desc()))
         return [AllocationRound.model_validate(record, from_attributes=True)
                 for record in rows.scalars()]
+
+
+def plain_values(model: BaseModel) -> dict[str, Any]:
+    """A domain object's fields as a row of its record, which has the same fields (JSON
+    columns take lists, as the record's own validation would give them)."""
+    return {name: list(value) if isinstance(value, tuple) else value
+            for name, value in model.model_dump().items()}
