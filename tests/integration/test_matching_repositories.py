@@ -337,6 +337,43 @@ async def test_a_location_read_in_a_batch_counts_the_children_enrolled_later_in_
     assert (ended.enrolled, ended.priority_enrolled) == (2, 0)
 
 
+async def test_a_child_moving_to_another_location_is_counted_there_and_not_where_it_was(
+    uow: MatchingUnitOfWork,
+) -> None:
+    async with uow:
+        await uow.locations.replace_declared("loc-a", [("e1", True), ("e2", False)])
+        await uow.locations.enrol("placed-1", "loc-a", True)
+        await uow.commit()
+    async with uow:
+        locations = ["loc-a", "loc-b", "loc-c"]
+        read = await uow.locations.get_many(locations)  # kept in the unit
+        await uow.locations.replace_declared("loc-b", [("e1", True)])  # declared at b now
+        declared = await uow.locations.get_many(locations)
+        await uow.locations.enrol("placed-1", "loc-c", True)  # placed at c instead
+        placed = await uow.locations.get_many(locations)
+        await uow.commit()
+
+    def counts(found: dict[str, KnownLocation]) -> list[tuple[int, int]]:
+        return [(found[n].enrolled, found[n].priority_enrolled) for n in locations]
+
+    assert counts(read) == [(3, 2), (0, 0), (0, 0)]
+    assert counts(declared) == [(2, 1), (1, 1), (0, 0)]
+    assert counts(placed) == [(1, 0), (1, 1), (1, 1)]
+
+
+async def test_a_child_placed_declared_elsewhere_and_placed_again_in_one_unit_counts_once(
+    uow: MatchingUnitOfWork,
+) -> None:
+    async with uow:
+        await uow.locations.enrol("x", "loc-a", False)  # the unit holds its record
+        await uow.locations.replace_declared("loc-b", [("x", False)])  # moved past it
+        await uow.locations.get_many(["loc-a", "loc-b", "loc-c"])
+        await uow.locations.enrol("x", "loc-c", False)
+        found = await uow.locations.get_many(["loc-a", "loc-b", "loc-c"])
+        await uow.commit()
+    assert [found[n].enrolled for n in ("loc-a", "loc-b", "loc-c")] == [0, 0, 1]
+
+
 async def test_an_area_remembers_the_rules_its_keys_were_computed_with(
     uow: MatchingUnitOfWork,
 ) -> None:

@@ -15,6 +15,7 @@ from sqlalchemy import Select, and_, delete, func, or_, select, update
 from sqlalchemy.dialects.postgresql import insert
 from sqlalchemy.ext.asyncio import AsyncSession
 from sqlalchemy.orm.attributes import set_committed_value
+from sqlalchemy.orm.util import identity_key
 from sqlmodel import col
 
 from contracts.events.capacity import SubsidyTier
@@ -480,14 +481,23 @@ class SqlLocationRepository:
         return found
 
     async def enrol(self, enrolment_id: str, location_id: str, priority_group: bool) -> None:
-        self._read.clear()
+        # The child may move here from another location: both count it anew. (The
+        # merge below finds the record this read keeps: no second read.)
+        before = await self._session.get(EnrolmentRecord, enrolment_id)
+        self._forget(location_id, *([before.location_id] if before else []))
         await self._session.merge(EnrolmentRecord(
             enrolment_id=enrolment_id, location_id=location_id,
             priority_group=priority_group, declared=False))
 
     async def replace_declared(self, location_id: str,
                                enrolments: Sequence[tuple[str, bool]]) -> None:
-        self._read.clear()
+        # Children declared here may move from other locations: those count anew too
+        # (forgetting every location read made a year's declarations read them again).
+        moved_from = await self._session.scalars(
+            select(col(EnrolmentRecord.location_id)).distinct()
+            .where(col(EnrolmentRecord.enrolment_id).in_([e for e, _ in enrolments]))
+            .where(col(EnrolmentRecord.location_id) != location_id))
+        self._forget(location_id, *moved_from)
         await self._session.execute(
             delete(EnrolmentRecord).where(col(EnrolmentRecord.location_id) == location_id,
                                           col(EnrolmentRecord.declared)))
@@ -502,12 +512,21 @@ class SqlLocationRepository:
             index_elements=[col(EnrolmentRecord.enrolment_id)],
             set_={"location_id": upsert.excluded.location_id,
                   "priority_group": upsert.excluded.priority_group, "declared": True}), rows)
+        # Written past the session: a record it holds (from `enrol`) is read again.
+        for row in rows:
+            held = self._session.identity_map.get(
+                identity_key(EnrolmentRecord, row["enrolment_id"]))
+            if held is not None:
+                self._session.expire(held)
 
     async def end_enrolment(self, enrolment_id: str) -> None:
         ended = await self._session.scalars(
             delete(EnrolmentRecord).where(col(EnrolmentRecord.enrolment_id) == enrolment_id)
             .returning(col(EnrolmentRecord.location_id)))
-        for location_id in ended:  # its children are counted again when next read
+        self._forget(*ended)  # its children are counted again when next read
+
+    def _forget(self, *location_ids: str) -> None:
+        for location_id in location_ids:
             self._read.pop(location_id, None)
 
 
