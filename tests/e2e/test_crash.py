@@ -13,8 +13,9 @@ from __future__ import annotations
 
 import asyncio
 from collections import defaultdict
-from collections.abc import Callable
+from collections.abc import Callable, Coroutine
 from datetime import UTC, datetime
+from typing import Any
 
 import httpx
 
@@ -83,34 +84,45 @@ def report_kill(service: str, mid_batch: bool, killed_at: datetime, freed_then: 
           f"with {freed_then}/{len(proposals)} places freed and {before} proposed")
 
 
+async def kill_while_fed(system: System, infra: Infra, name: str, tables: tuple[str, ...],
+                         location_id: str, feed: Callable[[list[str]], Coroutine[Any, Any, None]],
+                         places: int, request_ids: set[str]) -> list[str]:
+    """SIGKILL the service while `feed` gives it places (inside a batch's transaction),
+    start it again, and check that every place was proposed once, to every request once.
+    Returns the ids of the places fed."""
+    service = system[name]
+    place_ids: list[str] = []
+    feeding = asyncio.create_task(feed(place_ids))
+    try:
+        await first_proposal(infra, location_id)
+        mid_batch = await kill_mid_transaction(service, infra, tables)
+        killed_at, fed_then = datetime.now(UTC), len(place_ids)
+        await feeding  # the rest arrive while the service is down
+        await asyncio.sleep(1)
+        service.start()
+        await asyncio.to_thread(service.wait_ready)
+    finally:
+        if not feeding.done():
+            await feeding
+        ensure_running(service)
+
+    proposals = await proposals_of(infra.bootstrap_servers, {location_id}, set(place_ids))
+    report_kill(name, mid_batch, killed_at, fed_then, proposals)
+    assert len(place_ids) == places
+    assert_each_place_proposed_once(proposals, set(place_ids), request_ids)
+    assert {p.request_id for p in proposals.values()} == request_ids, "every request once"
+    return place_ids
+
+
 async def test_killing_matching_neither_loses_nor_doubles_a_proposal(
     system: System, http: httpx.Client, e2e_infra: Infra
 ) -> None:
     places = MATCHING_BURSTS * MATCHING_BURST
     location_id = register_location(http, system, capacity=places)
     request_ids = {submit_request(http, system, [location_id]) for _ in range(places)}
-    matching = system["matching"]
-    place_ids: list[str] = []
-    feeding = asyncio.create_task(free_in_bursts(http, system, location_id, place_ids))
-    try:
-        await first_proposal(e2e_infra, location_id)
-        # SIGKILL while it works through the places: inside a batch's transaction
-        mid_batch = await kill_mid_transaction(matching, e2e_infra, MATCHING_TABLES)
-        killed_at, freed_then = datetime.now(UTC), len(place_ids)
-        await feeding  # the rest are freed while matching is down
-        await asyncio.sleep(1)
-        matching.start()
-        await asyncio.to_thread(matching.wait_ready)
-    finally:
-        if not feeding.done():
-            await feeding
-        ensure_running(matching)
-
-    proposals = await proposals_of(e2e_infra.bootstrap_servers, {location_id}, set(place_ids))
-    report_kill("matching", mid_batch, killed_at, freed_then, proposals)
-    assert len(place_ids) == places
-    assert_each_place_proposed_once(proposals, set(place_ids), request_ids)
-    assert {p.request_id for p in proposals.values()} == request_ids, "every request once"
+    await kill_while_fed(system, e2e_infra, "matching", MATCHING_TABLES, location_id,
+                         lambda freed: free_in_bursts(http, system, location_id, freed),
+                         places, request_ids)
 
 
 async def test_killing_capacity_mid_burst_of_announcements_neither_loses_nor_doubles_a_proposal(
@@ -119,28 +131,10 @@ async def test_killing_capacity_mid_burst_of_announcements_neither_loses_nor_dou
     places = CAPACITY_GROUPS * CAPACITY_GROUP
     location_id = register_location(http, system, capacity=places)  # org-zonneke's
     request_ids = {submit_request(http, system, [location_id]) for _ in range(places)}
-    capacity = system["capacity"]
-    place_ids: list[str] = []
-    feeding = asyncio.create_task(announce_in_groups(e2e_infra, location_id, place_ids))
-    try:
-        await first_proposal(e2e_infra, location_id)
-        # SIGKILL while it works through the announcements: inside a batch's transaction
-        mid_batch = await kill_mid_transaction(capacity, e2e_infra, CAPACITY_TABLES)
-        killed_at, freed_then = datetime.now(UTC), len(place_ids)
-        await feeding  # the rest are announced while capacity is down
-        await asyncio.sleep(1)
-        capacity.start()
-        await asyncio.to_thread(capacity.wait_ready)
-    finally:
-        if not feeding.done():
-            await feeding
-        ensure_running(capacity)
-
-    proposals = await proposals_of(e2e_infra.bootstrap_servers, {location_id}, set(place_ids))
-    report_kill("capacity", mid_batch, killed_at, freed_then, proposals)
-    assert len(place_ids) == places
-    assert_each_place_proposed_once(proposals, set(place_ids), request_ids)
-    assert {p.request_id for p in proposals.values()} == request_ids, "every request once"
+    place_ids = await kill_while_fed(
+        system, e2e_infra, "capacity", CAPACITY_TABLES, location_id,
+        lambda announced: announce_in_groups(e2e_infra, location_id, announced),
+        places, request_ids)
 
     # Capacity accepted each announcement once: it republished each place as its own
     # PlaceFreed once (a relay repeat keeps the event id; a second acceptance would not).
