@@ -15,14 +15,13 @@ from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
 from loketkit.area_settings import AreaSettingsVersion, area_settings_router, settings_in_force
 from loketkit.calendar import Period
-from loketkit.db import DeliveryTable, make_engine, make_session_factory
 from loketkit.service import assemble
 from loketkit.settings import ServiceSettings
 from loketkit.testing import RecordingDeadLetters
 from loketkit.uow import SqlUnitOfWork
-from tests.conftest import DATABASE_SUFFIX, Servers
+from tests.conftest import Servers
+from tests.integration.scratch import scratch_database
 from tests.personas import loket_of, signed_in
-from tools.infra import create_database
 
 pytestmark = pytest.mark.integration
 
@@ -36,13 +35,8 @@ class DemoSettings(BaseModel):
 
 @pytest.fixture(scope="module")
 async def settings_db(servers: Servers) -> AsyncIterator[async_sessionmaker[AsyncSession]]:
-    url = await create_database(servers.admin_url, f"area_settings_it{DATABASE_SUFFIX}",
-                                drop_existing=True)
-    engine = make_engine(url)
-    async with engine.begin() as connection:
-        await connection.run_sync(DeliveryTable.metadata.create_all)
-    yield make_session_factory(engine)
-    await engine.dispose()
+    async with scratch_database(servers.admin_url, "area_settings_it") as (_, sessions):
+        yield sessions
 
 
 def uow_of(factory: async_sessionmaker[AsyncSession]) -> SqlUnitOfWork:

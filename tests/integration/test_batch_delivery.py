@@ -14,7 +14,6 @@ in as few fetches as the broker allows.
 from __future__ import annotations
 
 import asyncio
-import os
 import time
 import uuid
 from collections import Counter
@@ -34,11 +33,12 @@ from contracts import CloudEvent, new_event, to_kafka
 from contracts.events import PlaceFreed
 from contracts.topics import DEAD_LETTER, TopicSpec
 from loketkit.consumer import EventConsumer, RejectedEvent
-from loketkit.db import DeliveryTable, ProcessedEvent, make_engine, make_session_factory
+from loketkit.db import ProcessedEvent
 from loketkit.kafka import KafkaDeadLetters, subscribe
 from loketkit.uow import SqlUnitOfWork
+from tests.integration.scratch import scratch_database
 from tests.kafka_helpers import collect
-from tools.infra import Infra, create_database, ensure_topics
+from tools.infra import Infra, ensure_topics
 from tools.infra.kafka_principals import ADMIN_SECURITY
 
 Sessions = async_sessionmaker[AsyncSession]
@@ -101,15 +101,9 @@ def place(place_id: str) -> PlaceFreed:
 
 @pytest.fixture(scope="module")
 async def batch_db(infra: Infra) -> AsyncIterator[Sessions]:
-    suffix = os.environ.get("LOKET_TEST_DB_SUFFIX", "")
-    url = await create_database(infra.admin_database_url, f"batch_it{suffix}",
-                                drop_existing=True)
-    engine = make_engine(url)
-    async with engine.begin() as connection:
-        await connection.run_sync(DeliveryTable.metadata.create_all)
-        await connection.run_sync(BatchTable.metadata.create_all)
-    yield make_session_factory(engine)
-    await engine.dispose()
+    async with scratch_database(infra.admin_database_url, "batch_it",
+                                BatchTable.metadata) as (_, sessions):
+        yield sessions
 
 
 async def new_topic(infra: Infra) -> TopicSpec:

@@ -5,7 +5,6 @@ transaction, dead letters, the relay."""
 from __future__ import annotations
 
 import asyncio
-import os
 import uuid
 from collections.abc import AsyncIterator
 from datetime import UTC, date, datetime, timedelta
@@ -22,18 +21,16 @@ from contracts.events import PlaceFreed
 from contracts.topics import CAPACITY, DEAD_LETTER, TopicSpec
 from loketkit.consumer import EventConsumer, Incoming, Origin
 from loketkit.db import (
-    DeliveryTable,
     OutboxMessage,
     ProcessedEvent,
-    make_engine,
-    make_session_factory,
 )
 from loketkit.kafka import KafkaDeadLetters, subscribe
 from loketkit.relay import OutboxRelay
 from loketkit.testing import RecordingDeadLetters
 from loketkit.uow import SqlUnitOfWork
+from tests.integration.scratch import scratch_database
 from tests.kafka_helpers import collect, publish_raw
-from tools.infra import Infra, create_database, ensure_topics
+from tools.infra import Infra, ensure_topics
 from tools.infra.kafka_principals import ADMIN_SECURITY
 
 Sessions = async_sessionmaker[AsyncSession]
@@ -90,15 +87,9 @@ async def consume(consumer: EventConsumer, event: CloudEvent) -> str:
 
 @pytest.fixture(scope="module")
 async def notes_db(infra: Infra) -> AsyncIterator[Sessions]:
-    suffix = os.environ.get("LOKET_TEST_DB_SUFFIX", "")
-    url = await create_database(infra.admin_database_url, f"consumer_it{suffix}",
-                                drop_existing=True)
-    engine = make_engine(url)
-    async with engine.begin() as connection:
-        await connection.run_sync(DeliveryTable.metadata.create_all)
-        await connection.run_sync(ItTable.metadata.create_all)
-    yield make_session_factory(engine)
-    await engine.dispose()
+    async with scratch_database(infra.admin_database_url, "consumer_it",
+                                ItTable.metadata) as (_, sessions):
+        yield sessions
 
 
 def notes_consumer(notes_db: async_sessionmaker[AsyncSession],

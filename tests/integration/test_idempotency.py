@@ -23,14 +23,14 @@ from sqlmodel import Field as Column
 from sqlmodel import SQLModel, col
 
 from contracts.text import CleanInput
-from loketkit.db import DeliveryTable, StoredAnswer, make_engine, make_session_factory
+from loketkit.db import StoredAnswer
 from loketkit.idempotency import IdempotencyDep
 from loketkit.service import assemble
 from loketkit.settings import ServiceSettings
 from loketkit.testing import RecordingDeadLetters
 from loketkit.uow import SqlUnitOfWork, UnitOfWork
-from tests.conftest import DATABASE_SUFFIX, Servers
-from tools.infra import create_database
+from tests.conftest import Servers
+from tests.integration.scratch import scratch_database
 
 pytestmark = pytest.mark.integration
 
@@ -89,14 +89,9 @@ async def post_thing(body: ThingCreate, once: IdempotencyDep) -> JSONResponse:
 
 @pytest.fixture(scope="module")
 async def things_db(servers: Servers) -> AsyncIterator[async_sessionmaker[AsyncSession]]:
-    url = await create_database(servers.admin_url, f"idempotency_it{DATABASE_SUFFIX}",
-                                drop_existing=True)
-    engine = make_engine(url)
-    async with engine.begin() as connection:
-        await connection.run_sync(DeliveryTable.metadata.create_all)
-        await connection.run_sync(ThingTable.metadata.create_all)
-    yield make_session_factory(engine)
-    await engine.dispose()
+    async with scratch_database(servers.admin_url, "idempotency_it",
+                                ThingTable.metadata) as (_, sessions):
+        yield sessions
 
 
 @pytest.fixture

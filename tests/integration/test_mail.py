@@ -16,13 +16,13 @@ from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 from sqlmodel import col
 
-from loketkit.db import DeliveryTable, NoticeRow, make_engine, make_session_factory
+from loketkit.db import NoticeRow
 from loketkit.mail import Notice, SmtpMailer, send_notices
 from loketkit.service import assemble
 from loketkit.settings import ServiceSettings
 from loketkit.uow import SqlUnitOfWork
-from tests.conftest import DATABASE_SUFFIX, Servers, free_port
-from tools.infra import create_database
+from tests.conftest import Servers, free_port
+from tests.integration.scratch import scratch_database
 from tools.mailsink import MailSink
 
 pytestmark = pytest.mark.integration
@@ -33,13 +33,8 @@ _numbers = itertools.count(1)
 
 @pytest.fixture(scope="module")
 async def mail_db(servers: Servers) -> AsyncIterator[async_sessionmaker[AsyncSession]]:
-    url = await create_database(servers.admin_url, f"mail_it{DATABASE_SUFFIX}",
-                                drop_existing=True)
-    engine = make_engine(url)
-    async with engine.begin() as connection:
-        await connection.run_sync(DeliveryTable.metadata.create_all)
-    yield make_session_factory(engine)
-    await engine.dispose()
+    async with scratch_database(servers.admin_url, "mail_it") as (_, sessions):
+        yield sessions
 
 
 @pytest.fixture
@@ -165,24 +160,18 @@ async def test_a_running_service_sends_notices_by_itself(
     servers: Servers, mail_sink: MailSink,
 ) -> None:
     """The whole loop: assemble's lifespan starts the jobs, the mail job finds the notice."""
-    url = await create_database(servers.admin_url, f"mail_app_it{DATABASE_SUFFIX}",
-                                drop_existing=True)
-    engine = make_engine(url)
-    async with engine.begin() as connection:
-        await connection.run_sync(DeliveryTable.metadata.create_all)
-    factory = make_session_factory(engine)
-    settings = ServiceSettings(
-        service_name="mail-app-it", database_url=url, run_migrations=False,
-        **servers.kafka_settings(), smtp_port=mail_sink.port,
-        jobs_interval_seconds=0.1,
-    )
-    app = assemble(
-        settings, title="mail", description="mail", migrations_dir=Path("."),
-        sql_uow=lambda session_factory, wake: SqlUnitOfWork(session_factory, "/it", wake),
-        command_handlers={}, event_handlers={}, input_topics=[], routers=[],
-    )
-    sent = notice("loop")
-    try:
+    async with scratch_database(servers.admin_url, "mail_app_it") as (url, factory):
+        settings = ServiceSettings(
+            service_name="mail-app-it", database_url=url, run_migrations=False,
+            **servers.kafka_settings(), smtp_port=mail_sink.port,
+            jobs_interval_seconds=0.1,
+        )
+        app = assemble(
+            settings, title="mail", description="mail", migrations_dir=Path("."),
+            sql_uow=lambda session_factory, wake: SqlUnitOfWork(session_factory, "/it", wake),
+            command_handlers={}, event_handlers={}, input_topics=[], routers=[],
+        )
+        sent = notice("loop")
         async with app.router.lifespan_context(app):
             async with uow_of(factory) as uow:
                 await uow.notices.add(sent)
@@ -192,5 +181,3 @@ async def test_a_running_service_sends_notices_by_itself(
                     break
                 await asyncio.sleep(0.05)
         assert to_of(mail_sink, "loop") == [sent.recipient]
-    finally:
-        await engine.dispose()

@@ -19,16 +19,14 @@ from sqlmodel import col
 
 from contracts.topics import TopicSpec
 from loketkit.db import (
-    DeliveryTable,
     OutboxMessage,
     StoredAnswer,
-    make_engine,
-    make_session_factory,
 )
 from loketkit.relay import OutboxRelay
-from tests.conftest import DATABASE_SUFFIX, Servers
+from tests.conftest import Servers
+from tests.integration.scratch import scratch_database
 from tests.kafka_helpers import collect, delete_topics
-from tools.infra import create_database, ensure_topics
+from tools.infra import ensure_topics
 from tools.infra.kafka_principals import ADMIN_SECURITY
 
 pytestmark = pytest.mark.integration
@@ -39,13 +37,8 @@ Sessions = async_sessionmaker[AsyncSession]
 
 @pytest.fixture(scope="module")
 async def outbox_db(servers: Servers) -> AsyncIterator[Sessions]:
-    url = await create_database(servers.admin_url, f"relay_it{DATABASE_SUFFIX}",
-                                drop_existing=True)
-    engine = make_engine(url)
-    async with engine.begin() as connection:
-        await connection.run_sync(DeliveryTable.metadata.create_all)
-    yield make_session_factory(engine)
-    await engine.dispose()
+    async with scratch_database(servers.admin_url, "relay_it") as (_, sessions):
+        yield sessions
 
 
 @pytest.fixture
