@@ -29,6 +29,7 @@ from contracts.events import MatchProposed, PlaceFreed
 from contracts.schedule import FULL_WEEK
 from contracts.topics import MATCHES, organiser_inbound_topic
 from loketkit.kafka_security import KafkaSecurity
+from tools.bench.cpu import CpuWatch, cpu_line
 from tools.bench.system import RunningSystem
 from tools.demo.accounts import PARTNER, STAFF, organiser_account
 from tools.infra.kafka_principals import DEMO_ORGANISERS, security
@@ -418,6 +419,11 @@ async def prepare_intake(system: RunningSystem) -> None:
     await settle(system)
 
 
+def service_pids(system: RunningSystem) -> dict[str, int]:
+    return {name: service.process.pid for name, service in system.services.items()
+            if service.process is not None}
+
+
 async def intake_requests(system: RunningSystem, count: int, warm_up: int) -> Measurement:
     """Requests registered by a partner system, 16 at a time; then wait until matching
     has them all and the system is idle again (the next figure starts from quiet)."""
@@ -427,8 +433,11 @@ async def intake_requests(system: RunningSystem, count: int, warm_up: int) -> Me
     authorization = bearer(system, PARTNER)
     await post_all(system.url("intake"), "/requests", bodies[:warm_up], "intake warm-up",
                    authorization)
+    watch = CpuWatch(service_pids(system))
+    watch.start()
     measured = await post_all(system.url("intake"), "/requests", bodies[warm_up:],
                               "intake POST /requests", authorization)
+    print("  " + cpu_line(watch.stop(), count, "request"), flush=True)
     await wait_until_matching_knows(system, before + warm_up + count)
     await settle(system)
     return measured
@@ -519,8 +528,11 @@ async def places_to_proposals(system: RunningSystem, places: int, warm_up: int
         if len(warmed.seen) < warm_up:
             print(f"  warm-up: only {len(warmed.seen)} of {warm_up} places were proposed")
         await settle(system)
+        watch = CpuWatch(service_pids(system))
+        watch.start()
         arrivals = await publish_and_collect(bootstrap, producers, outgoing[warm_up:],
                                              matches, proposal_of)
+        print("  " + cpu_line(watch.stop(), places, "place"), flush=True)
     finally:
         await asyncio.gather(*(producer.stop() for producer in producers.values()))
     return arrivals.measurement("PlaceFreed -> MatchProposed")
