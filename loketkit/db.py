@@ -8,10 +8,11 @@ migrated database with the code.
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Iterable, Sequence
 from datetime import datetime
 from typing import Any, cast
 
+from pydantic import BaseModel
 from sqlalchemy import (
     JSON,
     BigInteger,
@@ -35,6 +36,7 @@ from sqlalchemy.ext.asyncio import (
     create_async_engine,
 )
 from sqlalchemy.orm import registry
+from sqlalchemy.orm.util import identity_key
 from sqlmodel import Field, SQLModel
 
 from loketkit.ids import utcnow
@@ -68,6 +70,22 @@ async def insert_rows(session: AsyncSession, table: Table, rows: Sequence[dict[s
     statement = insert(table)
     await session.execute(statement.on_conflict_do_nothing() if skip_existing else statement,
                           list(rows))
+
+
+def plain_row(model: BaseModel) -> dict[str, Any]:
+    """A domain model's fields as a row of its record (which has the same fields), for
+    `insert_rows` and the like: tuples as lists, as the record's JSON columns take them."""
+    return {name: list(value) if isinstance(value, tuple) else value
+            for name, value in model.model_dump().items()}
+
+
+def expire_held(session: AsyncSession, record: type[SQLModel], keys: Iterable[Any]) -> None:
+    """The records the session holds for these primary keys are read again when next
+    used: a Core statement has written past them."""
+    for key in keys:
+        held = session.identity_map.get(identity_key(record, key))
+        if held is not None:
+            session.expire(held)
 
 
 async def update_rows(session: AsyncSession, table: Table, key: str,

@@ -5,16 +5,13 @@ from __future__ import annotations
 
 from collections.abc import Iterable
 from datetime import datetime
-from typing import Any
 
-from pydantic import BaseModel
 from sqlalchemy import ColumnElement, delete, func, select, update
 from sqlalchemy.dialects.postgresql import insert
 from sqlalchemy.ext.asyncio import AsyncSession
-from sqlalchemy.orm.util import identity_key
 from sqlmodel import col
 
-from loketkit.db import insert_rows, table_of
+from loketkit.db import expire_held, insert_rows, plain_row, table_of
 from services.capacity.adapters.orm import (
     ClosureRecord,
     EnrolmentRecord,
@@ -132,7 +129,7 @@ class SqlFreePlaceRepository:
         self._session = session
 
     async def add_all(self, places: Iterable[FreePlace], recorded_at: datetime) -> None:
-        rows = [row(place) | {"recorded_at": recorded_at} for place in places]
+        rows = [plain_row(place) | {"recorded_at": recorded_at} for place in places]
         # One statement for the lot: a burst of places is one round trip.
         await insert_rows(self._session, table_of(FreePlaceRecord), rows)
 
@@ -228,7 +225,7 @@ class SqlEnrolmentRepository:
         return await self._where(col(EnrolmentRecord.request_id) == request_id)
 
     async def add(self, enrolment: Enrolment) -> None:
-        self._session.add(EnrolmentRecord(**row(enrolment)))
+        self._session.add(EnrolmentRecord(**plain_row(enrolment)))
         await self._session.flush()
         if enrolment.location_id in self._at:
             self._at[enrolment.location_id][enrolment.enrolment_id] = enrolment
@@ -253,7 +250,8 @@ class SqlEnrolmentRepository:
         )
         # One statement for the list: a declaration names every child at the location.
         declared = list(enrolments)
-        await insert_rows(self._session, table_of(EnrolmentRecord), [row(e) for e in declared])
+        await insert_rows(self._session, table_of(EnrolmentRecord),
+                          [plain_row(e) for e in declared])
         if location_id in self._at:
             kept = {enrolment_id: enrolment
                     for enrolment_id, enrolment in self._at[location_id].items()
@@ -283,7 +281,7 @@ class SqlOfferRepository:
     async def save_all(self, offers: Iterable[Offer]) -> None:
         # The offers' own values as rows (the record has the same fields): building a
         # record per offer to dump cost more than its share of the statement.
-        rows = sorted((offer.model_dump() for offer in offers),
+        rows = sorted((plain_row(offer) for offer in offers),
                       key=lambda values: values["match_id"])
         if not rows:
             return
@@ -294,10 +292,7 @@ class SqlOfferRepository:
             set_={name: upsert.excluded[name] for name in rows[0]},
         ), rows)
         # Written past the session: a record it still holds would be read back stale.
-        for values in rows:
-            held = self._session.identity_map.get(identity_key(OfferRecord, values["match_id"]))
-            if held is not None:
-                self._session.expire(held)
+        expire_held(self._session, OfferRecord, [values["match_id"] for values in rows])
 
     async def at_location(self, location_id: str) -> list[Offer]:
         records = await self._session.scalars(
@@ -348,13 +343,6 @@ class SqlClosureRepository:
                            col(ClosureRecord.closure_id))
         )
         return [closure_to_domain(r) for r in records]
-
-
-def row(model: BaseModel) -> dict[str, Any]:
-    """A model's fields as a record takes them: schedules as lists."""
-    facts = model.model_dump()
-    return {key: list(value) if isinstance(value, tuple) else value
-            for key, value in facts.items()}
 
 
 def to_domain(record: LocationRecord, open_free_places: int) -> Location:

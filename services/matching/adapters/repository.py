@@ -10,16 +10,14 @@ from collections.abc import Mapping, Sequence, Set
 from datetime import date, datetime
 from typing import Any, cast
 
-from pydantic import BaseModel
 from sqlalchemy import Select, and_, delete, func, or_, select, update
 from sqlalchemy.dialects.postgresql import insert
 from sqlalchemy.ext.asyncio import AsyncSession
 from sqlalchemy.orm.attributes import set_committed_value
-from sqlalchemy.orm.util import identity_key
 from sqlmodel import col
 
 from contracts.events.capacity import SubsidyTier
-from loketkit.db import insert_rows, table_of, update_rows
+from loketkit.db import expire_held, insert_rows, plain_row, table_of, update_rows
 from services.matching.adapters.orm import (
     AreaRankingRecord,
     ClosedLocationRecord,
@@ -87,7 +85,7 @@ class SqlRequestRepository:
         # Past the session, two statements for the lot: nothing here was read into it.
         self._known.update((request.request_id, request) for request, _ in added)
         await insert_rows(self._session, table_of(WaitingRequestRecord),
-                          [plain_values(request) for request, _ in added])
+                          [plain_row(request) for request, _ in added])
         await insert_rows(self._session, table_of(RequestLocationRecord), [
             values for request, keys in added for values in self._index_values(request, keys)])
 
@@ -175,7 +173,7 @@ class SqlRequestRepository:
         for request, keys in changes:
             self._known[request.request_id] = request
             record = records[request.request_id]
-            values = plain_values(request)
+            values = plain_row(request)
             if any(getattr(record, name) != value for name, value in values.items()):
                 changed.append(values)
                 for name, value in values.items():
@@ -258,7 +256,7 @@ class SqlPlaceRepository:
         # The places' own values as rows (the record has the same fields): a record built
         # per place cost ~0.2 ms, more than its share of the statement.
         await insert_rows(self._session, table_of(PlaceRecord),
-                          [plain_values(place) for place in places])
+                          [plain_row(place) for place in places])
 
     async def known_among(self, place_ids: Sequence[str]) -> set[str]:
         rows = await self._session.execute(
@@ -513,11 +511,7 @@ class SqlLocationRepository:
             set_={"location_id": upsert.excluded.location_id,
                   "priority_group": upsert.excluded.priority_group, "declared": True}), rows)
         # Written past the session: a record it holds (from `enrol`) is read again.
-        for row in rows:
-            held = self._session.identity_map.get(
-                identity_key(EnrolmentRecord, row["enrolment_id"]))
-            if held is not None:
-                self._session.expire(held)
+        expire_held(self._session, EnrolmentRecord, [row["enrolment_id"] for row in rows])
 
     async def end_enrolment(self, enrolment_id: str) -> None:
         ended = await self._session.scalars(
@@ -569,10 +563,3 @@ class SqlRoundRepository:
             .order_by(col(RoundRecord.run_at).desc()))
         return [AllocationRound.model_validate(record, from_attributes=True)
                 for record in rows.scalars()]
-
-
-def plain_values(model: BaseModel) -> dict[str, Any]:
-    """A domain object's fields as a row of its record, which has the same fields (JSON
-    columns take lists, as the record's own validation would give them)."""
-    return {name: list(value) if isinstance(value, tuple) else value
-            for name, value in model.model_dump().items()}
