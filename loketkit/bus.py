@@ -31,7 +31,10 @@ def inject(handler: AnyHandler, dependencies: Mapping[str, object]) -> AnyHandle
 def inject_all(
     handlers: Mapping[type, AnyHandler], dependencies: Mapping[str, object]
 ) -> dict[type, AnyHandler]:
-    return {message: inject(handler, dependencies) for message, handler in handlers.items()}
+    # A handler given for several types is injected once: it stays one handler (a batch
+    # handler shared by several types takes runs of them together).
+    injected = {handler: inject(handler, dependencies) for handler in set(handlers.values())}
+    return {message: injected[handler] for message, handler in handlers.items()}
 
 
 class CommandBus:

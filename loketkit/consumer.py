@@ -25,13 +25,14 @@ each); if any fails, it rolls back and applies them one by one, so only the
 bad one is retried or dead-lettered. A service may also give a batch handler
 for a type (`batch_handlers`): consecutive events of that type in a batch go to
 it together, as a list of `Delivered`, so it can read and write them set-wise
-(a burst of free places is a few statements, not a few per place). It must do
-exactly what the event handler would do to each event in turn; a single event
-(and every event of a batch that failed) still goes to the event handler. A service
-may also read ahead (`read_ahead`): before the events of a batch are applied, it gets
-them all with the unit of work, to read at once what their handlers will ask for
-(capacity locks every location the batch names in one statement) and keep it in
-the unit; it must change nothing.
+(a burst of free places is a few statements, not a few per place); consecutive
+events of several types that share one batch handler go to it together too, in
+their order. It must do exactly what the event handlers would do to each event in
+turn; a single event (and every event of a batch that failed) still goes to the
+event handler. A service may also read ahead (`read_ahead`): before the events of a
+batch are applied, it gets them all with the unit of work, to read at once what their
+handlers will ask for (capacity locks every location the batch names in one
+statement) and keep it in the unit; it must change nothing.
 """
 
 from __future__ import annotations
@@ -291,11 +292,13 @@ class EventConsumer:
         return outcomes
 
     def _runs(self, fresh: list[_Decoded]) -> list[list[_Decoded]]:
-        """Consecutive events of a type with a batch handler together; others alone."""
+        """Consecutive events whose types have the same batch handler together; others
+        alone."""
         runs: list[list[_Decoded]] = []
         for decoded in fresh:
-            if (runs and decoded.event.type in self._batch_handlers
-                    and runs[-1][-1].event.type == decoded.event.type):
+            handler = self._batch_handlers.get(decoded.event.type)
+            if (runs and handler is not None
+                    and self._batch_handlers.get(runs[-1][-1].event.type) is handler):
                 runs[-1].append(decoded)
             else:
                 runs.append([decoded])

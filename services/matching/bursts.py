@@ -13,6 +13,14 @@ twice as many, fresh); the plan then reads again the requests that got offers an
 on. Before writing, the requests it offered to are locked and read again; if they are not
 what the plan assumed (another transaction changed them), the burst fails and the
 consumer applies its events one by one.
+
+Organisers' other events come between their freed places (a year's run of capacity
+events is mostly declarations and ended enrolments), so they do not end a burst: each
+is applied in its turn by its own handler. A declaration or an ended enrolment changes
+only who is counted at a location, which the plan reads again for each place (the unit
+forgets the location), and nothing the plan holds or has yet to write. A withdrawn
+place may end an offer and make another: the plan so far is written first, and what
+it read of requests and offers is read again after.
 """
 
 from __future__ import annotations
@@ -21,10 +29,17 @@ from collections import Counter
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, field
 from datetime import date
-from typing import Literal
+from typing import Literal, cast
 
-from contracts import CloudEvent, parse_data
-from contracts.events import MatchProposed, PlaceFreed, RequestSubmitted
+from contracts import CloudEvent, EventData, parse_data
+from contracts.events import (
+    EnrolmentEnded,
+    EnrolmentsDeclared,
+    MatchProposed,
+    PlaceFreed,
+    PlaceWithdrawn,
+    RequestSubmitted,
+)
 from contracts.events.matching import Fit
 from loketkit.bus import AnyHandler
 from loketkit.consumer import Delivered
@@ -40,7 +55,13 @@ from services.matching.domain.model import (
     fit_of,
     holding_now,
 )
-from services.matching.handlers import free_place, on_place_freed
+from services.matching.handlers import (
+    free_place,
+    on_enrolment_ended,
+    on_enrolments_declared,
+    on_place_freed,
+    on_place_withdrawn,
+)
 from services.matching.offers import Offers
 from services.matching.ports import MatchingUnitOfWork
 
@@ -48,6 +69,10 @@ from services.matching.ports import MatchingUnitOfWork
 # few that do not fit. Running out costs a second read (twice as many).
 CANDIDATES_PER_PLACE, EXTRA_CANDIDATES = 2, 8
 Outcome = Literal["planned", "ran out", "siblings"]
+# Applied in their turn in a burst: beside the plan, or after writing it (see above).
+BESIDE_THE_PLAN: dict[type, AnyHandler] = {EnrolmentsDeclared: on_enrolments_declared,
+                                          EnrolmentEnded: on_enrolment_ended}
+AFTER_WRITING: dict[type, AnyHandler] = {PlaceWithdrawn: on_place_withdrawn}
 
 
 class PlanOvertaken(Exception):
@@ -148,6 +173,18 @@ class Burst:
             self.uow.emit(proposed, caused_by=cause)
         self.places, self.offers = [], []
 
+    async def between(self, delivered: Delivered[EventData]) -> None:
+        """An organiser's other event, applied in its turn by its own handler."""
+        kind = type(delivered.data)
+        if kind in BESIDE_THE_PLAN:
+            await BESIDE_THE_PLAN[kind](delivered.event, delivered.data, self.uow,
+                                        self.clock, self.new_id)
+            return
+        await self.write()
+        await AFTER_WRITING[kind](delivered.event, delivered.data, self.uow, self.clock,
+                                  self.new_id)
+        self.candidates, self.holding, self.requests = {}, {}, {}
+
     def read_again(self, location_id: str) -> None:
         """The location's candidates are read again (twice as many) when next needed."""
         for reserved in (False, True):
@@ -180,29 +217,40 @@ def event_of(offers: Offers) -> CloudEvent:
     return offers.cause
 
 
-async def on_places_freed(run: Sequence[Delivered[PlaceFreed]], uow: MatchingUnitOfWork,
+async def on_places_freed(run: Sequence[Delivered[EventData]], uow: MatchingUnitOfWork,
                           clock: Clock, new_id: IdFactory) -> None:
-    """`on_place_freed` for each, in order (see the module's docstring)."""
-    known = await uow.places.known_among([d.data.place_id for d in run])
-    fresh: list[tuple[Delivered[PlaceFreed], FreePlace]] = []
-    for delivered in run:
+    """`on_place_freed` for each freed place, and its own handler for each other event,
+    in order (see the module's docstring)."""
+    announced = [cast(Delivered[PlaceFreed], d) for d in run if isinstance(d.data, PlaceFreed)]
+    known = await uow.places.known_among([d.data.place_id for d in announced]
+                                         ) if announced else set()
+    fresh: dict[str, FreePlace] = {}
+    for delivered in announced:  # as first announced (a repeat in the burst changes nothing)
         if delivered.data.place_id not in known:
-            known.add(delivered.data.place_id)  # a repeat in the burst changes nothing
-            fresh.append((delivered, free_place(delivered.data)))
-    located = sorted({place.location_id for _, place in fresh})
-    closed = await uow.closures.closed_among(set(located))
+            fresh.setdefault(delivered.data.place_id, free_place(delivered.data))
+    located = sorted({place.location_id for place in fresh.values()})
+    closed = await uow.closures.closed_among(set(located)) if located else set()
     await uow.locations.get_many(located)  # kept in the unit: one read for the burst
-    burst = Burst(uow, clock, new_id, Counter(place.location_id for _, place in fresh),
-                  birth_months(place for _, place in fresh))
-    for delivered, place in fresh:
+    burst = Burst(uow, clock, new_id, Counter(place.location_id for place in fresh.values()),
+                  birth_months(fresh.values()))
+    for each in run:
+        if not isinstance(each.data, PlaceFreed):
+            await burst.between(each)
+            if isinstance(each.data, PlaceWithdrawn):
+                known.add(each.data.place_id)  # a place withdrawn before it is announced
+            continue
+        if each.data.place_id in known:
+            continue
+        known.add(each.data.place_id)
+        place = fresh[each.data.place_id]
         is_closed = place.location_id in closed
-        outcome = await burst.plan(delivered.event, place, is_closed)
+        outcome = await burst.plan(each.event, place, is_closed)
         if outcome == "ran out":  # more of the location's candidates, read fresh
             await burst.write()
             burst.read_again(place.location_id)
-            outcome = await burst.plan(delivered.event, place, is_closed)
+            outcome = await burst.plan(each.event, place, is_closed)
         if outcome != "planned":
-            await burst.one_by_one(delivered)
+            await burst.one_by_one(cast(Delivered[PlaceFreed], each))
     await burst.write()
 
 
@@ -218,6 +266,9 @@ def birth_months(places: Iterable[FreePlace]) -> dict[str, tuple[date, date]]:
     return found
 
 
-# Consecutive events of these types in a consumer batch come here (see loketkit.consumer).
-EVENT_BATCH_HANDLERS: dict[type, AnyHandler] = {PlaceFreed: on_places_freed,
-                                                RequestSubmitted: on_requests_submitted}
+# Consecutive events of these types in a consumer batch come here (see loketkit.consumer):
+# an organiser's freed places with the other events between them, and new requests.
+EVENT_BATCH_HANDLERS: dict[type, AnyHandler] = {
+    PlaceFreed: on_places_freed, **dict.fromkeys([*BESIDE_THE_PLAN, *AFTER_WRITING],
+                                                 on_places_freed),
+    RequestSubmitted: on_requests_submitted}

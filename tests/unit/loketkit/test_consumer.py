@@ -8,8 +8,8 @@ import asyncpg
 import pytest
 from prometheus_client import REGISTRY
 
-from contracts import CloudEvent, new_event, to_kafka
-from contracts.events import PlaceFreed
+from contracts import CloudEvent, EventData, new_event, to_kafka
+from contracts.events import EnrolmentEnded, PlaceFreed, PlaceWithdrawn
 from contracts.schedule import DAY_PARTS
 from loketkit.consumer import (
     MAX_DEAD_LETTER_BYTES,
@@ -273,6 +273,46 @@ async def test_consecutive_events_of_a_type_go_to_its_batch_handler_together() -
     assert outcomes == ["applied", "duplicate", "applied", "duplicate", "applied"]
     assert runs.runs == [["p-a", "p-b", "p-c"]], "repeats are left out of the run"
     assert {("/test", a.id), ("/test", b.id), ("/test", c.id)} <= uow.applied
+
+
+def withdrawn(place_id: str) -> CloudEvent:
+    return new_event(PlaceWithdrawn(service_area="kempen-gml", place_id=place_id,
+                                    location_id="loc-1", municipality_nis="13008",
+                                    withdrawn_at=datetime.now(UTC)), source="/test")
+
+
+def ended(enrolment_id: str) -> CloudEvent:
+    return new_event(EnrolmentEnded(service_area="kempen-gml", enrolment_id=enrolment_id,
+                                    location_id="loc-1", municipality_nis="13008",
+                                    ended_on=date(2027, 1, 4), reason="left",
+                                    recorded_at=datetime.now(UTC)), source="/test")
+
+
+async def test_consecutive_events_of_types_that_share_a_batch_handler_go_together() -> None:
+    seen: list[str] = []
+    runs: list[list[str]] = []
+
+    def named(data: EventData) -> str:
+        return f"{data.NAME} {data.subject()}"
+
+    async def one(event: CloudEvent, data: EventData, uow: FakeUnitOfWork) -> None:
+        seen.append(named(data))
+
+    async def run(delivered: list[Delivered[EventData]], uow: FakeUnitOfWork) -> None:
+        runs.append([named(each.data) for each in delivered])
+
+    consumer = EventConsumer(
+        "unit", {PlaceFreed: one, PlaceWithdrawn: one, EnrolmentEnded: one},
+        FakeUnitOfWork, RecordingDeadLetters(), backoff_seconds=0,
+        batch_handlers={PlaceFreed: run, PlaceWithdrawn: run})
+    batch = [event("p-a"), withdrawn("p-b"), event("p-c"), ended("e-x"), event("p-d"),
+             event("p-e"), ended("e-y"), withdrawn("p-f")]
+    outcomes = await consumer.consume_batch(
+        [incoming(made, offset) for offset, made in enumerate(batch)])
+    assert outcomes == ["applied"] * len(batch)
+    assert runs == [["PlaceFreed p-a", "PlaceWithdrawn p-b", "PlaceFreed p-c"],
+                    ["PlaceFreed p-d", "PlaceFreed p-e"]], "in their order, split by others"
+    assert seen == ["EnrolmentEnded e-x", "EnrolmentEnded e-y", "PlaceWithdrawn p-f"]
 
 
 async def test_a_failing_run_is_applied_one_by_one_by_the_event_handler() -> None:

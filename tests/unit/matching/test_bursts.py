@@ -10,7 +10,7 @@ from datetime import timedelta
 import pytest
 
 from contracts import CloudEvent, EventData, new_event
-from contracts.events import CrisisClosure, PriorityFacts
+from contracts.events import CrisisClosure, EnrolmentEnded, PlaceWithdrawn, PriorityFacts
 from contracts.schedule import full_days
 from loketkit.testing import deliver_batch
 from services.matching import bursts
@@ -104,6 +104,52 @@ async def test_a_location_whose_candidates_run_out_hands_the_rest_on(
     monkeypatch.setattr(bursts, "CANDIDATES_PER_PLACE", 0)
     monkeypatch.setattr(bursts, "EXTRA_CANDIDATES", 1)
     assert_same(*await both_ways(5, 30))
+
+
+def between_the_places(events: list[CloudEvent]) -> list[CloudEvent]:
+    """The burst with an organiser's other events between its places: loc-a declares
+    enough priority-group children to stop reserving, a child leaves it, the first five
+    places are withdrawn (offers on them end), and one place is withdrawn before it is
+    announced."""
+    later = next(made for made in events[20:] if made.subject)
+    others: dict[int, list[EventData]] = {
+        8: [children_at("loc-a", 10, 9)],
+        14: [EnrolmentEnded(service_area=AREA, enrolment_id="loc-a-e3", location_id="loc-a",
+                            municipality_nis="13053", ended_on=START, reason="left",
+                            recorded_at=T0)],
+        18: [withdrawn(f"p{number}") for number in range(5)],
+        19: [withdrawn(later.subject or "")],
+        25: [children_at("loc-b", 6, 0)],
+    }
+    mixed: list[CloudEvent] = []
+    for index, made in enumerate(events):
+        mixed += [new_event(data, source="/loket/capacity") for data in others.get(index, [])]
+        mixed.append(made)
+    return mixed
+
+
+def withdrawn(place_id: str) -> PlaceWithdrawn:
+    return PlaceWithdrawn(service_area=AREA, place_id=place_id, location_id="loc-a",
+                          municipality_nis="13053", withdrawn_at=T0)
+
+
+@pytest.mark.parametrize("seed", [1, 2, 3])
+async def test_other_capacity_events_between_the_places_change_what_they_would_one_by_one(
+        seed: int, caplog: pytest.LogCaptureFixture) -> None:
+    one_by_one, burst = Matching(), Matching()
+    for matching in (one_by_one, burst):
+        await matching.feed(*waiting_list(seed))
+    events = between_the_places(freed_places(seed, 40))
+    await one_by_one.feed(*events)
+    with caplog.at_level(logging.WARNING):
+        outcomes = await deliver_batch(burst.app.state.consumer, events)
+    assert "one by one" not in caplog.text, "the burst was applied set-wise"
+    assert outcomes == ["applied"] * len(events)
+    ended = [match for match in one_by_one.uow.matches.rows.values()
+             if match.status == "cancelled"]
+    assert ended, "a withdrawn place's offer ended"
+    assert len(one_by_one.offered()) > len(ended), "its request got another offer"
+    assert_same(one_by_one, burst)
 
 
 async def test_an_area_that_allocates_in_rounds_keeps_its_places_open() -> None:
