@@ -44,7 +44,7 @@ from collections.abc import Awaitable, Callable, Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
 from typing import Generic, Protocol, TypeVar
 
-from prometheus_client import Counter
+from prometheus_client import Counter, Histogram
 
 from contracts import (
     CloudEvent,
@@ -67,6 +67,9 @@ DEAD_LETTERS = Counter(
     "handler_failed",
     ["service", "topic", "reason"],
 )
+# How far batching goes: a service that keeps up sees small batches, one catching up large.
+BATCH_MESSAGES = Histogram("loket_consumer_batch_messages", "Messages per consumed batch",
+                           ["service"], buckets=(1, 2, 5, 10, 20, 50, 100, 200, 500))
 DEAD_LETTER_FAILURES = Counter(
     "loket_dead_letter_failures",
     "Messages the dead-letter topic refused after retries; skipped, still at their offset",
@@ -195,6 +198,7 @@ class EventConsumer:
         fails, nothing of the batch is kept and each is applied on its own, so only
         the bad one is retried or dead-lettered. Returns an outcome per message, in
         order; raises a transient error like `consume` (deliver the batch again)."""
+        BATCH_MESSAGES.labels(self.service).observe(len(messages))
         outcomes: list[str] = ["ignored"] * len(messages)
         undecodable: list[tuple[int, Exception]] = []
         todo: list[tuple[int, _Decoded]] = []

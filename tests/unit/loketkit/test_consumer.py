@@ -198,7 +198,7 @@ async def test_a_small_dead_letter_keeps_its_value() -> None:
 
 async def test_a_batch_is_applied_in_one_transaction_skipping_repeats() -> None:
     handler, uow = Recorder(), FakeUnitOfWork()
-    consumer, letters = consumer_with(handler, uow)
+    consumer, letters = consumer_with(handler, uow, service="batching")
     old = event("p-old")
     await deliver_event(consumer, old)
     commits = uow.commits
@@ -208,6 +208,7 @@ async def test_a_batch_is_applied_in_one_transaction_skipping_repeats() -> None:
          Incoming(b"{broken", [], Origin("t", 0, 5, None))])
     assert outcomes == ["applied", "duplicate", "applied", "duplicate", "dead-lettered"]
     assert uow.commits == commits + 1, "one transaction for the batch"
+    assert counted("loket_consumer_batch_messages_sum", service="batching") == 5
     assert handler.seen == ["p-old", "p-a", "p-b"]
     assert {("/test", a.id), ("/test", b.id)} <= uow.applied
     assert len(letters.sent) == 1
