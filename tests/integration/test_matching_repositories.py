@@ -329,12 +329,18 @@ async def test_a_location_read_in_a_batch_counts_the_children_enrolled_later_in_
         declared = (await uow.locations.get_many(["loc-a"]))["loc-a"]
         await uow.locations.end_enrolment("placed-1")
         ended = (await uow.locations.get_many(["loc-a"]))["loc-a"]
+        await uow.locations.end_enrolment("e2")
+        await uow.locations.end_enrolment("never-enrolled")
+        ended_again = (await uow.locations.get_many(["loc-a"]))["loc-a"]
         await uow.commit()
+    fresh = await in_unit(uow, lambda: uow.locations.get_many(["loc-a"]))
     assert (before.subsidy_tier, before.enrolled) == ("basic", 0)
     assert (registered.subsidy_tier, registered.enrolled) == ("plus", 0)
     assert (enrolled.enrolled, enrolled.priority_enrolled) == (1, 1)
     assert (declared.enrolled, declared.priority_enrolled) == (3, 1)
     assert (ended.enrolled, ended.priority_enrolled) == (2, 0)
+    assert ended_again == fresh["loc-a"]
+    assert (fresh["loc-a"].enrolled, fresh["loc-a"].priority_enrolled) == (1, 0)
 
 
 async def test_a_child_moving_to_another_location_is_counted_there_and_not_where_it_was(

@@ -514,10 +514,17 @@ class SqlLocationRepository:
         expire_held(self._session, EnrolmentRecord, [row["enrolment_id"] for row in rows])
 
     async def end_enrolment(self, enrolment_id: str) -> None:
-        ended = await self._session.scalars(
+        ended = await self._session.execute(
             delete(EnrolmentRecord).where(col(EnrolmentRecord.enrolment_id) == enrolment_id)
-            .returning(col(EnrolmentRecord.location_id)))
-        self._forget(*ended)  # its children are counted again when next read
+            .returning(col(EnrolmentRecord.location_id), col(EnrolmentRecord.priority_group)))
+        # Counted down where read, not read again: a year's ended enrolments come between
+        # the places freed at their locations.
+        for location_id, priority_group in ended.all():
+            read = self._read.get(location_id)
+            if read is not None:
+                self._read[location_id] = read.model_copy(update={
+                    "enrolled": read.enrolled - 1,
+                    "priority_enrolled": read.priority_enrolled - int(priority_group)})
 
     def _forget(self, *location_ids: str) -> None:
         for location_id in location_ids:
