@@ -52,9 +52,9 @@ class CpuWatch:
 
 
 def cpu_line(used: Mapping[str, float], items: int, unit: str) -> str:
-    """'CPU while measured: intake 12.3 s (6.2 ms a request), …'"""
+    """'CPU while measured: intake 12.3 s (6.2 ms), …; in all … (… ms per request), …'"""
     parts = [f"{name} {seconds:.1f} s ({1000 * seconds / items:.2f} ms)"
              for name, seconds in used.items()]
     total = sum(used.values())
     return (f"CPU while measured, per {unit}: " + ", ".join(parts)
-            + f"; in all {total:.1f} s ({1000 * total / items:.2f} ms a {unit})")
+            + f"; in all {total:.1f} s ({1000 * total / items:.2f} ms per {unit})")

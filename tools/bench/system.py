@@ -69,6 +69,11 @@ class RunningSystem:
     def url(self, name: str) -> str:
         return self.services[name].url
 
+    def pids(self) -> dict[str, int]:
+        """Each running service's process, for `tools.bench.cpu`."""
+        return {name: service.process.pid for name, service in self.services.items()
+                if service.process is not None}
+
 
 class _Discard:
     """Accepts every message and keeps nothing: intake mails each family its personal

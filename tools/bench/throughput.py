@@ -419,11 +419,6 @@ async def prepare_intake(system: RunningSystem) -> None:
     await settle(system)
 
 
-def service_pids(system: RunningSystem) -> dict[str, int]:
-    return {name: service.process.pid for name, service in system.services.items()
-            if service.process is not None}
-
-
 async def intake_requests(system: RunningSystem, count: int, warm_up: int) -> Measurement:
     """Requests registered by a partner system, 16 at a time; then wait until matching
     has them all and the system is idle again (the next figure starts from quiet)."""
@@ -433,7 +428,7 @@ async def intake_requests(system: RunningSystem, count: int, warm_up: int) -> Me
     authorization = bearer(system, PARTNER)
     await post_all(system.url("intake"), "/requests", bodies[:warm_up], "intake warm-up",
                    authorization)
-    watch = CpuWatch(service_pids(system))
+    watch = CpuWatch(system.pids())
     watch.start()
     measured = await post_all(system.url("intake"), "/requests", bodies[warm_up:],
                               "intake POST /requests", authorization)
@@ -528,7 +523,7 @@ async def places_to_proposals(system: RunningSystem, places: int, warm_up: int
         if len(warmed.seen) < warm_up:
             print(f"  warm-up: only {len(warmed.seen)} of {warm_up} places were proposed")
         await settle(system)
-        watch = CpuWatch(service_pids(system))
+        watch = CpuWatch(system.pids())
         watch.start()
         arrivals = await publish_and_collect(bootstrap, producers, outgoing[warm_up:],
                                              matches, proposal_of)

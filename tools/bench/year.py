@@ -42,6 +42,7 @@ from prometheus_client.parser import text_string_to_metric_families
 from contracts import new_event, to_kafka
 from contracts.topics import organiser_inbound_topic
 from tools.bench.area import flanders
+from tools.bench.cpu import CpuWatch, cpu_line
 from tools.bench.report import footer, load, verdict
 from tools.bench.system import RunningSystem, running_system
 from tools.bench.year_data import Year, generate_year, import_batches, import_csv
@@ -348,6 +349,8 @@ async def replay_year(system: RunningSystem, scale: float = 1.0, seed: int = DEF
         for organiser in {loc.organiser_id for loc in year.locations}:
             await token(system, organiser_account(organiser))
         baseline = await sample(client, system, time.monotonic())
+        watch = CpuWatch(system.pids())
+        watch.start()
         started = time.monotonic()
 
         async def capacity_side() -> None:
@@ -371,6 +374,8 @@ async def replay_year(system: RunningSystem, scale: float = 1.0, seed: int = DEF
         monitor = Monitor(client, system, started, progress, quiet_seconds(system), feeding)
         try:
             settled_at, last, settled = await monitor.run(budget)
+            inputs = len(year.locations) + len(year.requests) + len(year.events)
+            print(cpu_line(watch.stop(), inputs, "input"), flush=True)
         finally:
             feeding.cancel()
             with contextlib.suppress(asyncio.CancelledError):

@@ -28,4 +28,4 @@ def test_the_cpu_a_watched_process_burns_is_counted_to_it() -> None:
 def test_the_line_gives_each_part_per_item() -> None:
     line = cpu_line({"matching": 2.0, "rest of the machine": 1.0}, 1000, "place")
     assert line == ("CPU while measured, per place: matching 2.0 s (2.00 ms), "
-                    "rest of the machine 1.0 s (1.00 ms); in all 3.0 s (3.00 ms a place)")
+                    "rest of the machine 1.0 s (1.00 ms); in all 3.0 s (3.00 ms per place)")
