@@ -797,14 +797,20 @@ async def lock_named_locations(batch: Sequence[Delivered[EventData]], uow: Capac
     """Read ahead for a batch (loketkit.consumer): the locations its organisers' events
     name, locked in one statement and in id order (so two batches lock them in the same
     order); each event's `inbound_location` then finds its location in the unit. The
-    children at the locations where places are freed come in one more statement (each
-    free place is checked against them)."""
+    children at those locations come in one more statement (each free place is checked
+    against them, each ended enrolment found among them), and the open places where
+    places are freed, and which of the freed places are known, in two more: the unit
+    keeps them up to date."""
     inbound = [each.data for each in batch
                if isinstance(each.data, InboundEvent) and sender(each.origin, settings)]
     if inbound:
-        await uow.locations.get_many({data.location_id for data in inbound})
-        await uow.enrolments.at_locations({data.location_id for data in inbound
-                                           if isinstance(data, PlaceFreed)})
+        located = sorted({data.location_id for data in inbound})
+        await uow.locations.get_many(located)
+        await uow.enrolments.at_locations(located)
+        freed = [data for data in inbound if isinstance(data, PlaceFreed)]
+        if freed:
+            await uow.places.open_at_locations({data.location_id for data in freed})
+            await uow.places.known_among(data.place_id for data in freed)
 
 
 @contextmanager

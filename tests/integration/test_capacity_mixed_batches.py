@@ -114,6 +114,8 @@ async def test_mixed_batches_write_what_one_event_at_a_time_writes_locking_each_
     assert outbox_kinds(found["outbox"]) == outbox_kinds(expected["outbox"])
     assert location_locks(one_at_a_time) == len(outcomes)
     assert location_locks(statements) == batches, "one lock statement per batch"
-    assert len(statements) * 3 < len(one_at_a_time) * 2, (
+    # 559 against 3,116 (921 before the unit kept open places, known place ids and the
+    # enrolments it reads ahead for every location of the batch)
+    assert len(statements) * 5 < len(one_at_a_time), (
         f"{len(statements)} statements in batches, {len(one_at_a_time)} one by one")
 

@@ -215,6 +215,37 @@ async def test_a_declaration_read_in_its_own_unit_reads_back_as_declared_again(
     assert in_unit == after == [leaving]
 
 
+async def test_what_a_unit_read_ahead_follows_its_own_writes(uow: CapacityUnitOfWork) -> None:
+    """A batch reads its locations' open places and children, and which freed places are
+    known, once: each write later in the same unit shows in them as in a fresh read."""
+    await stored(uow, location(), location("loc-b", name="Anders"))
+    async with uow:
+        await uow.places.add_all([place("p1"), place("p2"), place("p3", "loc-b")],
+                                 recorded_at=NOW)
+        await uow.enrolments.replace_declared("loc-a", [enrolment("own-1")])
+        await uow.commit()
+
+    async def reads() -> tuple[list[str], set[str], Enrolment | None]:
+        open_places = await uow.places.open_at_locations(["loc-b", "loc-a"])
+        return ([each.place_id for each in open_places],
+                await uow.places.known_among(["p1", "p4", "p5"]),
+                await uow.enrolments.get("own-1"))
+
+    async with uow:
+        assert await reads() == (["p1", "p2", "p3"], {"p1"}, enrolment("own-1"))
+        await uow.enrolments.at_locations(["loc-a", "loc-b"])
+        await uow.places.add_all([place("p4")], recorded_at=NOW)
+        await uow.places.set_status("p1", PlaceStatus.FILLED)
+        await uow.places.cancel_open_at("loc-b")
+        await uow.enrolments.save(enrolment("own-1").end(START + timedelta(days=30), "left"))
+        in_unit = await reads()
+        await uow.commit()
+    async with uow:
+        fresh = await reads()
+    assert in_unit == fresh == (
+        ["p2", "p4"], {"p1", "p4"}, enrolment("own-1").end(START + timedelta(days=30), "left"))
+
+
 async def test_offers_are_stored_and_replaced(uow: CapacityUnitOfWork) -> None:
     await stored(uow, location())
     proposed = Offer(

@@ -125,45 +125,61 @@ class SqlLocationRepository:
 
 
 class SqlFreePlaceRepository:
+    """Lives for one transaction: a location's open places, once read, are kept and kept
+    up to date by this repository's writes (only it writes free places, and a place never
+    opens again), and so is whether a place id asked about exists: a batch of an
+    organiser's events reads them once, not once per event."""
+
     def __init__(self, session: AsyncSession) -> None:
         self._session = session
+        self._open: dict[str, dict[str, FreePlace]] = {}  # by location, then place id
+        self._exists: dict[str, bool] = {}  # by place id, where asked or written
 
     async def add_all(self, places: Iterable[FreePlace], recorded_at: datetime) -> None:
-        rows = [plain_row(place) | {"recorded_at": recorded_at} for place in places]
+        added = list(places)
+        rows = [plain_row(place) | {"recorded_at": recorded_at} for place in added]
         # One statement for the lot: a burst of places is one round trip.
         await insert_rows(self._session, table_of(FreePlaceRecord), rows)
+        for place in added:
+            self._exists[place.place_id] = True
+            if place.location_id in self._open and place.status is PlaceStatus.OPEN:
+                self._open[place.location_id][place.place_id] = place
 
     async def exists(self, place_id: str) -> bool:
-        return await self._session.get(FreePlaceRecord, place_id) is not None
+        return place_id in await self.known_among([place_id])
 
     async def known_among(self, place_ids: Iterable[str]) -> set[str]:
-        found = await self._session.scalars(
-            select(col(FreePlaceRecord.place_id))
-            .where(col(FreePlaceRecord.place_id).in_(list(place_ids)))
-        )
-        return set(found)
+        wanted = list(dict.fromkeys(place_ids))
+        missing = [place_id for place_id in wanted if place_id not in self._exists]
+        if missing:
+            found = set(await self._session.scalars(
+                select(col(FreePlaceRecord.place_id))
+                .where(col(FreePlaceRecord.place_id).in_(missing))))
+            self._exists.update({place_id: place_id in found for place_id in missing})
+        return {place_id for place_id in wanted if self._exists[place_id]}
 
     async def get(self, place_id: str) -> FreePlace | None:
         record = await self._session.get(FreePlaceRecord, place_id)
         return None if record is None else FreePlace.model_validate(record, from_attributes=True)
 
     async def open_at(self, location_id: str) -> list[FreePlace]:
-        records = await self._session.scalars(
-            select(FreePlaceRecord)
-            .where(col(FreePlaceRecord.location_id) == location_id)
-            .where(col(FreePlaceRecord.status) == PlaceStatus.OPEN)
-            .order_by(col(FreePlaceRecord.place_id))
-        )
-        return [FreePlace.model_validate(r, from_attributes=True) for r in records]
+        return await self.open_at_locations([location_id])
 
     async def open_at_locations(self, location_ids: Iterable[str]) -> list[FreePlace]:
-        records = await self._session.scalars(
-            select(FreePlaceRecord)
-            .where(col(FreePlaceRecord.location_id).in_(list(location_ids)))
-            .where(col(FreePlaceRecord.status) == PlaceStatus.OPEN)
-            .order_by(col(FreePlaceRecord.place_id))
-        )
-        return [FreePlace.model_validate(r, from_attributes=True) for r in records]
+        wanted = list(dict.fromkeys(location_ids))
+        missing = [location_id for location_id in wanted if location_id not in self._open]
+        if missing:
+            for location_id in missing:
+                self._open[location_id] = {}
+            for record in await self._session.scalars(
+                    select(FreePlaceRecord)
+                    .where(col(FreePlaceRecord.location_id).in_(missing))
+                    .where(col(FreePlaceRecord.status) == PlaceStatus.OPEN)):
+                place = FreePlace.model_validate(record, from_attributes=True)
+                self._open[place.location_id][place.place_id] = place
+        return sorted((place for location_id in wanted
+                       for place in self._open[location_id].values()),
+                      key=lambda place: place.place_id)
 
     async def set_status(self, place_id: str, status: PlaceStatus) -> None:
         await self._session.execute(
@@ -171,6 +187,10 @@ class SqlFreePlaceRepository:
             .where(col(FreePlaceRecord.place_id) == place_id)
             .values(status=status)
         )
+        if status is PlaceStatus.OPEN:
+            self._open.clear()  # (never done: a place does not open again) read again
+        for kept in self._open.values():
+            kept.pop(place_id, None)
 
     async def cancel_open_at(self, location_id: str) -> list[str]:
         cancelled = await self._session.execute(
@@ -180,6 +200,7 @@ class SqlFreePlaceRepository:
             .values(status=PlaceStatus.CANCELLED)
             .returning(col(FreePlaceRecord.place_id))
         )
+        self._open[location_id] = {}
         return sorted(cancelled.scalars())
 
 
@@ -193,6 +214,9 @@ class SqlEnrolmentRepository:
         self._at: dict[str, dict[str, Enrolment]] = {}  # by location, then enrolment id
 
     async def get(self, enrolment_id: str) -> Enrolment | None:
+        for kept in self._at.values():  # (a batch's ended enrolments are at its locations)
+            if enrolment_id in kept:
+                return kept[enrolment_id]
         record = await self._session.get(EnrolmentRecord, enrolment_id)
         return None if record is None else Enrolment.model_validate(record, from_attributes=True)
 
