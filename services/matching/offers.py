@@ -73,6 +73,7 @@ class Offers:
     async def keys(self, request: WaitingRequest) -> dict[str, CandidateKey]:
         """The request's candidate key at each chosen location."""
         ranking = await self.ranking(request.service_area)
+        await self.uow.rankings.keyed_under(request.service_area, ranking.basis(), self.now)
         locations = await self.uow.locations.get_many(request.preferred_location_ids)
         return {location_id: ranking.candidate_key(request, location)
                 for location_id, location in locations.items()}

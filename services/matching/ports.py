@@ -194,6 +194,10 @@ class RankingRepository(Protocol):
 
     async def set_basis(self, service_area: str, basis: str, at: datetime) -> None: ...
 
+    async def keyed_under(self, service_area: str, basis: str, at: datetime) -> None:
+        """Keys are being computed under `basis`: recorded if the area has none recorded
+        yet (its first requests), so the rekey job leaves them be."""
+
     async def areas(self) -> list[str]: ...
 
 

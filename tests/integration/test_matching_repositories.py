@@ -536,3 +536,19 @@ async def test_nothing_is_kept_without_a_commit(sql_uow: SqlMatchingUnitOfWork) 
         await sql_uow.places.add(place("p1"))
     assert await in_unit(sql_uow, lambda: sql_uow.requests.get("r1")) is None
     assert await in_unit(sql_uow, lambda: sql_uow.places.get("p1")) is None
+
+
+async def test_an_areas_first_keys_record_their_basis_and_the_job_replaces_it(
+    uow: MatchingUnitOfWork,
+) -> None:
+    async with uow:
+        await uow.rankings.keyed_under(AREA, "rules-1", T0)
+        await uow.rankings.keyed_under(AREA, "rules-2", T0)  # recorded already
+        await uow.commit()
+    async with uow:
+        await uow.rankings.keyed_under(AREA, "rules-3", T0)
+        assert await uow.rankings.basis(AREA) == "rules-1"
+        await uow.rankings.set_basis(AREA, "rules-4", T0)  # the job computed them again
+        await uow.commit()
+    assert await in_unit(uow, lambda: uow.rankings.basis(AREA)) == "rules-4"
+    assert await in_unit(uow, lambda: uow.rankings.basis("elders")) is None

@@ -9,6 +9,7 @@ from __future__ import annotations
 from collections.abc import Mapping, Sequence, Set
 from datetime import date, datetime
 from typing import Any, cast
+from weakref import WeakKeyDictionary
 
 from sqlalchemy import Select, and_, delete, func, or_, select, update
 from sqlalchemy.dialects.postgresql import insert
@@ -531,9 +532,28 @@ class SqlLocationRepository:
             self._read.pop(location_id, None)
 
 
+# Per database: the areas seen with a basis committed (it is replaced, never removed).
+_RECORDED: WeakKeyDictionary[object, set[str]] = WeakKeyDictionary()
+
+
 class SqlRankingRepository:
     def __init__(self, session: AsyncSession) -> None:
         self._session = session
+        self._keyed: set[str] = set()  # areas whose basis this unit made sure of
+        self._recorded = (set() if session.bind is None
+                          else _RECORDED.setdefault(session.bind, set()))
+
+    async def keyed_under(self, service_area: str, basis: str, at: datetime) -> None:
+        if service_area in self._keyed or service_area in self._recorded:
+            return
+        self._keyed.add(service_area)
+        inserted = await self._session.scalar(
+            insert(table_of(AreaRankingRecord))
+            .values(service_area=service_area, basis=basis, computed_at=at)
+            .on_conflict_do_nothing(index_elements=[col(AreaRankingRecord.service_area)])
+            .returning(col(AreaRankingRecord.service_area)))
+        if inserted is None:  # another transaction's, committed: no need to ask again
+            self._recorded.add(service_area)
 
     async def basis(self, service_area: str) -> str | None:
         record = await self._session.get(AreaRankingRecord, service_area,
@@ -541,8 +561,12 @@ class SqlRankingRepository:
         return record.basis if record else None
 
     async def set_basis(self, service_area: str, basis: str, at: datetime) -> None:
-        await self._session.merge(AreaRankingRecord(service_area=service_area, basis=basis,
-                                                    computed_at=at))
+        # An upsert: an area's first requests may record their basis meanwhile.
+        upsert = insert(table_of(AreaRankingRecord)).values(
+            service_area=service_area, basis=basis, computed_at=at)
+        await self._session.execute(upsert.on_conflict_do_update(
+            index_elements=[col(AreaRankingRecord.service_area)],
+            set_={"basis": basis, "computed_at": at}))
 
     async def areas(self) -> list[str]:
         rows = await self._session.execute(

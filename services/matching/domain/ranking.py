@@ -41,6 +41,7 @@ class Ranking:
         self.settings = settings
         self.catalogue = catalogue or shipped_rule_sets()
         self.lottery_seed = settings.lottery_seed if lottery_seed is None else lottery_seed
+        self._basis: str | None = None
 
     def rule_set(self, request: WaitingRequest) -> RuleSet:
         return rule_set_for(self.decision, request.submitted_at.date(), self.catalogue)
@@ -49,9 +50,12 @@ class Ranking:
         """What the keys depend on besides the requests and locations: when it changes
         (a new rule set comes into force, the area changes its local rules or seed), the
         candidate index is computed again."""
-        in_force = rule_set_for(self.decision, self.decision, self.catalogue)
-        local = self.settings.local_rules.model_dump_json()
-        return f"{in_force.id}|{in_force.earlier_registrations_keep}|{self.lottery_seed}|{local}"
+        if self._basis is None:  # (asked for each request keyed)
+            in_force = rule_set_for(self.decision, self.decision, self.catalogue)
+            local = self.settings.local_rules.model_dump_json()
+            self._basis = (f"{in_force.id}|{in_force.earlier_registrations_keep}|"
+                           f"{self.lottery_seed}|{local}")
+        return self._basis
 
     def standing(self, request: WaitingRequest, location: KnownLocation) -> Standing:
         return standing(self.rule_set(request), location.subsidy_tier,

@@ -295,6 +295,9 @@ class FakeRankingRepository:
     async def set_basis(self, service_area: str, basis: str, at: datetime) -> None:
         self.bases[service_area] = basis
 
+    async def keyed_under(self, service_area: str, basis: str, at: datetime) -> None:
+        self.bases.setdefault(service_area, basis)
+
     async def areas(self) -> list[str]:
         return sorted({r.service_area for r in self._requests.rows.values()})
 

@@ -112,6 +112,17 @@ async def test_local_rules_take_effect_when_the_index_is_computed_again() -> Non
     assert "lokale regel: woont in de gemeente van de opvang" in offer.ordering
 
 
+async def test_a_new_areas_requests_are_keyed_under_the_rules_in_force_once() -> None:
+    """Its first requests record the rules their keys follow: the rekey job has nothing
+    to compute again until the rules change."""
+    matching = Matching()
+    await matching.feed(located("loc-a", "basic"), submitted("r1", facts=WORKING),
+                        submitted("r2", minutes=30))
+    assert await matching.app.state.jobs["rekey"]() == 0
+    matching.uow.area_settings.put(AREA, {"lottery_seed": 7}, NOW - timedelta(hours=1))
+    assert await matching.app.state.jobs["rekey"]() == 2
+
+
 async def test_an_area_that_allocates_in_rounds_offers_at_the_round_not_before() -> None:
     matching = Matching()
     matching.uow.area_settings.put(AREA, {"allocation": "rounds"}, NOW - timedelta(days=1))
