@@ -63,7 +63,7 @@ from services.matching.handlers import (
     on_place_withdrawn,
 )
 from services.matching.offers import Offers
-from services.matching.ports import MatchingUnitOfWork
+from services.matching.ports import CandidateRead, MatchingUnitOfWork
 
 # Candidates read per location: enough for each of its places in the burst to skip a
 # few that do not fit. Running out costs a second read (twice as many).
@@ -142,17 +142,40 @@ class Burst:
         each holds."""
         key = (place.location_id, reserved)
         if key not in self.candidates:
-            limit = (CANDIDATES_PER_PLACE * self.places_at[place.location_id]
-                     + EXTRA_CANDIDATES) * 2 ** self.reads[place.location_id]
-            self.reads[place.location_id] += 1
-            born_from, born_to = self.born[place.location_id]
-            found = await self.uow.requests.candidates_born(
-                place.location_id, born_from, born_to, priority_first=reserved, limit=limit)
-            unknown = [r.request_id for r in found if r.request_id not in self.holding]
-            if unknown:
-                self.holding.update(await self.uow.matches.of_requests(unknown, HOLDING))
-            self.candidates[key] = Candidates(found, complete=len(found) < limit)
+            await self.read_candidates([key])
         return self.candidates[key]
+
+    async def read_candidates(self, keys: Sequence[tuple[str, bool]]) -> None:
+        """The best candidates for each (location, reserved first), in one read, with
+        what each holds in one more."""
+        reads = []
+        for location_id, reserved in keys:
+            limit = (CANDIDATES_PER_PLACE * self.places_at[location_id]
+                     + EXTRA_CANDIDATES) * 2 ** self.reads[location_id]
+            self.reads[location_id] += 1
+            reads.append(CandidateRead(location_id, *self.born[location_id],
+                                       priority_first=reserved, limit=limit))
+        found = await self.uow.requests.candidates_born_at(reads)
+        unknown = sorted({request.request_id for requests in found for request in requests
+                          if request.request_id not in self.holding})
+        if unknown:
+            self.holding.update(await self.uow.matches.of_requests(unknown, HOLDING))
+        for key, read, requests in zip(keys, reads, found, strict=True):
+            self.candidates[key] = Candidates(requests, complete=len(requests) < read.limit)
+
+    async def read_ahead(self, places: Iterable[FreePlace]) -> None:
+        """Every location's candidates at once, in the order its first place in the
+        burst wants them (a location whose reserve changes later in the burst reads
+        the other order when it gets there)."""
+        offers = Offers(self.uow, self.clock, self.new_id, None)
+        first: dict[str, bool] = {}
+        for place in places:
+            if place.location_id in first or not await offers.matches_continuously(
+                    place.service_area):
+                continue
+            first[place.location_id] = (await offers.ranking(place.service_area)
+                                        ).reserves_next_place(await offers.location(place))
+        await self.read_candidates(list(first.items()))
 
     async def write(self) -> None:
         await self.uow.places.add_all(self.places)
@@ -233,6 +256,7 @@ async def on_places_freed(run: Sequence[Delivered[EventData]], uow: MatchingUnit
     await uow.locations.get_many(located)  # kept in the unit: one read for the burst
     burst = Burst(uow, clock, new_id, Counter(place.location_id for place in fresh.values()),
                   birth_months(fresh.values()))
+    await burst.read_ahead(place for place in fresh.values() if place.location_id not in closed)
     for each in run:
         if not isinstance(each.data, PlaceFreed):
             await burst.between(each)

@@ -8,7 +8,7 @@ from __future__ import annotations
 
 from collections.abc import Mapping, Sequence, Set
 from datetime import date, datetime
-from typing import Protocol
+from typing import NamedTuple, Protocol
 
 from loketkit.uow import UnitOfWork
 from services.matching.domain.model import (
@@ -23,6 +23,16 @@ from services.matching.domain.model import (
 )
 from services.matching.domain.ranking import CandidateKey
 from services.matching.domain.rounds import AllocationRound
+
+
+class CandidateRead(NamedTuple):
+    """`RequestRepository.candidates_born`'s question, for asking several at once."""
+
+    location_id: str
+    born_from: date
+    born_to: date
+    priority_first: bool
+    limit: int
 
 
 class RequestRepository(Protocol):
@@ -60,6 +70,11 @@ class RequestRepository(Protocol):
                               priority_first: bool, limit: int) -> list[WaitingRequest]:
         """Like `candidates_for`, first page, for children born in these months (a
         burst of places at one location reads its candidates once)."""
+        ...
+
+    async def candidates_born_at(self, reads: Sequence[CandidateRead]
+                                 ) -> list[list[WaitingRequest]]:
+        """`candidates_born` for each, in one read (a burst's locations at once)."""
         ...
 
     async def lock_many(self, request_ids: Sequence[str]) -> dict[str, WaitingRequest]:

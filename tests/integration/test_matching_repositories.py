@@ -29,7 +29,7 @@ from services.matching.domain.model import (
 )
 from services.matching.domain.ranking import CandidateKey
 from services.matching.domain.rounds import AllocationRound
-from services.matching.ports import MatchingUnitOfWork
+from services.matching.ports import CandidateRead, MatchingUnitOfWork
 from tests.unit.matching.fakes import FakeMatchingUnitOfWork
 from tools.infra import Infra
 
@@ -248,6 +248,35 @@ async def test_candidates_come_best_key_first_a_page_at_a_time(uow: MatchingUnit
         await uow.requests.rekey("r4", {"loc-a": CandidateKey("a-first", False)})
         await uow.commit()
     assert (await candidates(uow, place("p1"), limit=1)) == ["r4"]
+
+
+async def test_several_locations_candidates_are_read_at_once_each_in_its_order(
+    uow: MatchingUnitOfWork,
+) -> None:
+    requests = [waiting(f"r{n}", born="2026-10" if n % 3 else "2025-01",
+                        locations=("loc-a", "loc-b")) for n in range(9)]
+    async with uow:
+        for n, request in enumerate(requests):
+            await uow.requests.add(request, keys_of(request, f"k{(n * 4) % 9}",
+                                                    priority_group=n in (2, 6, 7)))
+        await uow.commit()
+    autumn, everyone = (date(2026, 9, 1), date(2026, 12, 1)), (date(2024, 1, 1), START)
+    reads = [CandidateRead("loc-a", *everyone, priority_first=False, limit=4),
+             CandidateRead("loc-b", *autumn, priority_first=True, limit=5),
+             CandidateRead("loc-a", *autumn, priority_first=True, limit=9),
+             CandidateRead("loc-c", *everyone, priority_first=False, limit=3)]
+
+    async def one_by_one() -> list[list[WaitingRequest]]:
+        return [await uow.requests.candidates_born(
+            read.location_id, read.born_from, read.born_to,
+            priority_first=read.priority_first, limit=read.limit) for read in reads]
+
+    at_once = await in_unit(uow, lambda: uow.requests.candidates_born_at(reads))
+    assert at_once == await in_unit(uow, one_by_one)
+    assert [[request.request_id for request in found] for found in at_once] == [
+        ["r0", "r7", "r5", "r3"], ["r7", "r2", "r5", "r1", "r8"],
+        ["r7", "r2", "r5", "r1", "r8", "r4"], []]
+    assert await in_unit(uow, lambda: uow.requests.candidates_born_at([])) == []
 
 
 async def test_waiting_requests_of_an_area_a_page_at_a_time(uow: MatchingUnitOfWork) -> None:

@@ -11,7 +11,7 @@ from datetime import date, datetime
 from typing import Any, cast
 from weakref import WeakKeyDictionary
 
-from sqlalchemy import Select, and_, delete, func, or_, select, update
+from sqlalchemy import Select, and_, delete, func, literal, or_, select, union_all, update
 from sqlalchemy.dialects.postgresql import insert
 from sqlalchemy.ext.asyncio import AsyncSession
 from sqlalchemy.orm.attributes import set_committed_value
@@ -44,6 +44,7 @@ from services.matching.domain.model import (
 )
 from services.matching.domain.ranking import CandidateKey
 from services.matching.domain.rounds import AllocationRound
+from services.matching.ports import CandidateRead
 
 
 class SqlRequestRepository:
@@ -146,6 +147,37 @@ class SqlRequestRepository:
             .order_by(*order).offset(offset).limit(limit)
         )
         return [self._known_as(record) for record in rows.scalars()]
+
+    async def candidates_born_at(self, reads: Sequence[CandidateRead]
+                                 ) -> list[list[WaitingRequest]]:
+        # One statement: a branch per read, each down its location's index in its own
+        # order (UNION ALL keeps no order: each branch's rows are put in order here).
+        if not reads:
+            return []
+        requests, index = table_of(WaitingRequestRecord), table_of(RequestLocationRecord)
+        branches = [
+            select(literal(number).label("nth"), index.c.priority_group.label("in_group"),
+                   index.c.sort_key.label("by_key"), *requests.c)
+            .join(index, index.c.request_id == requests.c.request_id)
+            .where(index.c.location_id == read.location_id, index.c.waiting,
+                   index.c.birth_month >= read.born_from,
+                   index.c.birth_month <= read.born_to)
+            .order_by(*((index.c.priority_group.desc(), index.c.sort_key)
+                        if read.priority_first else (index.c.sort_key,)))
+            .limit(read.limit)
+            for number, read in enumerate(reads)]
+        await self._session.flush()  # (a Core read: the session's writes first)
+        rows = (await self._session.execute(union_all(*branches) if len(branches) > 1
+                                            else branches[0])).mappings().all()
+        found: list[list[tuple[tuple[bool, str], WaitingRequest]]] = [[] for _ in reads]
+        for row in rows:
+            known = self._known.get(row["request_id"])
+            if known is None:
+                known = self._known[row["request_id"]] = WaitingRequest.model_validate(row)
+            first = reads[row["nth"]].priority_first and not row["in_group"]
+            found[row["nth"]].append(((first, row["by_key"]), known))
+        return [[request for _, request in sorted(each, key=lambda pair: pair[0])]
+                for each in found]
 
     async def lock_many(self, request_ids: Sequence[str]) -> dict[str, WaitingRequest]:
         rows = await self._session.execute(

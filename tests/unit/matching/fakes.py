@@ -23,6 +23,7 @@ from services.matching.domain.model import (
 )
 from services.matching.domain.ranking import CandidateKey
 from services.matching.domain.rounds import AllocationRound
+from services.matching.ports import CandidateRead
 
 
 class FakeRequestRepository:
@@ -82,6 +83,12 @@ class FakeRequestRepository:
             return (priority_first and not key.priority_group, key.sort_key)
 
         return sorted(found, key=order)[:limit]
+
+    async def candidates_born_at(self, reads: Sequence[CandidateRead]
+                                 ) -> list[list[WaitingRequest]]:
+        return [await self.candidates_born(read.location_id, read.born_from, read.born_to,
+                                           priority_first=read.priority_first,
+                                           limit=read.limit) for read in reads]
 
     async def lock_many(self, request_ids: Sequence[str]) -> dict[str, WaitingRequest]:
         return {request_id: self.rows[request_id] for request_id in sorted(request_ids)
