@@ -26,7 +26,8 @@ from services.matching.domain.rounds import AllocationRound
 
 
 class CandidateRead(NamedTuple):
-    """`RequestRepository.candidates_born`'s question, for asking several at once."""
+    """One location's first candidates born in these months, `limit` of them, in the
+    order `RequestRepository.candidates_for` gives them."""
 
     location_id: str
     born_from: date
@@ -66,15 +67,10 @@ class RequestRepository(Protocol):
         the waiting list."""
         ...
 
-    async def candidates_born(self, location_id: str, born_from: date, born_to: date, *,
-                              priority_first: bool, limit: int) -> list[WaitingRequest]:
-        """Like `candidates_for`, first page, for children born in these months (a
-        burst of places at one location reads its candidates once)."""
-        ...
-
     async def candidates_born_at(self, reads: Sequence[CandidateRead]
                                  ) -> list[list[WaitingRequest]]:
-        """`candidates_born` for each, in one read (a burst's locations at once)."""
+        """For each read, like `candidates_for`'s first page, for children born in its
+        months: all in one read (a burst's locations at once)."""
         ...
 
     async def lock_many(self, request_ids: Sequence[str]) -> dict[str, WaitingRequest]:

@@ -128,11 +128,6 @@ class SqlRequestRepository:
                                       priority_first=priority_first, offset=offset,
                                       limit=limit)
 
-    async def candidates_born(self, location_id: str, born_from: date, born_to: date, *,
-                              priority_first: bool, limit: int) -> list[WaitingRequest]:
-        return await self._candidates(location_id, born_from, born_to,
-                                      priority_first=priority_first, offset=0, limit=limit)
-
     async def _candidates(self, location_id: str, born_from: date, born_to: date, *,
                           priority_first: bool, offset: int, limit: int
                           ) -> list[WaitingRequest]:

@@ -73,22 +73,20 @@ class FakeRequestRepository:
 
         return sorted(found, key=order)[offset:offset + limit]
 
-    async def candidates_born(self, location_id: str, born_from: date, born_to: date, *,
-                              priority_first: bool, limit: int) -> list[WaitingRequest]:
-        found = [request for request in self.rows.values()
-                 if request.waits_at(location_id) and born_from <= request.birth_month <= born_to]
-
-        def order(request: WaitingRequest) -> tuple[bool, str]:
-            key = self.keys[(request.request_id, location_id)]
-            return (priority_first and not key.priority_group, key.sort_key)
-
-        return sorted(found, key=order)[:limit]
-
     async def candidates_born_at(self, reads: Sequence[CandidateRead]
                                  ) -> list[list[WaitingRequest]]:
-        return [await self.candidates_born(read.location_id, read.born_from, read.born_to,
-                                           priority_first=read.priority_first,
-                                           limit=read.limit) for read in reads]
+        return [self._born(read) for read in reads]
+
+    def _born(self, read: CandidateRead) -> list[WaitingRequest]:
+        found = [request for request in self.rows.values()
+                 if request.waits_at(read.location_id)
+                 and read.born_from <= request.birth_month <= read.born_to]
+
+        def order(request: WaitingRequest) -> tuple[bool, str]:
+            key = self.keys[(request.request_id, read.location_id)]
+            return (read.priority_first and not key.priority_group, key.sort_key)
+
+        return sorted(found, key=order)[:read.limit]
 
     async def lock_many(self, request_ids: Sequence[str]) -> dict[str, WaitingRequest]:
         return {request_id: self.rows[request_id] for request_id in sorted(request_ids)
