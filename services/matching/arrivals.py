@@ -6,9 +6,10 @@ A new request gets an offer at once only if an open place at a location where it
 waits fits it. The run reads what all its requests need at once (which are known
 already, their chosen locations, the open places there); a request no open place fits
 is stored with the others in one insert, and one that some place may fit goes, in its
-turn, to `on_request_submitted` (after the requests before it are stored). No place
-opens during a run of requests, so a request that nothing fits at the start of the run
-is not fitted later in it either.
+turn, to `on_request_submitted`'s storing and offering (after the requests before it are
+stored; the run knows it is new). No place opens during a run of requests, so a request
+that nothing fits at the start of the run is not fitted later in it either; and a place
+offered in the run is no longer open for the requests after it.
 """
 
 from __future__ import annotations
@@ -20,7 +21,7 @@ from loketkit.consumer import Delivered
 from loketkit.ids import Clock, IdFactory
 from services.matching.domain.model import FreePlace, WaitingRequest, best_place
 from services.matching.domain.ranking import CandidateKey
-from services.matching.handlers import on_request_submitted, waiting_request
+from services.matching.handlers import add_request, waiting_request
 from services.matching.offers import Offers
 from services.matching.ports import MatchingUnitOfWork
 
@@ -44,7 +45,11 @@ async def on_requests_submitted(
         if await may_get_an_offer(offers, request, open_places):
             await uow.requests.add_many(waiting)
             waiting = []
-            await on_request_submitted(each.event, each.data, uow, clock, new_id)
+            before = len(uow.pending_events)
+            await add_request(each.event, each.data, uow, clock, new_id)
+            # The places it (or its brothers and sisters) got are no longer open.
+            taken = {proposed.place_id for proposed in offers.proposed_since(before)}
+            open_places = [place for place in open_places if place.place_id not in taken]
         else:
             waiting.append((request, await offers.keys(request)))
     await uow.requests.add_many(waiting)

@@ -31,7 +31,7 @@ from dataclasses import dataclass, field
 from datetime import date
 from typing import Literal, cast
 
-from contracts import CloudEvent, EventData, parse_data
+from contracts import CloudEvent, EventData
 from contracts.events import (
     EnrolmentEnded,
     EnrolmentsDeclared,
@@ -220,9 +220,8 @@ class Burst:
         before = len(self.uow.pending_events)
         await on_place_freed(delivered.event, delivered.data, self.uow, self.clock,
                              self.new_id)
-        offered = sorted({data.request_id for data in (
-            parse_data(made) for made in self.uow.pending_events[before:])
-            if isinstance(data, MatchProposed)})
+        offered = sorted({data.request_id for data in Offers(
+            self.uow, self.clock, self.new_id, None).proposed_since(before)})
         if offered:
             self.requests.update(await self.uow.requests.lock_many(offered))
             self.holding.update(await self.uow.matches.of_requests(offered, HOLDING))

@@ -112,6 +112,14 @@ async def on_request_submitted(
 ) -> None:
     if await uow.requests.get(data.request_id):
         return  # the same request announced again (a different event id): nothing changes
+    await add_request(event, data, uow, clock, new_id)
+
+
+async def add_request(
+    event: CloudEvent, data: RequestSubmitted, uow: MatchingUnitOfWork,
+    clock: Clock, new_id: IdFactory,
+) -> None:
+    """A request matching does not know yet: stored, and offered a place if one fits."""
     request = waiting_request(data)
     offers = Offers(uow, clock, new_id, event)
     await offers.add(request)

@@ -12,7 +12,7 @@ from __future__ import annotations
 
 from collections.abc import Set
 
-from contracts import CloudEvent
+from contracts import CloudEvent, parse_data
 from contracts.events import MatchCancelled, MatchExpired, MatchProposed, MatchReminderDue
 from contracts.events.matching import CancelReason, Fit
 from loketkit.area_settings import settings_in_force
@@ -161,6 +161,11 @@ class Offers:
             if len(page) < limit:
                 return None
             offset, limit = offset + limit, min(limit * 4, MAX_CANDIDATE_PAGE)
+
+    def proposed_since(self, before: int) -> list[MatchProposed]:
+        """The offers this unit announced after its first `before` events."""
+        return [data for data in (parse_data(made) for made in self.uow.pending_events[before:])
+                if isinstance(data, MatchProposed)]
 
     async def offer_to(self, request: WaitingRequest | None) -> Match | None:
         """The best open place the request waits for, if any."""

@@ -122,5 +122,6 @@ async def test_a_run_of_new_requests_writes_what_one_at_a_time_writes_in_few_sta
     for table in ("places", "matches", "requests", "index"):
         assert found[table] == expected[table], table
     assert outbox_kinds(found["outbox"]) == outbox_kinds(expected["outbox"])
-    assert len(statements) * 3 < len(one_at_a_time), (
+    # (24 against 374; 77 while a place offered in the run still counted as open)
+    assert len(statements) * 10 < len(one_at_a_time), (
         f"{len(statements)} statements for the run, {len(one_at_a_time)} one by one")
