@@ -17,6 +17,9 @@ CONTROL = re.compile(r"[\x00-\x08\x0b\x0c\x0e-\x1f\x7f-\x9f]")
 MESSAGE = "must not contain control characters"
 
 
+CONTAINERS = (str, list, tuple, set, frozenset, dict)
+
+
 def has_control_characters(value: Any) -> bool:
     """True if the value, or any string inside it (lists, dicts, keys), has one."""
     if isinstance(value, str):
@@ -38,6 +41,12 @@ class CleanInput(BaseModel):
     @field_validator("*", mode="after")
     @classmethod
     def _no_control_characters(cls, value: Any, info: ValidationInfo) -> Any:
+        # Called for every field of every event and body read: the common cases first.
+        if type(value) is str:
+            if CONTROL.search(value) is None:
+                return value
+        elif not isinstance(value, CONTAINERS):
+            return value  # a number, date, model (checked itself) or None
         if info.field_name not in cls.CHECKED_ELSEWHERE and has_control_characters(value):
             raise ValueError(MESSAGE)
         return value
