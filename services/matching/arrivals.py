@@ -22,7 +22,7 @@ from loketkit.ids import Clock, IdFactory
 from services.matching.domain.model import FreePlace, WaitingRequest, best_place
 from services.matching.domain.ranking import CandidateKey
 from services.matching.handlers import add_request, waiting_request
-from services.matching.offers import Offers
+from services.matching.offers import Offers, proposed_since
 from services.matching.ports import MatchingUnitOfWork
 
 
@@ -48,7 +48,7 @@ async def on_requests_submitted(
             before = len(uow.pending_events)
             await add_request(each.event, each.data, uow, clock, new_id)
             # The places it (or its brothers and sisters) got are no longer open.
-            taken = {proposed.place_id for proposed in offers.proposed_since(before)}
+            taken = {proposed.place_id for proposed in proposed_since(uow, before)}
             open_places = [place for place in open_places if place.place_id not in taken]
         else:
             waiting.append((request, await offers.keys(request)))

@@ -62,7 +62,7 @@ from services.matching.handlers import (
     on_place_freed,
     on_place_withdrawn,
 )
-from services.matching.offers import Offers
+from services.matching.offers import Offers, proposed_since
 from services.matching.ports import CandidateRead, MatchingUnitOfWork
 
 # Candidates read per location: enough for each of its places in the burst to skip a
@@ -220,8 +220,7 @@ class Burst:
         before = len(self.uow.pending_events)
         await on_place_freed(delivered.event, delivered.data, self.uow, self.clock,
                              self.new_id)
-        offered = sorted({data.request_id for data in Offers(
-            self.uow, self.clock, self.new_id, None).proposed_since(before)})
+        offered = sorted({data.request_id for data in proposed_since(self.uow, before)})
         if offered:
             self.requests.update(await self.uow.requests.lock_many(offered))
             self.holding.update(await self.uow.matches.of_requests(offered, HOLDING))

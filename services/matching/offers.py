@@ -162,11 +162,6 @@ class Offers:
                 return None
             offset, limit = offset + limit, min(limit * 4, MAX_CANDIDATE_PAGE)
 
-    def proposed_since(self, before: int) -> list[MatchProposed]:
-        """The offers this unit announced after its first `before` events."""
-        return [data for data in (parse_data(made) for made in self.uow.pending_events[before:])
-                if isinstance(data, MatchProposed)]
-
     async def offer_to(self, request: WaitingRequest | None) -> Match | None:
         """The best open place the request waits for, if any."""
         if request is None or request.status in ENDED_REQUEST:
@@ -283,3 +278,7 @@ def offer_fields(match: Match) -> dict[str, str]:
     }
 
 
+def proposed_since(uow: MatchingUnitOfWork, before: int) -> list[MatchProposed]:
+    """The offers the unit announced after its first `before` events."""
+    return [data for data in (parse_data(made) for made in uow.pending_events[before:])
+            if isinstance(data, MatchProposed)]

@@ -374,8 +374,7 @@ async def replay_year(system: RunningSystem, scale: float = 1.0, seed: int = DEF
         monitor = Monitor(client, system, started, progress, quiet_seconds(system), feeding)
         try:
             settled_at, last, settled = await monitor.run(budget)
-            inputs = len(year.locations) + len(year.requests) + len(year.events)
-            print(cpu_line(watch.stop(), inputs, "input"), flush=True)
+            print(cpu_line(watch.stop(), year.inputs(), "input"), flush=True)
         finally:
             feeding.cancel()
             with contextlib.suppress(asyncio.CancelledError):
@@ -425,7 +424,7 @@ def unfinished(year: Year, progress: Progress, baseline: Sample, last: Sample,
 def summary(year: Year, progress: Progress, baseline: Sample, settled: Sample,
             scale: float) -> list[str]:
     total = settled.at
-    inputs = len(year.locations) + len(year.requests) + len(year.events)
+    inputs = year.inputs()
     applied = _delta(settled, baseline, "loket_events_applied")
     offers = _delta(settled, baseline, "loket_outbox_published", ["matching"])
     dead = _delta(settled, baseline, "loket_dead_letters")

@@ -117,6 +117,10 @@ class Year:
     request_months: list[int]  # per row: the month of the year it was registered in
     events: list[CapacityEvent]  # in the order they are sent
 
+    def inputs(self) -> int:
+        """Everything the replay sends: locations, requests and organiser events."""
+        return len(self.locations) + len(self.requests) + len(self.events)
+
     def event_counts(self) -> Counter[str]:
         return Counter(type(event.data).__name__ for event in self.events)
 
