@@ -1,5 +1,5 @@
-"""The CPU time each service used while a figure was measured, and the rest of the
-machine's (PostgreSQL, Kafka, Keycloak, the load generator). Steadier than a rate on a
+"""The CPU time each service used while a figure was measured, PostgreSQL's and Kafka's,
+and the rest of the machine's (Keycloak, the load generator). Steadier than a rate on a
 machine whose speed drifts, and it says where the time went. Linux: read from /proc."""
 
 from __future__ import annotations
@@ -12,13 +12,31 @@ from pathlib import Path
 TICKS = os.sysconf("SC_CLK_TCK")
 
 
-def process_seconds(pid: int) -> float:
-    """User and system CPU seconds the process has used (0 once it is gone)."""
+def _stat(pid: int) -> list[str]:
+    """The fields of /proc/<pid>/stat after the command name ([0] is the state)."""
     try:
-        fields = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()
+        return Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()
     except OSError:
-        return 0.0
-    return (int(fields[11]) + int(fields[12])) / TICKS  # utime, stime
+        return []
+
+
+def tree_seconds(pid: int) -> float:
+    """CPU seconds of a process and all its descendants, live or ended: PostgreSQL forks
+    a backend per connection, and an ended backend's time moves to the postmaster's
+    cutime/cstime when it is reaped (so the sum stays steady across a window)."""
+    stats = {int(entry.name): _stat(int(entry.name))
+             for entry in Path("/proc").iterdir() if entry.name.isdigit()}
+    children: dict[int, list[int]] = {}
+    for child, fields in stats.items():
+        if fields:
+            children.setdefault(int(fields[1]), []).append(child)
+    total, unvisited = 0.0, [pid]
+    while unvisited:
+        member = unvisited.pop()
+        unvisited.extend(children.get(member, ()))
+        if fields := stats.get(member, []):
+            total += sum(int(ticks) for ticks in fields[11:15]) / TICKS  # own + reaped children
+    return total
 
 
 def machine_busy_seconds() -> float:
@@ -46,7 +64,7 @@ class CpuWatch:
         return used
 
     def _now(self) -> dict[str, float]:
-        found = {name: process_seconds(pid) for name, pid in self.pids.items()}
+        found = {name: tree_seconds(pid) for name, pid in self.pids.items()}
         found["machine"] = machine_busy_seconds()
         return found
 

@@ -37,7 +37,7 @@ from typing import Any
 from aiosmtpd.controller import Controller
 
 from tools.infra import Infra, provision, stop_kafka
-from tools.infra.kafka import broker_answers, file_lock, tail
+from tools.infra.kafka import broker_answers, file_lock, running_broker_pid, tail
 from tools.infra.keycloak import ensure_keycloak, keycloak_answers, stop_keycloak
 from tools.infra.postgres import OS_USER, PG_USER, READY_TIMEOUT_S, _as_server_user, _bin
 from tools.infra.postgres import server_ready as postgres_answers
@@ -70,9 +70,17 @@ class RunningSystem:
         return self.services[name].url
 
     def pids(self) -> dict[str, int]:
-        """Each running service's process, for `tools.bench.cpu`."""
-        return {name: service.process.pid for name, service in self.services.items()
-                if service.process is not None}
+        """Each running service's process, PostgreSQL's postmaster (when it is the
+        benchmarks' own server) and the broker (when our tooling started it), for
+        `tools.bench.cpu`."""
+        found = {name: service.process.pid for name, service in self.services.items()
+                 if service.process is not None}
+        if os.environ.get("DATABASE_URL", "").endswith(f":{POSTGRES_PORT}/postgres"):
+            found["postgres"] = int((POSTGRES_DIR / "data" / "postmaster.pid")
+                                    .read_text().split()[0])
+        if (broker := running_broker_pid()) is not None:
+            found["kafka"] = broker
+        return found
 
 
 class _Discard:

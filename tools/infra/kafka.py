@@ -136,7 +136,7 @@ def broker_answers(bootstrap: str, timeout: float = 2.0) -> bool:
     return False
 
 
-def _running_pid() -> int | None:
+def running_broker_pid() -> int | None:
     """The pid of a broker we started that is still alive, if any."""
     return live_pid(PID_FILE, MARKER)
 
@@ -195,7 +195,7 @@ def _formatted_with_users() -> bool:
 
 def _outdated_broker_running() -> bool:
     """Our broker runs, but was started with other settings (say, still PLAINTEXT)."""
-    if _running_pid() is None:
+    if running_broker_pid() is None:
         return False
     try:
         return SERVER_PROPERTIES.read_text() != SERVER_SETTINGS or not _formatted_with_users()
@@ -207,7 +207,7 @@ def wait_for_broker(bootstrap: str, timeout: float = READY_TIMEOUT_S) -> None:
     deadline = time.monotonic() + timeout
     while not broker_answers(bootstrap):
         ours = bootstrap == LOCAL_BOOTSTRAP and PID_FILE.exists()
-        if ours and _running_pid() is None:
+        if ours and running_broker_pid() is None:
             raise RuntimeError(f"Kafka exited on startup; see {SERVER_OUT}:\n{tail(SERVER_OUT)}")
         if time.monotonic() > deadline:
             logs = f"; see {SERVER_LOG} and {SERVER_OUT}:\n{tail(SERVER_LOG)}" if ours else ""
@@ -225,7 +225,7 @@ def ensure_kafka() -> str:
             log.warning("restarting the local Kafka broker: it runs with older settings "
                         "(before SASL/SCRAM and ACLs)")
             stop_kafka()
-        if not broker_answers(LOCAL_BOOTSTRAP) and _running_pid() is None:
+        if not broker_answers(LOCAL_BOOTSTRAP) and running_broker_pid() is None:
             java = require_executable("java", "a Java 17+ runtime (openjdk-17-jre-headless)")
             _fetch_jars()
             _start_broker(java)
