@@ -27,6 +27,14 @@ def _public_holidays(year: int) -> frozenset[date]:
     return frozenset(holidays.country_holidays("BE", years=year).keys())
 
 
+def load_public_holidays(today: date) -> None:
+    """Reads this year's and next year's holidays now: the library imports every
+    country the first time (about a second of CPU), which a service does at start-up
+    rather than on the first deadline it computes."""
+    _public_holidays(today.year)
+    _public_holidays(today.year + 1)
+
+
 def is_working_day(day: date) -> bool:
     """Monday to Friday, and not a Belgian public holiday."""
     return day.weekday() < 5 and day not in _public_holidays(day.year)

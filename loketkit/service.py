@@ -38,6 +38,7 @@ from loketkit import migrations
 from loketkit.audit import audit_router
 from loketkit.auth import verifier_from_settings
 from loketkit.bus import AnyHandler, CommandBus, inject, inject_all
+from loketkit.calendar import load_public_holidays
 from loketkit.consumer import DeadLetterSink, EventConsumer
 from loketkit.db import database_reachable, make_engine, make_session_factory
 from loketkit.http import install_common_routes, install_error_handling
@@ -257,6 +258,7 @@ def assemble(
         if infra is None:
             yield
             return
+        load_public_holidays(clock().date())
         async with infra.running(migrations_dir):
             if settings.run_jobs:
                 await runner.start()

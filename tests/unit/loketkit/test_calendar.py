@@ -7,7 +7,14 @@ from datetime import UTC, date, datetime, timedelta
 import pytest
 from pydantic import ValidationError
 
-from loketkit.calendar import BRUSSELS, Period, add_working_days, is_working_day
+from loketkit.calendar import (
+    BRUSSELS,
+    Period,
+    _public_holidays,
+    add_working_days,
+    is_working_day,
+    load_public_holidays,
+)
 
 
 def brussels(year: int, month: int, day: int, hour: int = 0, minute: int = 0) -> datetime:
@@ -86,3 +93,13 @@ def test_period_before_counts_back_for_reminders() -> None:
 def test_period_describes_itself_in_dutch() -> None:
     assert Period(working_days=3).describe() == "3 werkdagen"
     assert Period(days=1).describe() == "1 dag"
+
+
+def test_a_service_loads_this_and_next_years_holidays_before_its_first_deadline() -> None:
+    """The first lookup imports every country the holidays library knows (about a
+    second): a service pays it at start-up, not on its first offer."""
+    load_public_holidays(date(2031, 12, 31))  # years no other test reads
+    misses = _public_holidays.cache_info().misses
+    assert not is_working_day(date(2031, 12, 25))  # Christmas
+    assert not is_working_day(date(2032, 1, 1))  # New Year, the year after
+    assert _public_holidays.cache_info().misses == misses
