@@ -1,5 +1,5 @@
-"""The CPU time each service used while a figure was measured, PostgreSQL's and Kafka's,
-and the rest of the machine's (Keycloak, the load generator). Steadier than a rate on a
+"""The CPU time each service used while a figure was measured, PostgreSQL's, Kafka's and
+Keycloak's, and the rest of the machine's (the load generator, mostly). Steadier than a rate on a
 machine whose speed drifts, and it says where the time went. Linux: read from /proc."""
 
 from __future__ import annotations

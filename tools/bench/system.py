@@ -38,7 +38,12 @@ from aiosmtpd.controller import Controller
 
 from tools.infra import Infra, provision, stop_kafka
 from tools.infra.kafka import broker_answers, file_lock, running_broker_pid, tail
-from tools.infra.keycloak import ensure_keycloak, keycloak_answers, stop_keycloak
+from tools.infra.keycloak import (
+    ensure_keycloak,
+    keycloak_answers,
+    running_keycloak_pid,
+    stop_keycloak,
+)
 from tools.infra.postgres import OS_USER, PG_USER, READY_TIMEOUT_S, _as_server_user, _bin
 from tools.infra.postgres import server_ready as postgres_answers
 from tools.infra.secrets import local_secrets
@@ -71,8 +76,8 @@ class RunningSystem:
 
     def pids(self) -> dict[str, int]:
         """Each running service's process, PostgreSQL's postmaster (when it is the
-        benchmarks' own server) and the broker (when our tooling started it), for
-        `tools.bench.cpu`."""
+        benchmarks' own server), the broker and Keycloak (when our tooling started
+        them), for `tools.bench.cpu`."""
         found = {name: service.process.pid for name, service in self.services.items()
                  if service.process is not None}
         if os.environ.get("DATABASE_URL", "").endswith(f":{POSTGRES_PORT}/postgres"):
@@ -80,6 +85,8 @@ class RunningSystem:
                                     .read_text().split()[0])
         if (broker := running_broker_pid()) is not None:
             found["kafka"] = broker
+        if (identity := running_keycloak_pid()) is not None:
+            found["keycloak"] = identity
         return found
 
 

@@ -64,7 +64,7 @@ def keycloak_answers(issuer: str = LOCAL_ISSUER, timeout: float = 2.0) -> bool:
         return False
 
 
-def _running_pid() -> int | None:
+def running_keycloak_pid() -> int | None:
     """The pid of a Keycloak we started that is still alive, if any."""
     return live_pid(PID_FILE, MARKER)
 
@@ -162,7 +162,7 @@ def _start(java: str, timeout: float = READY_TIMEOUT_S) -> None:
 def wait_for_keycloak(issuer: str, timeout: float = READY_TIMEOUT_S) -> None:
     deadline = time.monotonic() + timeout
     while not keycloak_answers(issuer):
-        if issuer == LOCAL_ISSUER and _running_pid() is None:
+        if issuer == LOCAL_ISSUER and running_keycloak_pid() is None:
             raise RuntimeError(f"Keycloak is not running; see {SERVER_OUT}:\n{tail(SERVER_OUT)}")
         if time.monotonic() > deadline:
             raise RuntimeError(f"OIDC issuer {issuer} not answering after {timeout:.0f}s")
@@ -175,11 +175,11 @@ def ensure_keycloak() -> str:
         wait_for_keycloak(external.rstrip("/"))
         return external.rstrip("/")
     with file_lock(KC_DIR / ".lock"):
-        stale = _running_pid() is not None and (
+        stale = running_keycloak_pid() is not None and (
             not _stamp().exists() or _stamp().read_text() != _realm_digest())
         if stale and keycloak_answers():
             stop_keycloak()  # ours, but serving an older realm file
-        if _running_pid() is None and not keycloak_answers():
+        if running_keycloak_pid() is None and not keycloak_answers():
             java = require_executable("java", "a Java 17+ runtime (openjdk-17-jre-headless)")
             _unpack()
             _prepare_realm()
