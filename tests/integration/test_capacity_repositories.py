@@ -215,6 +215,74 @@ async def test_a_declaration_read_in_its_own_unit_reads_back_as_declared_again(
     assert in_unit == after == [leaving]
 
 
+async def redeclared(uow: CapacityUnitOfWork, read_first: bool) -> list[Enrolment]:
+    """own-1..3 and a loket child at loc-a, then a declaration keeping own-1, ending
+    own-2, leaving own-3 out and adding own-4: what the unit then reads there."""
+    await stored(uow, location())
+    async with uow:
+        await uow.enrolments.add(enrolment("enr-1", EnrolmentSource.LOKET, "req-1"))
+        await uow.enrolments.replace_declared(
+            "loc-a", [enrolment("own-1"), enrolment("own-2"), enrolment("own-3")])
+        await uow.commit()
+    leaving = enrolment("own-2").model_copy(update={"ends_on": START + timedelta(days=90)})
+    async with uow:
+        if read_first:  # as a batch reads its locations' children ahead
+            await uow.enrolments.at_locations(["loc-a"])
+        await uow.enrolments.replace_declared(
+            "loc-a", [enrolment("own-1"), leaving, enrolment("own-4")])
+        in_unit = await uow.enrolments.at_location("loc-a")
+        await uow.commit()
+    async with uow:
+        fresh = await uow.enrolments.at_location("loc-a")
+        gone = await uow.enrolments.get("own-3")
+    assert in_unit == fresh
+    assert gone is None
+    return fresh
+
+
+@pytest.mark.parametrize("read_first", [False, True])
+async def test_a_declaration_keeps_the_children_it_names_again(
+    uow: CapacityUnitOfWork, read_first: bool,
+) -> None:
+    leaving = enrolment("own-2").model_copy(update={"ends_on": START + timedelta(days=90)})
+    assert await redeclared(uow, read_first) == [
+        enrolment("enr-1", EnrolmentSource.LOKET, "req-1"), enrolment("own-1"), leaving,
+        enrolment("own-4")]
+
+
+@pytest.mark.integration
+async def test_a_declaration_rewrites_only_the_children_it_changes(infra: Infra) -> None:
+    """A year's declarations repeat the location's list with a child more or less: the
+    row of a child named again unchanged is left as it is (the same row version)."""
+    url = infra.database_urls["capacity"]
+    await migrations.upgrade(url, MIGRATIONS)
+    engine = make_engine(url)
+    uow = SqlCapacityUnitOfWork(make_session_factory(engine))
+
+    async def row_versions() -> dict[str, str]:
+        async with engine.connect() as connection:
+            return dict((await connection.execute(text(
+                "SELECT enrolment_id, xmin::text FROM enrolments"))).all())
+
+    try:
+        async with engine.begin() as connection:
+            await connection.execute(text(
+                "TRUNCATE closures, enrolments, offers, free_places, locations"))
+        await stored(uow, location())
+        for declared in (["own-1", "own-2"], ["own-1", "own-3"]):
+            before = await row_versions()
+            async with uow:
+                await uow.enrolments.replace_declared(
+                    "loc-a", [enrolment(enrolment_id) for enrolment_id in declared])
+                await uow.commit()
+        after = await row_versions()
+    finally:
+        await engine.dispose()
+    assert set(after) == {"own-1", "own-3"}
+    assert after["own-1"] == before["own-1"]
+    assert after["own-3"] != before.get("own-3")
+
+
 async def test_what_a_unit_read_ahead_follows_its_own_writes(uow: CapacityUnitOfWork) -> None:
     """A batch reads its locations' open places and children, and which freed places are
     known, once: each write later in the same unit shows in them as in a fresh read."""

@@ -366,6 +366,45 @@ async def test_a_location_read_in_a_batch_counts_the_children_enrolled_later_in_
     assert (fresh["loc-a"].enrolled, fresh["loc-a"].priority_enrolled) == (1, 0)
 
 
+@pytest.mark.integration
+async def test_a_declaration_rewrites_only_the_children_it_changes(
+    sql_uow: SqlMatchingUnitOfWork, matching_sessions: async_sessionmaker[AsyncSession],
+) -> None:
+    """A year's declarations repeat the location's list with a child more or less: the
+    row of a child named again unchanged is left as it is (the same row version); one
+    whose priority group changed, or the loket placed here, is written."""
+    uow = sql_uow
+
+    async def row_versions() -> dict[str, str]:
+        async with matching_sessions() as session:
+            return dict((await session.execute(text(
+                "SELECT enrolment_id, xmin::text FROM enrolments"))).all())
+
+    async with uow:
+        await uow.locations.replace_declared("loc-a", [("same", True), ("regrouped", False),
+                                                       ("left", False)])
+        await uow.locations.enrol("placed", "loc-a", True)
+        await uow.commit()
+    before = await row_versions()
+    async with uow:
+        await uow.locations.get_many(["loc-a"])  # counted ahead, as a batch does
+        await uow.locations.replace_declared("loc-a", [("same", True), ("regrouped", True),
+                                                       ("placed", True), ("new", False)])
+        in_unit = (await uow.locations.get_many(["loc-a"]))["loc-a"]
+        await uow.commit()
+    after = await row_versions()
+    fresh = await in_unit_counts(uow)
+    assert sorted(after) == ["new", "placed", "regrouped", "same"]
+    assert after["same"] == before["same"]
+    assert all(after[changed] != before[changed] for changed in ("regrouped", "placed"))
+    assert (in_unit.enrolled, in_unit.priority_enrolled) == fresh == (4, 3)
+
+
+async def in_unit_counts(uow: MatchingUnitOfWork) -> tuple[int, int]:
+    found = (await in_unit(uow, lambda: uow.locations.get_many(["loc-a"])))["loc-a"]
+    return found.enrolled, found.priority_enrolled
+
+
 async def test_a_child_moving_to_another_location_is_counted_there_and_not_where_it_was(
     uow: MatchingUnitOfWork,
 ) -> None:

@@ -221,7 +221,15 @@ class SqlEnrolmentRepository:
         return None if record is None else Enrolment.model_validate(record, from_attributes=True)
 
     async def get_many(self, enrolment_ids: Iterable[str]) -> list[Enrolment]:
-        return await self._where(col(EnrolmentRecord.enrolment_id).in_(list(enrolment_ids)))
+        """Those kept (a location's enrolments read are all of them there) and the rest
+        read: a declaration repeats the children it declared before."""
+        wanted = set(enrolment_ids)
+        kept = [enrolment for at_location in self._at.values()
+                for enrolment in at_location.values() if enrolment.enrolment_id in wanted]
+        missing = wanted - {enrolment.enrolment_id for enrolment in kept}
+        if missing:
+            kept += await self._where(col(EnrolmentRecord.enrolment_id).in_(sorted(missing)))
+        return sorted(kept, key=lambda enrolment: (enrolment.start_date, enrolment.enrolment_id))
 
     async def _where(self, condition: ColumnElement[bool]) -> list[Enrolment]:
         records = await self._session.scalars(
@@ -267,20 +275,25 @@ class SqlEnrolmentRepository:
                 "ends_on": enrolment.ends_on, "end_reason": enrolment.end_reason})
 
     async def replace_declared(self, location_id: str, enrolments: Iterable[Enrolment]) -> None:
-        await self._session.execute(
-            delete(EnrolmentRecord)
-            .where(col(EnrolmentRecord.location_id) == location_id)
-            .where(col(EnrolmentRecord.source) == EnrolmentSource.DECLARED)
-        )
-        # One statement for the list: a declaration names every child at the location.
-        declared = list(enrolments)
+        """Writes the difference: a declaration names every child at the location, and
+        mostly the same children as the one before."""
+        declared = {enrolment.enrolment_id: enrolment for enrolment in enrolments}
+        stored = {enrolment.enrolment_id: enrolment
+                  for enrolment in await self.at_location(location_id)
+                  if enrolment.source is EnrolmentSource.DECLARED}
+        unchanged = {enrolment_id for enrolment_id, enrolment in declared.items()
+                     if stored.get(enrolment_id) == enrolment}
+        if gone := sorted(set(stored) - unchanged):
+            await self._session.execute(
+                delete(EnrolmentRecord).where(col(EnrolmentRecord.enrolment_id).in_(gone)))
+            expire_held(self._session, EnrolmentRecord, gone)  # written past the session
         await insert_rows(self._session, table_of(EnrolmentRecord),
-                          [plain_row(e) for e in declared])
-        if location_id in self._at:
-            kept = {enrolment_id: enrolment
-                    for enrolment_id, enrolment in self._at[location_id].items()
-                    if enrolment.source is not EnrolmentSource.DECLARED}
-            self._at[location_id] = kept | {e.enrolment_id: e for e in declared}
+                          [plain_row(enrolment) for enrolment_id, enrolment in declared.items()
+                           if enrolment_id not in unchanged])
+        kept = {enrolment_id: enrolment
+                for enrolment_id, enrolment in self._at[location_id].items()
+                if enrolment.source is not EnrolmentSource.DECLARED}
+        self._at[location_id] = kept | declared
 
 
 class SqlOfferRepository:

@@ -517,29 +517,41 @@ class SqlLocationRepository:
 
     async def replace_declared(self, location_id: str,
                                enrolments: Sequence[tuple[str, bool]]) -> None:
-        # Children declared here may move from other locations: those count anew too
-        # (forgetting every location read made a year's declarations read them again).
-        moved_from = await self._session.scalars(
-            select(col(EnrolmentRecord.location_id)).distinct()
-            .where(col(EnrolmentRecord.enrolment_id).in_([e for e, _ in enrolments]))
-            .where(col(EnrolmentRecord.location_id) != location_id))
-        self._forget(location_id, *moved_from)
-        await self._session.execute(
-            delete(EnrolmentRecord).where(col(EnrolmentRecord.location_id) == location_id,
-                                          col(EnrolmentRecord.declared)))
+        """Writes the difference: a declaration names every child at the location, and
+        mostly the same children as the one before. A child the loket placed here
+        becomes declared; one declared here may come from another location, which then
+        counts it anew too."""
+        declared = dict(enrolments)
+        stored = {row.enrolment_id: row for row in (await self._session.execute(
+            select(col(EnrolmentRecord.enrolment_id), col(EnrolmentRecord.location_id),
+                   col(EnrolmentRecord.priority_group), col(EnrolmentRecord.declared))
+            .where(or_(col(EnrolmentRecord.location_id) == location_id,
+                       col(EnrolmentRecord.enrolment_id).in_(list(declared)))))).all()}
+        gone = sorted(enrolment_id for enrolment_id, row in stored.items()
+                      if row.location_id == location_id and row.declared
+                      and enrolment_id not in declared)
         rows = [{"enrolment_id": enrolment_id, "location_id": location_id,
                  "priority_group": priority_group, "declared": True}
-                for enrolment_id, priority_group in dict(enrolments).items()]
-        if not rows:
+                for enrolment_id, priority_group in declared.items()
+                if enrolment_id not in stored
+                or tuple(stored[enrolment_id][1:]) != (location_id, priority_group, True)]
+        if not gone and not rows:
             return
-        # One statement for the list; a child the loket placed here becomes declared.
-        upsert = insert(table_of(EnrolmentRecord))  # the table: no ORM bulk grouping
-        await self._session.execute(upsert.on_conflict_do_update(
-            index_elements=[col(EnrolmentRecord.enrolment_id)],
-            set_={"location_id": upsert.excluded.location_id,
-                  "priority_group": upsert.excluded.priority_group, "declared": True}), rows)
+        self._forget(location_id, *(stored[row["enrolment_id"]].location_id
+                                    for row in rows if row["enrolment_id"] in stored))
+        if gone:
+            await self._session.execute(
+                delete(EnrolmentRecord).where(col(EnrolmentRecord.enrolment_id).in_(gone)))
+        if rows:
+            upsert = insert(table_of(EnrolmentRecord))  # the table: no ORM bulk grouping
+            await self._session.execute(upsert.on_conflict_do_update(
+                index_elements=[col(EnrolmentRecord.enrolment_id)],
+                set_={"location_id": upsert.excluded.location_id,
+                      "priority_group": upsert.excluded.priority_group, "declared": True}),
+                rows)
         # Written past the session: a record it holds (from `enrol`) is read again.
-        expire_held(self._session, EnrolmentRecord, [row["enrolment_id"] for row in rows])
+        expire_held(self._session, EnrolmentRecord,
+                    [*gone, *(row["enrolment_id"] for row in rows)])
 
     async def end_enrolment(self, enrolment_id: str) -> None:
         ended = await self._session.execute(
