@@ -187,7 +187,9 @@ class SqlRequestRepository:
         for row in rows:
             known = self._known.get(row["request_id"])
             if known is None:
-                known = self._known[row["request_id"]] = WaitingRequest.model_validate(row)
+                # (from a dict: pydantic reads a generic mapping ~40% slower)
+                known = self._known[row["request_id"]] = WaitingRequest.model_validate(
+                    dict(row))
             nth = row["nth"] - 1  # WITH ORDINALITY counts from 1
             first = reads[nth].priority_first and not row["in_group"]
             found[nth].append(((first, row["by_key"]), known))
