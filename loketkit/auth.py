@@ -177,6 +177,9 @@ class OidcVerifier:
         self._jwks: jwt.PyJWKClient | None = None
         self._keys_by_id: dict[str, tuple[Any, float]] = {}  # kid -> (key, when fetched)
         self._verified = VerifiedTokens()
+        # After a restart a busy partner sends many requests at once: without this, each
+        # fetched the discovery document and keys in a thread of its own.
+        self._fetching = asyncio.Lock()
 
     def _keys(self) -> jwt.PyJWKClient:
         if self._jwks is None:
@@ -189,6 +192,12 @@ class OidcVerifier:
                                          lifespan=KEYS_LIFESPAN_SECONDS)
         return self._jwks
 
+    def _kept_key(self, kid: object) -> Any | None:
+        known = self._keys_by_id.get(kid) if isinstance(kid, str) else None
+        if known is None or time.monotonic() - known[1] >= KEYS_LIFESPAN_SECONDS:
+            return None
+        return known[0]
+
     def _fetch_key(self, token: str) -> Any:
         return self._keys().get_signing_key_from_jwt(token).key
 
@@ -197,16 +206,16 @@ class OidcVerifier:
         if caller is not None:
             return caller
         kid = jwt.get_unverified_header(token).get("kid")
-        known = self._keys_by_id.get(kid) if isinstance(kid, str) else None
-        now = time.monotonic()
-        if known is not None and now - known[1] < KEYS_LIFESPAN_SECONDS:
-            key = known[0]
-        else:
-            # PyJWKClient fetches with urllib: off the event loop, and only for a key not
-            # seen yet (first use, rotation) or kept an hour; a thread per request cost.
-            key = await asyncio.to_thread(self._fetch_key, token)
-            if isinstance(kid, str):
-                self._keys_by_id[kid] = (key, now)
+        key = self._kept_key(kid)
+        if key is None:
+            async with self._fetching:  # requests arriving together wait for one fetch
+                key = self._kept_key(kid)
+                if key is None:
+                    # PyJWKClient fetches with urllib: off the event loop, and only for a
+                    # key not seen yet (first use, rotation) or kept an hour.
+                    key = await asyncio.to_thread(self._fetch_key, token)
+                    if isinstance(kid, str):
+                        self._keys_by_id[kid] = (key, time.monotonic())
         caller, expires_at = decode(token, key, self.issuer, self.audience)
         self._verified.keep(token, caller, expires_at)
         return caller

@@ -301,6 +301,7 @@ class TestIssuer:
 
     __test__ = False  # not a pytest class
     issuer = "https://login.test/realms/loket"
+    KEY_ID = "test-key"
 
     def __init__(self, audience: str = "loket") -> None:
         from cryptography.hazmat.primitives.asymmetric import rsa
@@ -317,7 +318,11 @@ class TestIssuer:
         now = int(utcnow().timestamp())
         payload = {"iss": self.issuer, "aud": [self.audience], "iat": now,
                    "exp": now + expires_in, **claims, **overrides}
-        return jwt.encode(payload, self._key, algorithm="RS256")
+        return jwt.encode(payload, self._key, algorithm="RS256", headers={"kid": self.KEY_ID})
+
+    @property
+    def public_key(self) -> Any:
+        return self._key.public_key()
 
 
 class ActingBus:

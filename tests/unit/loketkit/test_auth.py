@@ -4,6 +4,7 @@ development mode."""
 
 from __future__ import annotations
 
+import asyncio
 import time
 from typing import Any
 
@@ -98,3 +99,24 @@ def test_the_kept_tokens_stay_bounded() -> None:
         kept.keep(f"token-{n}", caller, time.time() + 60)
     assert kept.get(f"token-{auth.VerifiedTokens.MAX_TOKENS + 4}") == caller
     assert kept.get("token-0") is None
+
+
+async def test_requests_arriving_together_fetch_the_providers_keys_once(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    """After a restart a partner system's requests arrive at once, each with a token not
+    seen yet: one fetch of the issuer's keys serves them all."""
+    issuer = TestIssuer()
+    verifier = OidcVerifier(issuer.issuer, issuer.audience)
+    fetches: list[str] = []
+
+    def fetch_key(token: str) -> Any:
+        time.sleep(0.05)  # the provider takes its time
+        fetches.append(token)
+        return issuer.public_key
+
+    monkeypatch.setattr(verifier, "_fetch_key", fetch_key)
+    tokens = [issuer.token(STAFF, jti=f"request-{n}") for n in range(16)]
+    callers = await asyncio.gather(*(verifier.verify(token) for token in tokens))
+    assert [caller.subject for caller in callers] == ["balie-els"] * 16
+    assert len(fetches) == 1
