@@ -555,8 +555,9 @@ class SqlLocationRepository:
         rows = [{"enrolment_id": enrolment_id, "location_id": location_id,
                  "priority_group": priority_group, "declared": True}
                 for enrolment_id, priority_group in declared.items()
-                if enrolment_id not in stored
-                or tuple(stored[enrolment_id][1:]) != (location_id, priority_group, True)]
+                if (row := stored.get(enrolment_id)) is None
+                or (row.location_id, row.priority_group, row.declared)
+                != (location_id, priority_group, True)]
         if not gone and not rows:
             return
         self._forget(location_id, *(stored[row["enrolment_id"]].location_id
